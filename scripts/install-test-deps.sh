@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the integration tests start for real (Redis, ZooKeeper,
+# PostgreSQL, Chromium) -- only those that are missing, so it is a no-op when all are there.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+[ -x /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeperd)
+command -v java >/dev/null || need+=(default-jre-headless)
+{ command -v postgres >/dev/null || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } || need+=(postgresql)
+command -v chromium >/dev/null || need+=(chromium)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing test dependencies: ${need[*]}; run: sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "installing test dependencies: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}"
