@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles the browser sources (client/) into dist/public with esbuild: the widget, its
+// proof-of-work worker, the demo and admin pages' scripts and their style sheets.
+// Type-checking of client/ is done by `tsc -b` (client/tsconfig.json); esbuild only strips types.
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'public');
+mkdirSync(out, { recursive: true });
+
+const entries = [
+  ['client/hurdle.ts', 'hurdle.js'],
+  ['client/pow-worker.ts', 'hurdle-pow-worker.js'],
+  ['client/admin/admin.ts', 'admin.js'],
+  ['client/demo/demo.ts', 'demo.js'],
+].filter(([src]) => existsSync(join(root, src)));
+
+await Promise.all(entries.map(([src, file]) => build({
+  entryPoints: [join(root, src)],
+  outfile: join(out, file),
+  bundle: true,
+  format: 'iife',
+  target: ['es2020', 'chrome80', 'firefox78', 'safari14'],
+  minify: true,
+  legalComments: 'none',
+  charset: 'utf8',
+  logLevel: 'warning',
+})));
+
+for (const dir of ['client/admin', 'client/demo']) {
+  const from = join(root, dir);
+  if (!existsSync(from)) continue;
+  for (const name of readdirSync(from)) if (name.endsWith('.css')) cpSync(join(from, name), join(out, name));
+}
