@@ -1,0 +1,12 @@
+export { freePort } from './free-port.js';
+export { TestHelperError } from './errors.js';
+export type { TestHelperErrorCode } from './errors.js';
+export { stopAll, liveCount } from './cleanup-registry.js';
+export { ManagedProcess, ServerHandle, makeTempDir, pidAlive, resolveBinary } from './managed-process.js';
+export type { ProcessSpec } from './managed-process.js';
+export { RedisServer, REDIS_INSTALL_COMMAND, pingRedis, startRedis, startRedisServers } from './redis-server.js';
+export type { RedisServerOptions } from './redis-server.js';
+export {
+  JAVA_INSTALL_COMMAND, ZOOKEEPER_INSTALL_COMMAND, ZooKeeperServer, startZooKeeper, zkCommand,
+} from './zookeeper-server.js';
+export type { ZooKeeperServerOptions } from './zookeeper-server.js';
