@@ -10,3 +10,7 @@ export {
   JAVA_INSTALL_COMMAND, ZOOKEEPER_INSTALL_COMMAND, ZooKeeperServer, startZooKeeper, zkCommand,
 } from './zookeeper-server.js';
 export type { ZooKeeperServerOptions } from './zookeeper-server.js';
+export { POSTGRES_INSTALL_COMMAND, PostgresServer, startPostgres } from './postgres-server.js';
+export type { PostgresServerOptions } from './postgres-server.js';
+export { TcpProxy, startTcpProxy } from './tcp-proxy.js';
+export type { ProxyMode, TcpProxyOptions } from './tcp-proxy.js';

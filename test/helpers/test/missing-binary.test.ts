@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { liveCount, startRedis, startZooKeeper } from '../src/index.js';
+import { liveCount, startPostgres, startRedis, startZooKeeper } from '../src/index.js';
 
 test('a missing redis-server names the install command', async () => {
   await assert.rejects(startRedis({ binary: '/nonexistent/redis-server' }), {
@@ -18,6 +18,13 @@ test('a missing ZooKeeper or java names the install command', async () => {
   await assert.rejects(startZooKeeper({ java: '/nonexistent/java' }), {
     code: 'TEST_ERR_MISSING_BINARY',
     message: /java not found at \/nonexistent\/java: install it with 'apt-get install -y default-jre-headless'/,
+  });
+});
+
+test('a missing PostgreSQL names the install command', async () => {
+  await assert.rejects(startPostgres({ binDir: '/nonexistent' }), {
+    code: 'TEST_ERR_MISSING_BINARY',
+    message: "initdb not found at /nonexistent/initdb: install it with 'apt-get install -y postgresql'",
   });
 });
 
