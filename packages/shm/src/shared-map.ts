@@ -1,0 +1,1180 @@
+import { BuddyAllocator } from './buddy-allocator.js';
+import type { AllocatorStats, ArenaBlock } from './buddy-allocator.js';
+import { CODEC_BY_ID, CODEC_BY_NAME } from './codec.js';
+import type { Codec, CodecName, CodecValue } from './codec.js';
+import { ShmError } from './errors.js';
+import {
+  B_EXPIRES_AT, B_HASH, B_KEY, B_KEY_LEN, B_NEXT, B_VERSION,
+  CODECS, DEFAULT_MAX_ORDER, ENTRY_HEADER_BYTES, HEADER_BYTES, H_ARENA_BYTES, H_ARENA_OFFSET, H_BUCKETS,
+  H_CODEC, H_CREATED_AT_F64, H_CREATOR_PID, H_ENTRIES, H_EXPIRED_REMOVED, H_GENERATION, H_INDEX_OFFSET,
+  H_LAYOUT, H_LOCK, H_LOCK_WAITS, H_MAGIC, H_MAX_KEY_BYTES, H_MAX_ORDER, H_MAX_VALUE_BYTES, H_MIN_ORDER,
+  H_REPAIRS, H_SIZE, H_STATE, H_SWEEP_CURSOR, H_TAKEOVERS, H_VERSION_COUNTER, KIND_COUNTER, KIND_VALUE,
+  LAYOUT_VERSION, MAGIC, MIN_ORDER, STATE_READY, TAG_ALLOCATED, TAG_MAGIC, TAG_MAGIC_MASK, TAG_ORDER_MASK,
+  valueOffset,
+} from './layout.js';
+import { createSegment, openSegment, processAlive, unlinkSegment, viewsOf } from './segment.js';
+import type { Backend, SegmentViews } from './segment.js';
+
+export type { CodecName, CodecValue } from './codec.js';
+export type { AllocatorStats } from './buddy-allocator.js';
+
+/** Options shared by {@link createSharedMap} and {@link openSharedMap}. */
+export interface SharedMapCommonOptions {
+  /** Segment name: the file `/dev/shm/<name>`. Letters, digits, `.`, `_`, `-`; at most 200 characters. */
+  readonly name: string;
+  /**
+   * Keep a per-process map of decoded values, validated on every get with one
+   * atomic load, so a hot get costs about a `Map.get`. Returned objects are
+   * shared between gets: treat them as read-only.
+   * @default false
+   */
+  readonly l1?: boolean;
+  /** Most entries the L1 map holds; the oldest inserted is dropped beyond it. @default 100000 */
+  readonly l1MaxEntries?: number;
+  /** How long a writer waits for the lock held by a live process before SHM_ERR_LOCK_TIMEOUT, ms. @default 5000 */
+  readonly lockTimeoutMs?: number;
+  /** Clock for TTLs, epoch ms. Every process sharing a segment must use the same clock. @default Date.now */
+  readonly now?: () => number;
+  /**
+   * 'auto': the native mapping of /dev/shm (falls back to 'memory' with one
+   * SHM_WARN_NO_NATIVE warning when the addon cannot load). 'memory': an
+   * in-process SharedArrayBuffer, shareable with worker threads via `buffer`.
+   * @default 'auto'
+   */
+  readonly backend?: 'auto' | 'memory';
+}
+
+/** Options of {@link createSharedMap}. */
+export interface CreateSharedMapOptions<C extends CodecName = 'msgpack'> extends SharedMapCommonOptions {
+  /** Segment size in bytes, 64 KiB to 1 GiB. @default 67108864 (64 MiB) */
+  readonly sizeBytes?: number;
+  /** Value encoding. @default 'msgpack' */
+  readonly codec?: C;
+  /** Longest key, bytes of UTF-16 (2 per code unit). @default 512 */
+  readonly maxKeyBytes?: number;
+  /** Largest encoded value, bytes. @default 65536 */
+  readonly maxValueBytes?: number;
+  /** Hash buckets, a power of two. @default sizeBytes / 512 rounded up to a power of two, at least 1024 */
+  readonly buckets?: number;
+  /**
+   * When a segment of this name exists and its creator is alive (and is not
+   * this process), throw SHM_ERR_SEGMENT_IN_USE unless this is true. A segment
+   * whose creator is dead, or that is not a valid segment, is always replaced.
+   * @default false
+   */
+  readonly replace?: boolean;
+}
+
+/** Options of {@link openSharedMap}. */
+export interface OpenSharedMapOptions<C extends CodecName = CodecName> extends SharedMapCommonOptions {
+  /** When given, must match the segment's codec (else SHM_ERR_INVALID_OPTION). */
+  readonly codec?: C;
+  /** When given, must match the segment's size (else SHM_ERR_VERSION_MISMATCH). */
+  readonly sizeBytes?: number;
+  /** How long to wait for a segment that its creator is still initializing, ms. @default 2000 */
+  readonly attachTimeoutMs?: number;
+  /** 'memory' backend only: the creator's `map.buffer`, passed to a worker thread. */
+  readonly buffer?: SharedArrayBuffer;
+}
+
+/** Per-entry options of writes. */
+export interface WriteOptions {
+  /** Time to live, ms (> 0). Absent: the entry never expires. */
+  readonly ttlMs?: number;
+}
+
+/** One change of {@link SharedMap.batch}. */
+export type BatchChange<V> =
+  | { readonly type: 'set'; readonly key: string; readonly value: V; readonly ttlMs?: number }
+  | { readonly type: 'delete'; readonly key: string };
+
+/** Figures of {@link SharedMap.stats}. */
+export interface SharedMapStats {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly codec: CodecName;
+  readonly sizeBytes: number;
+  /** Entries in the index, including expired ones not yet removed. */
+  readonly entries: number;
+  readonly buckets: number;
+  readonly generation: number;
+  readonly allocator: AllocatorStats;
+  /** Writer-lock takeovers from dead owners, since creation. */
+  readonly lockTakeovers: number;
+  /** Structure repairs run, since creation. */
+  readonly repairs: number;
+  /** Times a writer found the lock held, since creation. */
+  readonly lockWaits: number;
+  /** Expired entries removed by sweeps and eviction, since creation. */
+  readonly expiredRemoved: number;
+  /** This process: gets answered from L1, gets that read the segment, seqlock retries. */
+  readonly l1Hits: number;
+  readonly l1Size: number;
+  readonly segmentReads: number;
+  readonly readRetries: number;
+  /** This create replaced a stale segment left by a dead creator. */
+  readonly replacedStale: boolean;
+}
+
+/** Result of {@link SharedMap.verify}. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly entries: number;
+  readonly blocks: number;
+  readonly allocatedBytes: number;
+  readonly freeBytes: number;
+  readonly arenaBytes: number;
+}
+
+interface L1Entry {
+  value: unknown;
+  gen: number;
+  readonly tagIndex: number;
+  readonly tag: number;
+  readonly versionIndex: number;
+  readonly version: number;
+  readonly expiresAt: number;
+}
+
+interface EncodedChange {
+  readonly del: boolean;
+  readonly key: string;
+  readonly bytes: Uint8Array;
+  readonly ttlMs: number | undefined;
+}
+
+interface Found {
+  /** Int32 index of the word that points at the entry (bucket head or predecessor's next). */
+  readonly linkIndex: number;
+  readonly offset: number;
+}
+
+const NAME_RE = /^[A-Za-z0-9._-]{1,200}$/;
+const MiB = 1024 * 1024;
+const MISSING = Symbol('missing');
+const RETRY = Symbol('retry');
+const SWEEP_BUCKETS_PER_WRITE = 4;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** FNV-1a over UTF-16 code units, then a murmur3 finalizer so low bits index buckets well. */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
+}
+
+function optionError(option: string, expected: string, got: unknown): ShmError {
+  return new ShmError('SHM_ERR_INVALID_OPTION', `option '${option}' must be ${expected}; got ${typeof got === 'string' ? `'${got}'` : String(got)}`);
+}
+
+function checkInt(option: string, value: number | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) throw optionError(option, `an integer in [${min}, ${max}]`, value);
+  return value;
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function log2Floor(n: number): number {
+  return Math.floor(Math.log2(n));
+}
+
+interface ResolvedCommon {
+  readonly name: string;
+  readonly l1: boolean;
+  readonly l1MaxEntries: number;
+  readonly lockTimeoutMs: number;
+  readonly now: () => number;
+  readonly backend: 'auto' | 'memory';
+}
+
+function resolveCommon(options: SharedMapCommonOptions): ResolvedCommon {
+  if (options === null || typeof options !== 'object') throw optionError('options', 'an object', options);
+  if (typeof options.name !== 'string' || !NAME_RE.test(options.name)) throw optionError('name', 'letters, digits, ".", "_", "-" (1-200 chars)', options.name);
+  if (options.l1 !== undefined && typeof options.l1 !== 'boolean') throw optionError('l1', 'a boolean', options.l1);
+  if (options.now !== undefined && typeof options.now !== 'function') throw optionError('now', 'a function', options.now);
+  if (options.backend !== undefined && options.backend !== 'auto' && options.backend !== 'memory') throw optionError('backend', "'auto' or 'memory'", options.backend);
+  return Object.freeze({
+    name: options.name,
+    l1: options.l1 ?? false,
+    l1MaxEntries: checkInt('l1MaxEntries', options.l1MaxEntries, 1, 2 ** 30, 100_000),
+    lockTimeoutMs: checkInt('lockTimeoutMs', options.lockTimeoutMs, 1, 600_000, 5000),
+    now: options.now ?? Date.now,
+    backend: options.backend ?? 'auto',
+  });
+}
+
+/**
+ * A string-keyed map in a shared-memory segment that every process on the
+ * machine maps. Reads take no lock (seqlock per bucket); writes serialize on a
+ * writer lock that records its owner's pid and is taken over, with a repair of
+ * the structure, when that owner has died.
+ *
+ * All methods are synchronous; a write holds the lock for microseconds.
+ */
+export class SharedMap<V = unknown> {
+  readonly #name: string;
+  readonly #backend: Backend;
+  readonly #opts: ResolvedCommon;
+  readonly #codec: Codec;
+  readonly #now: () => number;
+  readonly #pid = process.pid;
+  #v: SegmentViews | null;
+  #i32: Int32Array;
+  #u16: Uint16Array;
+  #f64: Float64Array;
+  #buf: Buffer;
+  readonly #alloc: BuddyAllocator;
+  readonly #indexBase: number;
+  readonly #mask: number;
+  readonly #buckets: number;
+  readonly #arenaOffset: number;
+  readonly #arenaEnd: number;
+  readonly #maxKeyBytes: number;
+  readonly #maxValueBytes: number;
+  readonly #maxChain: number;
+  readonly #l1: Map<string, L1Entry> | null;
+  readonly #replacedStale: boolean;
+  #l1Hits = 0;
+  #segmentReads = 0;
+  #readRetries = 0;
+  #lastFound = { offset: 0, version: 0, tag: 0, expiresAt: 0 };
+
+  /** @internal use {@link createSharedMap} / {@link openSharedMap} */
+  constructor(views: SegmentViews, backend: Backend, opts: ResolvedCommon, replacedStale: boolean) {
+    this.#v = views;
+    this.#i32 = views.i32;
+    this.#u16 = views.u16;
+    this.#f64 = views.f64;
+    this.#buf = views.buf;
+    this.#name = opts.name;
+    this.#backend = backend;
+    this.#opts = opts;
+    this.#now = opts.now;
+    this.#replacedStale = replacedStale;
+    const i32 = views.i32;
+    this.#codec = CODEC_BY_ID[i32[H_CODEC]!]!;
+    this.#indexBase = i32[H_INDEX_OFFSET]! >> 2;
+    this.#buckets = i32[H_BUCKETS]!;
+    this.#mask = this.#buckets - 1;
+    this.#arenaOffset = i32[H_ARENA_OFFSET]!;
+    this.#arenaEnd = this.#arenaOffset + i32[H_ARENA_BYTES]!;
+    this.#maxKeyBytes = i32[H_MAX_KEY_BYTES]!;
+    this.#maxValueBytes = i32[H_MAX_VALUE_BYTES]!;
+    this.#maxChain = (this.#arenaEnd - this.#arenaOffset) / 2 ** MIN_ORDER;
+    this.#alloc = new BuddyAllocator(i32, this.#arenaOffset, i32[H_ARENA_BYTES]!, i32[H_MIN_ORDER]!, i32[H_MAX_ORDER]!);
+    this.#l1 = opts.l1 ? new Map() : null;
+  }
+
+  /** Segment name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The mapped memory (for worker threads with the 'memory' backend). */
+  get buffer(): SharedArrayBuffer {
+    return this.#views().sab;
+  }
+
+  /** The value codec of this segment. */
+  get codec(): CodecName {
+    return this.#codec.name;
+  }
+
+  /** Bumped once per committed write or batch, by any process. */
+  get generation(): number {
+    return Atomics.load(this.#views().i32, H_GENERATION) >>> 0;
+  }
+
+  /** Entries in the index (expired ones not yet removed included). */
+  get size(): number {
+    return Atomics.load(this.#views().i32, H_ENTRIES);
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.#v === null;
+  }
+
+  #views(): SegmentViews {
+    const v = this.#v;
+    if (v === null) throw new ShmError('SHM_ERR_CLOSED', `shared map '${this.#name}' is closed`);
+    return v;
+  }
+
+  #checkKey(key: string): void {
+    if (typeof key !== 'string' || key.length === 0) throw new ShmError('SHM_ERR_INVALID_KEY', `key must be a non-empty string; got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
+    if (key.length * 2 > this.#maxKeyBytes) throw new ShmError('SHM_ERR_KEY_TOO_LARGE', `key of ${key.length * 2} bytes (UTF-16) exceeds maxKeyBytes ${this.#maxKeyBytes}`);
+  }
+
+  #checkTtl(ttlMs: number | undefined): void {
+    if (ttlMs === undefined) return;
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) throw new ShmError('SHM_ERR_INVALID_OPTION', `option 'ttlMs' must be a finite number > 0; got ${String(ttlMs)}`);
+  }
+
+  #encode(value: unknown): Uint8Array {
+    const bytes = this.#codec.encode(value);
+    if (bytes.length > this.#maxValueBytes) throw new ShmError('SHM_ERR_VALUE_TOO_LARGE', `encoded value of ${bytes.length} bytes exceeds maxValueBytes ${this.#maxValueBytes}`);
+    return bytes;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The value under `key`, or undefined when absent or expired. Never waits for a writer. */
+  get(key: string): V | undefined {
+    const i32 = this.#views().i32;
+    const l1 = this.#l1;
+    if (l1 !== null) {
+      const c = l1.get(key);
+      if (c !== undefined) {
+        // Generation unchanged since this entry was validated: nothing was written
+        // anywhere. Otherwise one load of the entry's version (and tag, in case
+        // the block was freed and reused) decides.
+        const g = Atomics.load(i32, H_GENERATION);
+        let fresh = c.gen === g;
+        if (!fresh && Atomics.load(i32, c.versionIndex) === c.version && Atomics.load(i32, c.tagIndex) === c.tag) {
+          c.gen = g;
+          fresh = true;
+        }
+        if (fresh && (c.expiresAt === 0 || this.#now() < c.expiresAt)) {
+          this.#l1Hits++;
+          return c.value as V;
+        }
+        l1.delete(key);
+      }
+      this.#checkKey(key);
+      const g0 = Atomics.load(i32, H_GENERATION);
+      const value = this.#read(key);
+      if (value === MISSING) return undefined;
+      const f = this.#lastFound;
+      if (l1.size >= this.#opts.l1MaxEntries) {
+        const oldest = l1.keys().next();
+        if (oldest.done !== true) l1.delete(oldest.value);
+      }
+      l1.set(key, {
+        value, gen: g0, tagIndex: f.offset >> 2, tag: f.tag, versionIndex: (f.offset + B_VERSION) >> 2, version: f.version, expiresAt: f.expiresAt,
+      });
+      return value as V;
+    }
+    this.#checkKey(key);
+    const value = this.#read(key);
+    return value === MISSING ? undefined : (value as V);
+  }
+
+  /** Whether a live (unexpired) entry exists under `key`. */
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /**
+   * Seqlock read: note the bucket's sequence, walk the chain and decode, then
+   * check the sequence again; a change means a writer touched the bucket (and
+   * may have freed what we read), so the result is dropped and the read redone.
+   * A torn read can only produce garbage that is discarded, or an exception
+   * from the decoder, which is treated the same way.
+   */
+  #read(key: string): unknown {
+    const h = hashKey(key);
+    const si = this.#indexBase + ((h & this.#mask) << 1);
+    const deadline = { spins: 0, started: 0 };
+    for (;;) {
+      const i32 = this.#i32;
+      const s1 = Atomics.load(i32, si);
+      if ((s1 & 1) === 0) {
+        let result: unknown = MISSING;
+        let failed = false;
+        try {
+          result = this.#readChain(key, h, Atomics.load(i32, si + 1));
+        } catch {
+          failed = true;
+        }
+        if (Atomics.load(i32, si) === s1) {
+          if (result === RETRY || failed) {
+            throw new ShmError('SHM_ERR_SEGMENT_CORRUPT', `bucket chain for a key is corrupt in segment '${this.#name}'; run verify()`);
+          }
+          this.#segmentReads++;
+          return result;
+        }
+      }
+      this.#readRetries++;
+      this.#readBackoff(deadline);
+    }
+  }
+
+  #readBackoff(state: { spins: number; started: number }): void {
+    state.spins++;
+    if (state.spins < 64) return;
+    if (state.started === 0) state.started = Date.now();
+    sleepMs(0.05);
+    // A bucket that stays odd means its writer stopped mid-update: if it is dead,
+    // take the lock over (which repairs) so this read can finish.
+    if (state.spins % 32 === 0) {
+      const owner = Atomics.load(this.#i32, H_LOCK);
+      if (owner !== 0 && owner !== this.#pid && !processAlive(owner)) {
+        this.#lock();
+        this.#unlock();
+      } else if (Date.now() - state.started > this.#opts.lockTimeoutMs) {
+        throw new ShmError('SHM_ERR_LOCK_TIMEOUT', `read in segment '${this.#name}' kept meeting a writer (pid ${owner}) for ${this.#opts.lockTimeoutMs} ms (option 'lockTimeoutMs')`);
+      }
+    }
+  }
+
+  #readChain(key: string, h: number, head: number): unknown {
+    const i32 = this.#i32;
+    const u16 = this.#u16;
+    const len = key.length;
+    let off = head;
+    let steps = 0;
+    while (off !== 0) {
+      if (off < this.#arenaOffset || off >= this.#arenaEnd || (off & 63) !== 0 || ++steps > this.#maxChain) return RETRY;
+      const w = off >> 2;
+      if (i32[w + 3] === h && i32[w + 4] === len) {
+        const k = (off + B_KEY) >> 1;
+        let i = 0;
+        while (i < len && u16[k + i] === key.charCodeAt(i)) i++;
+        if (i === len) return this.#decodeEntry(off, len);
+      }
+      off = i32[w + 1]!;
+    }
+    return MISSING;
+  }
+
+  #decodeEntry(off: number, keyLen: number): unknown {
+    const i32 = this.#i32;
+    const w = off >> 2;
+    const expiresAt = this.#f64[(off + B_EXPIRES_AT) >> 3]!;
+    if (expiresAt !== 0 && expiresAt <= this.#now()) return MISSING;
+    const f = this.#lastFound;
+    f.offset = off;
+    f.tag = i32[w]!;
+    f.version = i32[w + 2]!;
+    f.expiresAt = expiresAt;
+    const start = off + valueOffset(keyLen);
+    const valueLen = i32[w + 5]!;
+    if (valueLen < 0 || start + valueLen > off + 2 ** (f.tag & TAG_ORDER_MASK)) return RETRY;
+    if (i32[w + 6] === KIND_COUNTER) return this.#codec.fromNumber(this.#f64[start >> 3]!);
+    return this.#codec.decode(this.#buf, start, start + valueLen);
+  }
+
+  /** Snapshot of live keys (each bucket read consistently; the whole is not one instant). */
+  keys(): string[] {
+    return this.#scan(false).map((e) => e[0]);
+  }
+
+  /** Snapshot of live entries, decoded. */
+  entries(): Array<[string, V]> {
+    return this.#scan(true) as Array<[string, V]>;
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries()[Symbol.iterator]();
+  }
+
+  #scan(withValues: boolean): Array<[string, unknown]> {
+    this.#views();
+    const out: Array<[string, unknown]> = [];
+    for (let b = 0; b < this.#buckets; b++) {
+      const si = this.#indexBase + (b << 1);
+      const state = { spins: 0, started: 0 };
+      for (;;) {
+        const i32 = this.#i32;
+        const s1 = Atomics.load(i32, si);
+        if ((s1 & 1) === 0) {
+          const got: Array<[string, unknown]> = [];
+          let failed = false;
+          try {
+            let off = Atomics.load(i32, si + 1);
+            let steps = 0;
+            while (off !== 0) {
+              if (off < this.#arenaOffset || off >= this.#arenaEnd || (off & 63) !== 0 || ++steps > this.#maxChain) {
+                failed = true;
+                break;
+              }
+              const keyLen = i32[(off + B_KEY_LEN) >> 2]!;
+              if (keyLen <= 0 || keyLen * 2 > this.#maxKeyBytes) {
+                failed = true;
+                break;
+              }
+              const key = String.fromCharCode(...this.#u16.subarray((off + B_KEY) >> 1, ((off + B_KEY) >> 1) + keyLen));
+              const value = withValues ? this.#decodeEntry(off, keyLen) : (this.#expired(off) ? MISSING : true);
+              if (value === RETRY) {
+                failed = true;
+                break;
+              }
+              if (value !== MISSING) got.push([key, value]);
+              off = i32[(off + B_NEXT) >> 2]!;
+            }
+          } catch {
+            failed = true;
+          }
+          if (Atomics.load(i32, si) === s1) {
+            if (failed) throw new ShmError('SHM_ERR_SEGMENT_CORRUPT', `bucket ${b} of segment '${this.#name}' is corrupt; run verify()`);
+            for (const e of got) out.push(e);
+            break;
+          }
+        }
+        this.#readRetries++;
+        this.#readBackoff(state);
+      }
+    }
+    return out;
+  }
+
+  #expired(off: number): boolean {
+    const e = this.#f64[(off + B_EXPIRES_AT) >> 3]!;
+    return e !== 0 && e <= this.#now();
+  }
+
+  // --------------------------------------------------------------- writes
+
+  /** Store `value` under `key` (overwrites), optionally with a TTL. */
+  set(key: string, value: V, options?: WriteOptions): void {
+    this.#checkKey(key);
+    const ttlMs = options?.ttlMs;
+    this.#checkTtl(ttlMs);
+    const bytes = this.#encode(value);
+    this.#write(() => {
+      this.#put(key, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+    });
+  }
+
+  /** Store only when no live entry exists under `key`; true when stored. */
+  add(key: string, value: V, options?: WriteOptions): boolean {
+    this.#checkKey(key);
+    const ttlMs = options?.ttlMs;
+    this.#checkTtl(ttlMs);
+    const bytes = this.#encode(value);
+    let stored = false;
+    this.#write(() => {
+      const found = this.#find(key, hashKey(key));
+      if (found !== null && !this.#expired(found.offset)) return;
+      this.#put(key, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+      stored = true;
+    });
+    return stored;
+  }
+
+  /** Atomic get-and-delete across processes: of concurrent takes, exactly one gets the value. */
+  take(key: string): V | undefined {
+    this.#checkKey(key);
+    let result: unknown;
+    this.#write(() => {
+      const found = this.#find(key, hashKey(key));
+      if (found === null) return;
+      const value = this.#decodeEntry(found.offset, key.length);
+      // Copy out before the block is freed: decoders copy, so `value` owns its memory.
+      this.#unlinkEntry(found);
+      if (value !== MISSING && value !== RETRY) result = value;
+    });
+    return result as V | undefined;
+  }
+
+  /** Delete `key`; true when a live entry was removed. */
+  delete(key: string): boolean {
+    this.#checkKey(key);
+    let removed = false;
+    this.#write(() => {
+      const found = this.#find(key, hashKey(key));
+      if (found === null) return;
+      removed = !this.#expired(found.offset);
+      this.#unlinkEntry(found);
+    });
+    return removed;
+  }
+
+  /**
+   * Add `by` to the number under `key`, creating it (from 0) with `ttlMs` when
+   * absent or expired; an existing entry keeps its expiry. Returns the new value.
+   * An entry holding a non-numeric value is SHM_ERR_NOT_A_NUMBER.
+   * @param by increment @default 1
+   */
+  incr(key: string, by = 1, options?: WriteOptions): number {
+    this.#checkKey(key);
+    if (typeof by !== 'number' || !Number.isFinite(by)) throw new ShmError('SHM_ERR_INVALID_VALUE', `incr 'by' must be a finite number; got ${String(by)}`);
+    const ttlMs = options?.ttlMs;
+    this.#checkTtl(ttlMs);
+    let result = 0;
+    this.#write(() => {
+      const h = hashKey(key);
+      const found = this.#find(key, h);
+      if (found !== null && !this.#expired(found.offset)) {
+        const off = found.offset;
+        const w = off >> 2;
+        const start = off + valueOffset(key.length);
+        if (this.#i32[w + 6] === KIND_COUNTER) {
+          result = this.#f64[start >> 3]! + by;
+          // Version before value: a writer killed between the two leaves the old
+          // value under a new version, which no L1 can have cached.
+          this.#inBucket(h, () => {
+            this.#i32[w + 2] = this.#nextVersion();
+            this.#f64[start >> 3] = result;
+          });
+          return;
+        }
+        const current = this.#codec.toNumber(this.#codec.decode(this.#buf, start, start + this.#i32[w + 5]!));
+        if (Number.isNaN(current)) throw new ShmError('SHM_ERR_NOT_A_NUMBER', `incr of a key whose value is not a number`);
+        result = current + by;
+        this.#putCounter(key, result, this.#f64[(off + B_EXPIRES_AT) >> 3]!);
+        return;
+      }
+      result = by;
+      this.#putCounter(key, result, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+    });
+    return result;
+  }
+
+  /**
+   * Apply a changeset under one lock hold with one generation bump (the config
+   * refresh). Every key and value is validated and encoded before the lock is
+   * taken, so bad input changes nothing. If the segment fills mid-batch
+   * (SHM_ERR_SEGMENT_FULL) or the writer dies, the changes before that point
+   * stay applied, each entry whole.
+   */
+  batch(changes: Iterable<BatchChange<V>>): void {
+    this.#views();
+    const encoded: EncodedChange[] = [];
+    for (const c of changes) {
+      if (c === null || typeof c !== 'object' || (c.type !== 'set' && c.type !== 'delete')) {
+        throw new ShmError('SHM_ERR_INVALID_VALUE', `batch change must be { type: 'set' | 'delete', key, ... }`);
+      }
+      this.#checkKey(c.key);
+      if (c.type === 'delete') {
+        encoded.push({ del: true, key: c.key, bytes: new Uint8Array(0), ttlMs: undefined });
+      } else {
+        this.#checkTtl(c.ttlMs);
+        encoded.push({ del: false, key: c.key, bytes: this.#encode(c.value), ttlMs: c.ttlMs });
+      }
+    }
+    this.#write(() => {
+      const now = this.#now();
+      for (const c of encoded) {
+        if (c.del) {
+          const found = this.#find(c.key, hashKey(c.key));
+          if (found !== null) this.#unlinkEntry(found);
+        } else {
+          this.#put(c.key, c.bytes, KIND_VALUE, c.ttlMs === undefined ? 0 : now + c.ttlMs);
+        }
+      }
+    });
+  }
+
+  /** Remove every expired entry now; returns how many. (Writes also sweep a few buckets each.) */
+  sweep(): number {
+    let removed = 0;
+    this.#write(() => {
+      removed = this.#sweepBuckets(0, this.#buckets);
+    });
+    return removed;
+  }
+
+  /** Remove every entry. */
+  clear(): void {
+    this.#write(() => {
+      for (let b = 0; b < this.#buckets; b++) {
+        while (Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1) !== 0) {
+          this.#unlinkEntry({ linkIndex: this.#indexBase + (b << 1) + 1, offset: Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1) });
+        }
+      }
+    });
+    this.#l1?.clear();
+  }
+
+  #write(fn: () => void): void {
+    this.#views();
+    this.#lock();
+    try {
+      fn();
+      const cursor = this.#i32[H_SWEEP_CURSOR]!;
+      this.#i32[H_SWEEP_CURSOR] = (cursor + SWEEP_BUCKETS_PER_WRITE) & this.#mask;
+      this.#sweepBuckets(cursor, Math.min(this.#buckets, cursor + SWEEP_BUCKETS_PER_WRITE));
+    } finally {
+      // One bump per write or batch, after every change: an L1 hit that sees the
+      // old generation is ordered before this whole write.
+      Atomics.add(this.#i32, H_GENERATION, 1);
+      this.#unlock();
+    }
+  }
+
+  #nextVersion(): number {
+    let v = Atomics.add(this.#i32, H_VERSION_COUNTER, 1) + 1;
+    if (v === 0) v = Atomics.add(this.#i32, H_VERSION_COUNTER, 1) + 1;
+    return v | 0;
+  }
+
+  /** Writer-side lookup (lock held, no seqlock needed). */
+  #find(key: string, h: number): Found | null {
+    const i32 = this.#i32;
+    const u16 = this.#u16;
+    let link = this.#indexBase + ((h & this.#mask) << 1) + 1;
+    let off = i32[link]!;
+    const len = key.length;
+    while (off !== 0) {
+      const w = off >> 2;
+      if (i32[w + 3] === h && i32[w + 4] === len) {
+        const k = (off + B_KEY) >> 1;
+        let i = 0;
+        while (i < len && u16[k + i] === key.charCodeAt(i)) i++;
+        if (i === len) return { linkIndex: link, offset: off };
+      }
+      link = w + 1;
+      off = i32[link]!;
+    }
+    return null;
+  }
+
+  /** Make the bucket's sequence odd around `fn` so that readers of it retry. */
+  #inBucket(h: number, fn: () => void): void {
+    const si = this.#indexBase + ((h & this.#mask) << 1);
+    Atomics.add(this.#i32, si, 1);
+    try {
+      fn();
+    } finally {
+      Atomics.add(this.#i32, si, 1);
+    }
+  }
+
+  #allocOrEvict(order: number): number {
+    let off = this.#alloc.alloc(order);
+    if (off !== 0) return off;
+    // Memory pressure: drop every expired entry, then try once more.
+    this.#sweepBuckets(0, this.#buckets);
+    off = this.#alloc.alloc(order);
+    if (off !== 0) return off;
+    const s = this.#alloc.stats();
+    throw new ShmError('SHM_ERR_SEGMENT_FULL', `segment '${this.#name}' has no free block of ${2 ** order} bytes (free ${s.freeBytes} bytes, largest ${s.largestFreeBytes}); raise 'sizeBytes'`);
+  }
+
+  #put(key: string, bytes: Uint8Array, kind: number, expiresAt: number): void {
+    const h = hashKey(key);
+    const found = this.#find(key, h);
+    const vstart = valueOffset(key.length);
+    const order = this.#alloc.orderFor(vstart + bytes.length);
+    const i32 = this.#i32;
+    // Always copy-on-write: a new block is filled while unreachable and linked by one
+    // store, so a writer killed at any point leaves either the old or the new entry whole.
+    const off = this.#allocOrEvict(order);
+    // The sweep inside allocOrEvict may have unlinked `found`; look again.
+    const current = found === null ? null : this.#find(key, h);
+    this.#fillEntry(off, key, h, bytes, kind, expiresAt, current === null ? i32[this.#indexBase + ((h & this.#mask) << 1) + 1]! : i32[(current.offset + B_NEXT) >> 2]!);
+    this.#inBucket(h, () => {
+      if (current === null) {
+        Atomics.store(i32, this.#indexBase + ((h & this.#mask) << 1) + 1, off);
+        i32[H_ENTRIES] = i32[H_ENTRIES]! + 1;
+      } else {
+        Atomics.store(i32, current.linkIndex, off);
+      }
+    });
+    if (current !== null) this.#alloc.free(current.offset);
+  }
+
+  #putCounter(key: string, value: number, expiresAt: number): void {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, value, true);
+    this.#put(key, bytes, KIND_COUNTER, expiresAt);
+  }
+
+  #u8(): Uint8Array {
+    return this.#views().u8;
+  }
+
+  #fillEntry(off: number, key: string, h: number, bytes: Uint8Array, kind: number, expiresAt: number, next: number): void {
+    const i32 = this.#i32;
+    const w = off >> 2;
+    i32[w + 1] = next;
+    i32[w + 2] = this.#nextVersion();
+    i32[w + 3] = h;
+    i32[w + 4] = key.length;
+    i32[w + 5] = bytes.length;
+    i32[w + 6] = kind;
+    i32[w + 7] = h & this.#mask;
+    this.#f64[(off + B_EXPIRES_AT) >> 3] = expiresAt;
+    const k = (off + B_KEY) >> 1;
+    for (let i = 0; i < key.length; i++) this.#u16[k + i] = key.charCodeAt(i);
+    this.#u8().set(bytes, off + valueOffset(key.length));
+  }
+
+  #unlinkEntry(found: Found): void {
+    const i32 = this.#i32;
+    const off = found.offset;
+    const h = i32[(off + B_HASH) >> 2]!;
+    this.#inBucket(h, () => {
+      Atomics.store(i32, found.linkIndex, i32[(off + B_NEXT) >> 2]!);
+    });
+    i32[H_ENTRIES] = i32[H_ENTRIES]! - 1;
+    this.#alloc.free(off);
+  }
+
+  #sweepBuckets(from: number, to: number): number {
+    const i32 = this.#i32;
+    const now = this.#now();
+    let removed = 0;
+    for (let b = from; b < to; b++) {
+      let link = this.#indexBase + (b << 1) + 1;
+      let off = i32[link]!;
+      while (off !== 0) {
+        const e = this.#f64[(off + B_EXPIRES_AT) >> 3]!;
+        const next = i32[(off + B_NEXT) >> 2]!;
+        if (e !== 0 && e <= now) {
+          this.#unlinkEntry({ linkIndex: link, offset: off });
+          removed++;
+        } else {
+          link = (off + B_NEXT) >> 2;
+        }
+        off = next;
+      }
+    }
+    if (removed > 0) i32[H_EXPIRED_REMOVED] = i32[H_EXPIRED_REMOVED]! + removed;
+    return removed;
+  }
+
+  // ---------------------------------------------------------------- lock
+
+  /**
+   * Take the writer lock: a CAS of 0 -> our pid. While it is held, spin, then
+   * sleep in 50 µs steps; every ~2 ms check that the owner still exists. A dead
+   * owner's lock is taken over by CAS (only one waiter wins) and the winner
+   * repairs whatever the owner left half done before going on.
+   */
+  #lock(): void {
+    const i32 = this.#i32;
+    const me = this.#pid;
+    if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
+    Atomics.add(i32, H_LOCK_WAITS, 1);
+    let spins = 0;
+    let started = 0;
+    let lastCheck = 0;
+    for (;;) {
+      const owner = Atomics.load(i32, H_LOCK);
+      if (owner === 0) {
+        if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
+        continue;
+      }
+      spins++;
+      if (spins < 200) continue;
+      const now = Date.now();
+      if (started === 0) {
+        started = now;
+        lastCheck = now;
+      }
+      if (now - lastCheck >= 2 || owner === me) {
+        lastCheck = now;
+        if (owner !== me && !processAlive(owner)) {
+          if (Atomics.compareExchange(i32, H_LOCK, owner, me) === owner) {
+            Atomics.add(i32, H_TAKEOVERS, 1);
+            this.#repair();
+            return;
+          }
+          continue;
+        }
+        if (now - started > this.#opts.lockTimeoutMs) {
+          throw new ShmError('SHM_ERR_LOCK_TIMEOUT', `writer lock of segment '${this.#name}' held by live pid ${owner} for over ${this.#opts.lockTimeoutMs} ms (option 'lockTimeoutMs')`);
+        }
+      }
+      sleepMs(0.05);
+    }
+  }
+
+  #unlock(): void {
+    Atomics.compareExchange(this.#i32, H_LOCK, this.#pid, 0);
+  }
+
+  /**
+   * Rebuild a consistent structure after a writer died holding the lock (lock
+   * held). Relies on: blocks tile the arena by their tags at every instant; an
+   * entry becomes reachable by one atomic store of a link, after it is fully
+   * written; it is unlinked by one store before its block is freed. So:
+   * every reachable entry is whole, unreachable allocated blocks are garbage
+   * to free, and free lists are rebuilt from the tags.
+   */
+  #repair(): void {
+    const i32 = this.#i32;
+    const blocks = this.#alloc.walk();
+    const allocated = new Set<number>();
+    for (const b of blocks) if (b.allocated) allocated.add(b.offset);
+    const reachable = new Set<number>();
+    let entries = 0;
+    for (let b = 0; b < this.#buckets; b++) {
+      const si = this.#indexBase + (b << 1);
+      let link = si + 1;
+      let off = i32[link]!;
+      while (off !== 0) {
+        if (!allocated.has(off) || reachable.has(off) || !this.#entrySane(off, b)) {
+          // Cannot come from a crash given the write order above; cut the chain here.
+          Atomics.store(i32, link, 0);
+          break;
+        }
+        reachable.add(off);
+        entries++;
+        link = (off + B_NEXT) >> 2;
+        off = i32[link]!;
+      }
+      const seq = i32[si]!;
+      if ((seq & 1) !== 0) Atomics.store(i32, si, seq + 1);
+    }
+    this.#alloc.rebuild(blocks, (offset) => reachable.has(offset));
+    i32[H_ENTRIES] = entries;
+    Atomics.add(i32, H_REPAIRS, 1);
+    Atomics.add(i32, H_GENERATION, 1);
+  }
+
+  #entrySane(off: number, bucket: number): boolean {
+    const i32 = this.#i32;
+    const w = off >> 2;
+    const order = i32[w]! & TAG_ORDER_MASK;
+    const keyLen = i32[w + 4]!;
+    const valueLen = i32[w + 5]!;
+    const kind = i32[w + 6]!;
+    if (keyLen <= 0 || keyLen * 2 > this.#maxKeyBytes || valueLen < 0) return false;
+    if (valueOffset(keyLen) + valueLen > 2 ** order) return false;
+    if (kind !== KIND_VALUE && kind !== KIND_COUNTER) return false;
+    if ((i32[w + 3]! & this.#mask) !== bucket || i32[w + 7] !== bucket) return false;
+    let h = 0x811c9dc5 | 0;
+    const k = (off + B_KEY) >> 1;
+    for (let i = 0; i < keyLen; i++) {
+      h ^= this.#u16[k + i]!;
+      h = Math.imul(h, 0x01000193);
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return (h | 0) === i32[w + 3];
+  }
+
+  /**
+   * Walk the whole structure under the writer lock (taking it over and
+   * repairing first if its owner is dead) and check every invariant: blocks
+   * tile the arena, free lists hold exactly the free blocks and no free buddies
+   * are left unmerged, every allocated block is one reachable, well-formed
+   * entry in its own bucket, counts match, every bucket sequence is even.
+   */
+  verify(): VerifyReport {
+    this.#views();
+    this.#lock();
+    try {
+      const i32 = this.#i32;
+      const problems: string[] = [];
+      let blocks: ArenaBlock[] = [];
+      try {
+        blocks = this.#alloc.walk();
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+      const allocated = new Set<number>();
+      let allocatedBytes = 0;
+      let freeBytes = 0;
+      for (const b of blocks) {
+        if (b.allocated) {
+          allocated.add(b.offset);
+          allocatedBytes += 2 ** b.order;
+        } else {
+          freeBytes += 2 ** b.order;
+        }
+      }
+      const arenaBytes = this.#arenaEnd - this.#arenaOffset;
+      if (blocks.length > 0 && allocatedBytes + freeBytes !== arenaBytes) problems.push(`blocks cover ${allocatedBytes + freeBytes} of ${arenaBytes} arena bytes`);
+      problems.push(...(blocks.length > 0 ? this.#alloc.check(blocks) : []));
+      const reachable = new Set<number>();
+      for (let b = 0; b < this.#buckets; b++) {
+        const si = this.#indexBase + (b << 1);
+        if ((i32[si]! & 1) !== 0) problems.push(`bucket ${b} sequence is odd`);
+        let off = i32[si + 1]!;
+        while (off !== 0) {
+          if (!allocated.has(off)) {
+            problems.push(`bucket ${b} links ${off}, which is not an allocated block`);
+            break;
+          }
+          if (reachable.has(off)) {
+            problems.push(`entry ${off} is linked twice`);
+            break;
+          }
+          if (!this.#entrySane(off, b)) problems.push(`entry ${off} in bucket ${b} is malformed`);
+          reachable.add(off);
+          off = i32[(off + B_NEXT) >> 2]!;
+        }
+      }
+      for (const off of allocated) if (!reachable.has(off)) problems.push(`allocated block ${off} is unreachable (leaked)`);
+      if (reachable.size !== i32[H_ENTRIES]) problems.push(`entry count ${i32[H_ENTRIES]} in header, ${reachable.size} reachable`);
+      return Object.freeze({
+        ok: problems.length === 0, problems: Object.freeze(problems), entries: reachable.size, blocks: blocks.length, allocatedBytes, freeBytes, arenaBytes,
+      });
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  /** Counters and allocator figures. */
+  stats(): SharedMapStats {
+    const i32 = this.#views().i32;
+    return Object.freeze({
+      name: this.#name,
+      backend: this.#backend,
+      codec: this.#codec.name,
+      sizeBytes: i32[H_SIZE]!,
+      entries: Atomics.load(i32, H_ENTRIES),
+      buckets: this.#buckets,
+      generation: Atomics.load(i32, H_GENERATION) >>> 0,
+      allocator: this.#alloc.stats(),
+      lockTakeovers: Atomics.load(i32, H_TAKEOVERS),
+      repairs: Atomics.load(i32, H_REPAIRS),
+      lockWaits: Atomics.load(i32, H_LOCK_WAITS),
+      expiredRemoved: Atomics.load(i32, H_EXPIRED_REMOVED),
+      l1Hits: this.#l1Hits,
+      l1Size: this.#l1?.size ?? 0,
+      segmentReads: this.#segmentReads,
+      readRetries: this.#readRetries,
+      replacedStale: this.#replacedStale,
+    });
+  }
+
+  /**
+   * Stop using the segment in this process. The memory is unmapped when the
+   * last view is garbage-collected; other processes are unaffected. Idempotent.
+   */
+  close(): void {
+    if (this.#v === null) return;
+    this.#v = null;
+    this.#l1?.clear();
+    const empty = new SharedArrayBuffer(8);
+    this.#i32 = new Int32Array(empty);
+    this.#u16 = new Uint16Array(empty);
+    this.#f64 = new Float64Array(empty);
+    this.#buf = Buffer.alloc(0);
+  }
+
+  /** Remove the segment's name from /dev/shm (clean shutdown of the creator), then close. */
+  unlink(): void {
+    unlinkSegment(this.#name, this.#backend);
+    this.close();
+  }
+}
+
+// ------------------------------------------------------------- lifecycle
+
+/**
+ * Create the segment `/dev/shm/<name>` and return its map (the primary does
+ * this once, before forking workers). An existing segment is replaced when it
+ * is stale (its creator is dead) or not a valid segment; one whose creator is
+ * alive is SHM_ERR_SEGMENT_IN_USE unless `replace` is set.
+ */
+export function createSharedMap<C extends CodecName = 'msgpack'>(options: CreateSharedMapOptions<C>): SharedMap<CodecValue<C>> {
+  const common = resolveCommon(options);
+  const sizeBytes = checkInt('sizeBytes', options.sizeBytes, 64 * 1024, 1024 * MiB, 64 * MiB);
+  const codecName = options.codec ?? 'msgpack';
+  if (!(CODECS as readonly string[]).includes(codecName)) throw optionError('codec', `one of ${CODECS.join(', ')}`, codecName);
+  const maxKeyBytes = checkInt('maxKeyBytes', options.maxKeyBytes, 2, 64 * 1024, 512);
+  const maxValueBytes = checkInt('maxValueBytes', options.maxValueBytes, 1, 256 * MiB, 64 * 1024);
+  const buckets = options.buckets ?? nextPow2(Math.max(1024, Math.ceil(sizeBytes / 512)));
+  if (!Number.isInteger(buckets) || buckets < 16 || buckets > 2 ** 26 || (buckets & (buckets - 1)) !== 0) throw optionError('buckets', 'a power of two in [16, 2^26]', buckets);
+  if (options.replace !== undefined && typeof options.replace !== 'boolean') throw optionError('replace', 'a boolean', options.replace);
+
+  const indexOffset = HEADER_BYTES;
+  const arenaOffset = Math.ceil((indexOffset + buckets * 8) / 64) * 64;
+  const available = sizeBytes - arenaOffset;
+  const needOrder = Math.ceil(Math.log2(ENTRY_HEADER_BYTES + maxKeyBytes + 8 + maxValueBytes));
+  if (available < 2 ** MIN_ORDER || needOrder > log2Floor(available)) {
+    throw optionError('sizeBytes', `large enough for the index (${buckets} buckets) and one block of ${2 ** needOrder} bytes (maxKeyBytes + maxValueBytes)`, sizeBytes);
+  }
+  // At least ~8 top-level blocks where the value limit allows, so the arena's
+  // rounding down to whole top-level blocks wastes little.
+  const maxOrder = Math.max(needOrder, Math.min(DEFAULT_MAX_ORDER, log2Floor(available) - 3));
+  const arenaBytes = Math.floor(available / 2 ** maxOrder) * 2 ** maxOrder;
+
+  let replacedStale = false;
+  let mapped;
+  try {
+    mapped = createSegment(common.name, sizeBytes, common.backend);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    const existing = openSegment(common.name, common.backend);
+    const hdr = new Int32Array(existing.sab, 0, Math.min(existing.sab.byteLength, HEADER_BYTES) >> 2);
+    const valid = hdr.length >= 8 && Atomics.load(hdr, H_MAGIC) === MAGIC;
+    const creator = valid ? Atomics.load(hdr, H_CREATOR_PID) : 0;
+    if (valid && creator !== process.pid && processAlive(creator) && options.replace !== true) {
+      throw new ShmError('SHM_ERR_SEGMENT_IN_USE', `segment '${common.name}' belongs to live pid ${creator}; stop it, choose another 'name', or pass 'replace: true'`);
+    }
+    replacedStale = !valid || !processAlive(creator);
+    // Unlink and make a fresh object: processes still mapping the old one keep
+    // their (now private) copy instead of seeing it reformatted under them.
+    unlinkSegment(common.name, existing.backend);
+    mapped = createSegment(common.name, sizeBytes, common.backend);
+  }
+  const views = viewsOf(mapped.sab);
+  const i32 = views.i32;
+  i32[H_STATE] = 0;
+  i32[H_LAYOUT] = LAYOUT_VERSION;
+  i32[H_SIZE] = sizeBytes;
+  i32[H_LOCK] = 0;
+  i32[H_GENERATION] = 0;
+  i32[H_VERSION_COUNTER] = 0;
+  i32[H_CREATOR_PID] = process.pid;
+  i32[H_INDEX_OFFSET] = indexOffset;
+  i32[H_BUCKETS] = buckets;
+  i32[H_ARENA_OFFSET] = arenaOffset;
+  i32[H_ARENA_BYTES] = arenaBytes;
+  i32[H_MIN_ORDER] = MIN_ORDER;
+  i32[H_MAX_ORDER] = maxOrder;
+  i32[H_ENTRIES] = 0;
+  i32[H_CODEC] = CODEC_BY_NAME[codecName].id;
+  i32[H_MAX_KEY_BYTES] = maxKeyBytes;
+  i32[H_MAX_VALUE_BYTES] = maxValueBytes;
+  views.f64[H_CREATED_AT_F64] = Date.now();
+  i32.fill(0, indexOffset >> 2, arenaOffset >> 2);
+  new BuddyAllocator(i32, arenaOffset, arenaBytes, MIN_ORDER, maxOrder).format();
+  Atomics.store(i32, H_MAGIC, MAGIC);
+  Atomics.store(i32, H_STATE, STATE_READY);
+  return new SharedMap<CodecValue<C>>(views, mapped.backend, common, replacedStale);
+}
+
+/** Attach to an existing segment by name (workers). */
+export function openSharedMap<C extends CodecName = CodecName>(options: OpenSharedMapOptions<C>): SharedMap<CodecValue<C>> {
+  const common = resolveCommon(options);
+  const attachTimeoutMs = checkInt('attachTimeoutMs', options.attachTimeoutMs, 0, 600_000, 2000);
+  if (options.codec !== undefined && !(CODECS as readonly string[]).includes(options.codec)) throw optionError('codec', `one of ${CODECS.join(', ')}`, options.codec);
+  const mapped = openSegment(common.name, common.backend, options.buffer);
+  if (mapped.sab.byteLength < HEADER_BYTES) throw new ShmError('SHM_ERR_SEGMENT_CORRUPT', `segment '${common.name}' is ${mapped.sab.byteLength} bytes, smaller than a header`);
+  const views = viewsOf(mapped.sab);
+  const i32 = views.i32;
+  const deadline = Date.now() + attachTimeoutMs;
+  while (Atomics.load(i32, H_STATE) !== STATE_READY || Atomics.load(i32, H_MAGIC) !== MAGIC) {
+    if (Date.now() >= deadline) {
+      throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' is not a ready @hurdle/shm segment (magic 0x${(Atomics.load(i32, H_MAGIC) >>> 0).toString(16)}) after ${attachTimeoutMs} ms (option 'attachTimeoutMs')`);
+    }
+    sleepMs(1);
+  }
+  if (i32[H_LAYOUT] !== LAYOUT_VERSION) throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' has layout version ${i32[H_LAYOUT]}, this build reads ${LAYOUT_VERSION}`);
+  if (i32[H_SIZE] !== mapped.sab.byteLength) throw new ShmError('SHM_ERR_SEGMENT_CORRUPT', `segment '${common.name}' header says ${i32[H_SIZE]} bytes, mapping is ${mapped.sab.byteLength}`);
+  if (options.sizeBytes !== undefined && options.sizeBytes !== i32[H_SIZE]) throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' is ${i32[H_SIZE]} bytes, option 'sizeBytes' asked for ${options.sizeBytes}`);
+  const codec = CODEC_BY_ID[i32[H_CODEC]!];
+  if (codec === undefined) throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' uses unknown codec id ${i32[H_CODEC]}`);
+  if (options.codec !== undefined && options.codec !== codec.name) throw optionError('codec', `'${codec.name}' (the segment's codec)`, options.codec);
+  return new SharedMap<CodecValue<C>>(views, mapped.backend, common, false);
+}
+
+/** Remove `/dev/shm/<name>` if it exists (e.g. after a crash); true when it existed. */
+export function unlinkSharedMap(name: string): boolean {
+  if (typeof name !== 'string' || !NAME_RE.test(name)) throw optionError('name', 'letters, digits, ".", "_", "-" (1-200 chars)', name);
+  return unlinkSegment(name, 'auto');
+}
+
+void TAG_ALLOCATED;
+void TAG_MAGIC;
+void TAG_MAGIC_MASK;
