@@ -1,0 +1,192 @@
+import { Redis } from 'ioredis';
+
+import type { RingNodeInfo } from './membership.js';
+
+/**
+ * Value written in place of a taken key. It keeps the key's remaining TTL, so a copy that
+ * was taken on any node reads as consumed until the original would have expired. A value
+ * equal to this string cannot be stored (`RING_ERR_INVALID_ARGUMENT`).
+ */
+export const CONSUMED = '\u0000hurdle:consumed';
+
+// GET + replace with the consumed marker, atomically on one node (GETDEL that leaves a tombstone).
+const TAKE_LUA = `local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
+return v`;
+// Marks an existing copy consumed. 0: no copy, 1: marked now, 2: was already consumed.
+const MARK_LUA = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if v == ARGV[1] then return 2 end
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+return 1`;
+// INCR that sets the TTL when the counter is created (or has lost its TTL).
+const INCR_LUA = `local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+interface ScriptCommands {
+  ringTake(key: string, marker: string): Promise<string | null>;
+  ringMark(key: string, marker: string): Promise<number>;
+  ringIncr(key: string, ttlMs: number): Promise<number>;
+}
+
+export type RingNodeState = 'connecting' | 'up' | 'down' | 'closed';
+
+export interface NodeSettings {
+  readonly commandTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly probeIntervalMs: number;
+  readonly keyPrefix: string;
+  readonly maxHints: number;
+  readonly hintTtlMs: number;
+  readonly now: () => number;
+  readonly onState: (node: RedisNode, reason: string) => void;
+}
+
+type Hint = { readonly op: 'mark' | 'del'; readonly until: number };
+
+/** True for an error Redis itself answered with (the node is healthy; the command was wrong). */
+export function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
+}
+
+/**
+ * One Redis node: its connection, its local up/down view and its counters. A node that
+ * errors is marked down at once and skipped until a probe (PING within the command
+ * timeout, after any queued hints were delivered) succeeds.
+ */
+export class RedisNode {
+  readonly info: RingNodeInfo;
+  readonly redis: Redis;
+  readonly scripts: ScriptCommands;
+  state: RingNodeState = 'connecting';
+  ops = 0;
+  errors = 0;
+  failovers = 0;
+  lastError: string | undefined;
+  stateSince: number;
+  /** Settles once the first connection attempt has succeeded or failed. */
+  readonly firstAttempt: Promise<void>;
+  readonly #s: NodeSettings;
+  readonly #hints = new Map<string, Hint>();
+  #probeTimer: NodeJS.Timeout | undefined;
+  #probing = false;
+
+  constructor(info: RingNodeInfo, s: NodeSettings) {
+    this.info = info;
+    this.#s = s;
+    this.stateSince = s.now();
+    this.redis = new Redis({
+      host: info.host,
+      port: info.port,
+      keyPrefix: s.keyPrefix,
+      lazyConnect: true,
+      // Fail fast instead of queueing while disconnected: the ring answers from a replica.
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: s.commandTimeoutMs,
+      connectTimeout: s.connectTimeoutMs,
+      retryStrategy: () => s.probeIntervalMs,
+      scripts: {
+        ringTake: { lua: TAKE_LUA, numberOfKeys: 1 },
+        ringMark: { lua: MARK_LUA, numberOfKeys: 1 },
+        ringIncr: { lua: INCR_LUA, numberOfKeys: 1 },
+      },
+    });
+    this.scripts = this.redis as unknown as ScriptCommands;
+    this.redis.on('error', (err: Error) => {
+      this.lastError = err.message;
+    });
+    this.redis.on('close', () => this.markDown('connection closed'));
+    this.redis.on('ready', () => this.#probeSoon(0));
+    this.firstAttempt = this.redis.connect().then(() => undefined, () => this.markDown('connect failed'));
+  }
+
+  get address(): string {
+    return `${this.info.host}:${this.info.port}`;
+  }
+
+  /** Records a transport failure (not a Redis reply error): the node is skipped from now on. */
+  fail(err: unknown): void {
+    this.errors++;
+    this.lastError = err instanceof Error ? err.message : String(err);
+    this.markDown(this.lastError);
+  }
+
+  markDown(reason: string): void {
+    if (this.state === 'down' || this.state === 'closed') return;
+    this.state = 'down';
+    this.stateSince = this.#s.now();
+    this.#s.onState(this, reason);
+    this.#probeSoon(this.#s.probeIntervalMs);
+  }
+
+  /** Remembers a mark/delete that could not reach this node, replayed before it is used again. */
+  hint(key: string, op: 'mark' | 'del'): void {
+    if (this.#hints.size >= this.#s.maxHints) {
+      const oldest = this.#hints.keys().next();
+      if (oldest.done !== true) this.#hints.delete(oldest.value);
+    }
+    this.#hints.delete(key);
+    this.#hints.set(key, { op, until: this.#s.now() + this.#s.hintTtlMs });
+  }
+
+  get hintCount(): number {
+    return this.#hints.size;
+  }
+
+  #probeSoon(delayMs: number): void {
+    if (this.state === 'closed' || this.state === 'up' || this.#probeTimer !== undefined) return;
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = undefined;
+      void this.#probe();
+    }, delayMs);
+    this.#probeTimer.unref();
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#probing || this.state === 'closed' || this.state === 'up') return;
+    this.#probing = true;
+    try {
+      if (this.redis.status === 'ready') {
+        await this.redis.ping();
+        await this.#deliverHints();
+        const now = this.state as RingNodeState; // may have changed while awaiting
+        if (now !== 'closed' && now !== 'up' && this.redis.status === 'ready') {
+          this.state = 'up';
+          this.stateSince = this.#s.now();
+          this.#s.onState(this, 'probe succeeded');
+          return;
+        }
+      }
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.#probing = false;
+    }
+    if (this.state !== 'up') this.#probeSoon(this.#s.probeIntervalMs);
+  }
+
+  async #deliverHints(): Promise<void> {
+    if (this.#hints.size === 0) return;
+    const now = this.#s.now();
+    const batch = [...this.#hints];
+    await Promise.all(batch.map(async ([key, h]) => {
+      if (h.until > now) {
+        if (h.op === 'mark') await this.scripts.ringMark(key, CONSUMED);
+        else await this.redis.del(key);
+      }
+      if (this.#hints.get(key) === h) this.#hints.delete(key);
+    }));
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,595 @@
+import { RingError, invalidOption } from './errors.js';
+import type { HashRing, HashRingInternals } from './hash-ring.js';
+import { createHashRing, ringInternals } from './hash-ring.js';
+import type { Membership, RingNodeInfo } from './membership.js';
+import type { RingNodeState } from './redis-node.js';
+import { CONSUMED, RedisNode, isReplyError } from './redis-node.js';
+
+export type { RingNodeState } from './redis-node.js';
+
+/** The operations the ring performs, as named in metrics. */
+export type RingOp = 'get' | 'set' | 'add' | 'take' | 'incr' | 'delete';
+
+/** One command sent to one node (only reported when `hooks.command` is set). */
+export interface RingCommandEvent {
+  readonly op: RingOp;
+  readonly nodeId: string;
+  /** Round trip in ms (performance.now based). */
+  readonly latencyMs: number;
+  readonly ok: boolean;
+}
+
+/** An operation moved on from a node that failed or timed out. Keys are never reported. */
+export interface RingFailoverEvent {
+  readonly op: RingOp;
+  readonly fromNodeId: string;
+  readonly reason: string;
+}
+
+/** A node's local state changed (ZooKeeper joins/leaves arrive as 'connecting'/'closed'). */
+export interface RingNodeStateEvent {
+  readonly nodeId: string;
+  readonly address: string;
+  readonly state: RingNodeState;
+  readonly reason: string;
+}
+
+/** Metric hooks; each is optional and called synchronously, so keep them cheap. */
+export interface RingHooks {
+  readonly command?: (event: RingCommandEvent) => void;
+  readonly failover?: (event: RingFailoverEvent) => void;
+  readonly nodeState?: (event: RingNodeStateEvent) => void;
+  readonly membership?: (nodes: readonly RingNodeInfo[]) => void;
+}
+
+/** Options of {@link createRing}. */
+export interface RingOptions {
+  /** Where the node list comes from (ZooKeeper or static). */
+  readonly membership: Membership;
+  /** Copies of each key: the owner plus the next replicas−1 distinct nodes clockwise. @default 2 */
+  readonly replicas?: number;
+  /** Acknowledgements a write needs before it resolves (≤ replicas). @default 1 */
+  readonly writeQuorum?: number;
+  /** Per-command timeout in ms; a node that exceeds it is marked down and routed around. @default 200 */
+  readonly commandTimeoutMs?: number;
+  /** TCP connect timeout per node in ms. @default 1000 */
+  readonly connectTimeoutMs?: number;
+  /** How often a down node is probed (and reconnected), in ms. @default 200 */
+  readonly probeIntervalMs?: number;
+  /** Virtual nodes per unit of weight on the hash ring. @default 160 */
+  readonly vnodesPerNode?: number;
+  /**
+   * After a membership change, reads that miss also consult the previous placement for this
+   * long, so keys written before the change stay readable. Set it ≥ your longest TTL.
+   * @default 600000
+   */
+  readonly handoffMs?: number;
+  /** Prefix added to every Redis key (not hashed). @default '' */
+  readonly keyPrefix?: string;
+  /** Most undelivered consumed-marks/deletes remembered per down node. @default 100000 */
+  readonly maxHintsPerNode?: number;
+  /** Metric hooks. @default {} */
+  readonly hooks?: RingHooks;
+  /** Clock in ms, for state timestamps and hint expiry. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A node as `ring.nodes()` reports it. */
+export interface RingNodeStatus {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly state: RingNodeState;
+  /** Epoch ms of the last state change. */
+  readonly stateSince: number;
+  readonly ops: number;
+  readonly errors: number;
+  /** Operations that moved on from this node to the next copy. */
+  readonly failovers: number;
+  /** Undelivered consumed-marks/deletes waiting for this node to come back. */
+  readonly pendingHints: number;
+  readonly lastError?: string;
+}
+
+/** A TTL argument: milliseconds, or `{ ttlMs }`. */
+export type Ttl = number | { readonly ttlMs: number };
+
+/**
+ * The Redis ring. `set/add/get/take/incr/delete` match `ChallengeStore` of
+ * `@hurdle/challenge` (string values, TTLs in ms).
+ */
+export interface Ring {
+  /** Stores `value` under `key` for `ttl` on every copy; resolves after `writeQuorum` acks. */
+  set(key: string, value: string, ttl: Ttl): Promise<void>;
+  /** Stores only if absent (SET NX PX) on the first reachable copy; true when stored. */
+  add(key: string, value: string, ttl: Ttl): Promise<boolean>;
+  /** The value, or undefined when absent, expired or taken. */
+  get(key: string): Promise<string | undefined>;
+  /** Atomic get-and-consume: of N concurrent takes exactly one gets the value. */
+  take(key: string): Promise<string | undefined>;
+  /** Increments a counter (created with `ttl` when absent) on every copy; returns the highest count. */
+  incr(key: string, ttl: Ttl): Promise<number>;
+  /** Deletes every copy. */
+  delete(key: string): Promise<void>;
+  /** Alias of {@link Ring.delete}. */
+  del(key: string): Promise<void>;
+  /** Resolves when every initial node has connected or failed its first attempt. */
+  ready(): Promise<void>;
+  /** Node ids holding `key` (owner first), from the current membership. */
+  preferenceList(key: string): readonly string[];
+  /** Every node of the current membership with its local state and counters. */
+  nodes(): readonly RingNodeStatus[];
+  /** Disconnects from every node and stops following the membership (it is not closed). */
+  close(): Promise<void>;
+}
+
+interface View {
+  readonly ring: HashRing;
+  readonly lookup: HashRingInternals;
+  /** Aligned with ring.nodeIds. */
+  readonly nodes: readonly RedisNode[];
+}
+
+interface PastView {
+  readonly ring: HashRing;
+  readonly lookup: HashRingInternals;
+  readonly until: number;
+}
+
+const MAX_PAST_VIEWS = 8;
+
+function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
+  const v = value ?? def;
+  if (!Number.isInteger(v) || v < min || v > max) throw invalidOption(name, v, `an integer in [${min}, ${max}]`);
+  return v;
+}
+
+function ttlOf(ttl: Ttl): number {
+  const ms = typeof ttl === 'number' ? ttl : ttl?.ttlMs;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > 2 ** 46) {
+    throw new RingError('RING_ERR_INVALID_ARGUMENT', `ttlMs: expected a positive number of milliseconds, got ${String(ms)}`);
+  }
+  return Math.ceil(ms);
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new RingError('RING_ERR_INVALID_ARGUMENT', `key: expected a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
+  }
+}
+
+function checkValue(value: string): void {
+  if (typeof value !== 'string') throw new RingError('RING_ERR_INVALID_ARGUMENT', `value: expected a string, got ${typeof value}`);
+  if (value === CONSUMED) throw new RingError('RING_ERR_INVALID_ARGUMENT', 'value: this string is reserved as the consumed marker');
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class RedisRing implements Ring {
+  readonly #replicas: number;
+  readonly #w: number;
+  readonly #handoffMs: number;
+  readonly #hooks: RingHooks;
+  readonly #now: () => number;
+  readonly #nodeSettings: ConstructorParameters<typeof RedisNode>[1];
+  readonly #vnodes: number;
+  #view: View;
+  #past: PastView[] = [];
+  #byId = new Map<string, RedisNode>();
+  #closed = false;
+  #ready = false;
+  readonly #readyPromise: Promise<void>;
+  readonly #unsubscribe: () => void;
+  readonly #timed: boolean;
+
+  constructor(options: RingOptions) {
+    if (typeof options !== 'object' || options === null) throw invalidOption('options', options, 'an object');
+    const m = options.membership;
+    if (typeof m !== 'object' || m === null || typeof m.nodes !== 'function' || typeof m.subscribe !== 'function') {
+      throw invalidOption('membership', m, 'a Membership (createZooKeeperMembership / createStaticMembership)');
+    }
+    this.#replicas = intOption('replicas', options.replicas, 2, 1, 16);
+    this.#w = intOption('writeQuorum', options.writeQuorum, 1, 1, this.#replicas);
+    const commandTimeoutMs = intOption('commandTimeoutMs', options.commandTimeoutMs, 200, 1, 60_000);
+    const connectTimeoutMs = intOption('connectTimeoutMs', options.connectTimeoutMs, 1000, 1, 60_000);
+    const probeIntervalMs = intOption('probeIntervalMs', options.probeIntervalMs, 200, 1, 60_000);
+    this.#vnodes = intOption('vnodesPerNode', options.vnodesPerNode, 160, 1, 4096);
+    this.#handoffMs = intOption('handoffMs', options.handoffMs, 600_000, 0, 2 ** 31);
+    const maxHints = intOption('maxHintsPerNode', options.maxHintsPerNode, 100_000, 0, 10_000_000);
+    const keyPrefix = options.keyPrefix ?? '';
+    if (typeof keyPrefix !== 'string') throw invalidOption('keyPrefix', keyPrefix, 'a string');
+    this.#hooks = Object.freeze({ ...(options.hooks ?? {}) });
+    this.#timed = this.#hooks.command !== undefined;
+    this.#now = options.now ?? Date.now;
+    if (typeof this.#now !== 'function') throw invalidOption('now', this.#now, 'a function returning epoch ms');
+    this.#nodeSettings = Object.freeze({
+      commandTimeoutMs, connectTimeoutMs, probeIntervalMs, keyPrefix,
+      maxHints, hintTtlMs: this.#handoffMs, now: this.#now,
+      onState: (node: RedisNode, reason: string) => {
+        this.#hooks.nodeState?.({ nodeId: node.info.id, address: node.address, state: node.state, reason });
+      },
+    });
+    this.#view = this.#build(m.nodes());
+    this.#unsubscribe = m.subscribe((nodes) => this.#apply(nodes));
+    this.#readyPromise = Promise.all(this.#view.nodes.map((n) => n.firstAttempt)).then(async () => {
+      // Give nodes that connected a moment to pass their first probe.
+      const deadline = this.#now() + probeIntervalMs + commandTimeoutMs;
+      while (this.#view.nodes.some((n) => n.state === 'connecting') && this.#now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      this.#ready = true;
+    });
+  }
+
+  #build(infos: readonly RingNodeInfo[]): View {
+    const ring = createHashRing({ vnodesPerNode: this.#vnodes, nodes: infos.map((n) => ({ id: n.id, weight: n.weight })) });
+    const byId = new Map<string, RedisNode>();
+    const infoById = new Map(infos.map((n) => [n.id, n]));
+    const nodes = ring.nodeIds.map((id) => {
+      const info = infoById.get(id) as RingNodeInfo;
+      const old = this.#byId.get(id);
+      let node: RedisNode;
+      if (old !== undefined && old.info.host === info.host && old.info.port === info.port) {
+        node = old;
+      } else {
+        node = new RedisNode(info, this.#nodeSettings);
+        this.#nodeSettings.onState(node, 'joined');
+      }
+      byId.set(id, node);
+      return node;
+    });
+    for (const [id, old] of this.#byId) {
+      if (byId.get(id) !== old) {
+        old.close();
+        this.#nodeSettings.onState(old, 'left');
+      }
+    }
+    this.#byId = byId;
+    return { ring, lookup: ringInternals(ring), nodes };
+  }
+
+  #apply(nodes: readonly RingNodeInfo[]): void {
+    if (this.#closed) return;
+    const prev = this.#view;
+    this.#view = this.#build(nodes);
+    const now = this.#now();
+    if (prev.nodes.length > 0 && this.#handoffMs > 0) {
+      this.#past = this.#past.filter((p) => p.until > now);
+      this.#past.unshift({ ring: prev.ring, lookup: prev.lookup, until: now + this.#handoffMs });
+      if (this.#past.length > MAX_PAST_VIEWS) this.#past.length = MAX_PAST_VIEWS;
+    }
+    this.#hooks.membership?.(nodes);
+  }
+
+  async #enter(key: string): Promise<View> {
+    if (this.#closed) throw new RingError('RING_ERR_CLOSED', 'the ring is closed');
+    checkKey(key);
+    if (!this.#ready) await this.#readyPromise;
+    const view = this.#view;
+    if (view.nodes.length === 0) {
+      throw new RingError('RING_ERR_NO_NODES', 'the ring has no nodes: the membership lists none (are the ring agents running and registered?)');
+    }
+    return view;
+  }
+
+  /** The key's preference list as nodes (owner first). */
+  #pref(view: View, key: string): RedisNode[] {
+    const idx = view.lookup.preferenceIndexes(key, this.#replicas);
+    const out = new Array<RedisNode>(idx.length);
+    for (let i = 0; i < idx.length; i++) out[i] = view.nodes[idx[i] as number] as RedisNode;
+    return out;
+  }
+
+  /** Nodes that held `key` under recent previous memberships and are not in `seen`. */
+  #pastNodes(key: string, seen: readonly RedisNode[]): RedisNode[] {
+    if (this.#past.length === 0) return [];
+    const now = this.#now();
+    const out: RedisNode[] = [];
+    for (const p of this.#past) {
+      if (p.until <= now) continue;
+      for (const i of p.lookup.preferenceIndexes(key, this.#replicas)) {
+        const node = this.#byId.get(p.ring.nodeIds[i] as string);
+        if (node !== undefined && !seen.includes(node) && !out.includes(node)) out.push(node);
+      }
+    }
+    return out;
+  }
+
+  #failed(node: RedisNode, op: RingOp, err: unknown): void {
+    if (isReplyError(err)) {
+      throw new RingError('RING_ERR_COMMAND', `node ${node.info.id} rejected ${op}: ${reasonOf(err)}`, { cause: err });
+    }
+    node.fail(err);
+    node.failovers++;
+    this.#hooks.failover?.({ op, fromNodeId: node.info.id, reason: node.lastError ?? 'error' });
+  }
+
+  async #timedCall<T>(node: RedisNode, op: RingOp, p: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      const v = await p;
+      this.#hooks.command?.({ op, nodeId: node.info.id, latencyMs: performance.now() - t0, ok: true });
+      return v;
+    } catch (err) {
+      this.#hooks.command?.({ op, nodeId: node.info.id, latencyMs: performance.now() - t0, ok: false });
+      throw err;
+    }
+  }
+
+  #call<T>(node: RedisNode, op: RingOp, p: Promise<T>): Promise<T> {
+    node.ops++;
+    return this.#timed ? this.#timedCall(node, op, p) : p;
+  }
+
+  #unavailable(op: RingOp, nodes: readonly RedisNode[]): RingError {
+    const list = nodes.map((n) => `${n.info.id}(${n.state})`).join(', ');
+    return new RingError('RING_ERR_UNAVAILABLE', `${op}: no copy of the key could be reached; nodes: ${list || 'none'}`);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const view = await this.#enter(key);
+    const pref = this.#pref(view, key);
+    let answered = false;
+    // Owner first; on error/timeout at once the next copy; on a miss the next copy too
+    // (it may hold a write the owner missed while it was down).
+    for (const node of pref) {
+      if (node.state !== 'up') continue;
+      try {
+        const v = await this.#call(node, 'get', node.redis.get(key));
+        answered = true;
+        if (v !== null) return v === CONSUMED ? undefined : v;
+      } catch (err) {
+        this.#failed(node, 'get', err);
+      }
+    }
+    for (const node of this.#pastNodes(key, pref)) {
+      if (node.state !== 'up') continue;
+      try {
+        const v = await this.#call(node, 'get', node.redis.get(key));
+        answered = true;
+        if (v !== null) return v === CONSUMED ? undefined : v;
+      } catch (err) {
+        this.#failed(node, 'get', err);
+      }
+    }
+    if (!answered) throw this.#unavailable('get', pref);
+    return undefined;
+  }
+
+  /** Sends `send(node)` to every up node, resolves after W acks, rejects when W is out of reach. */
+  #write<T>(op: RingOp, targets: readonly RedisNode[], send: (node: RedisNode) => Promise<T>): Promise<void> {
+    const up = targets.filter((n) => n.state === 'up');
+    const need = Math.min(this.#w, targets.length);
+    if (up.length < need) {
+      return Promise.reject(up.length === 0 ? this.#unavailable(op, targets)
+        : new RingError('RING_ERR_QUORUM', `${op}: ${up.length} of ${targets.length} copies are up, writeQuorum is ${need}`));
+    }
+    if (up.length === 1 && need === 1) {
+      const node = up[0] as RedisNode;
+      return this.#call(node, op, send(node)).then(() => undefined, (err: unknown) => {
+        this.#failed(node, op, err);
+        throw this.#unavailable(op, targets);
+      });
+    }
+    return new Promise<void>((resolve, reject) => {
+      let acks = 0;
+      let fails = 0;
+      let replyError: unknown;
+      for (const node of up) {
+        this.#call(node, op, send(node)).then(() => {
+          if (++acks === need) resolve();
+        }, (err: unknown) => {
+          try {
+            this.#failed(node, op, err);
+          } catch (e) {
+            replyError = e;
+          }
+          if (++fails === up.length - need + 1) {
+            reject(replyError ?? new RingError('RING_ERR_QUORUM', `${op}: ${acks} of ${targets.length} copies acknowledged, writeQuorum is ${need}`));
+          }
+        });
+      }
+    });
+  }
+
+  async set(key: string, value: string, ttl: Ttl): Promise<void> {
+    const ms = ttlOf(ttl);
+    checkValue(value);
+    const view = await this.#enter(key);
+    return this.#write('set', this.#pref(view, key), (n) => n.redis.set(key, value, 'PX', ms));
+  }
+
+  async add(key: string, value: string, ttl: Ttl): Promise<boolean> {
+    const ms = ttlOf(ttl);
+    checkValue(value);
+    const view = await this.#enter(key);
+    const pref = this.#pref(view, key);
+    // The first reachable copy decides (SET NX is atomic there); the others then get the
+    // winner's value so that every copy agrees.
+    for (let i = 0; i < pref.length; i++) {
+      const node = pref[i] as RedisNode;
+      if (node.state !== 'up') continue;
+      let stored: string | null;
+      try {
+        stored = await this.#call(node, 'add', node.redis.set(key, value, 'PX', ms, 'NX'));
+      } catch (err) {
+        this.#failed(node, 'add', err);
+        continue;
+      }
+      if (stored === null) return false;
+      const rest = pref.filter((n, j) => j !== i);
+      if (rest.length === 0 || this.#w <= 1) {
+        if (rest.length > 0) this.#write('add', rest, (n) => n.redis.set(key, value, 'PX', ms)).catch(() => undefined);
+        return true;
+      }
+      await this.#writeN('add', rest, this.#w - 1, (n) => n.redis.set(key, value, 'PX', ms));
+      return true;
+    }
+    throw this.#unavailable('add', pref);
+  }
+
+  /** Like #write with an explicit quorum. */
+  #writeN<T>(op: RingOp, targets: readonly RedisNode[], need: number, send: (node: RedisNode) => Promise<T>): Promise<void> {
+    const up = targets.filter((n) => n.state === 'up');
+    if (up.length < need) {
+      return Promise.reject(new RingError('RING_ERR_QUORUM', `${op}: ${up.length + 1} copies are up, writeQuorum is ${need + 1}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      let acks = 0;
+      let fails = 0;
+      for (const node of up) {
+        this.#call(node, op, send(node)).then(() => {
+          if (++acks === need) resolve();
+        }, (err: unknown) => {
+          try {
+            this.#failed(node, op, err);
+          } catch {
+            // a reply error counts as a failed ack
+          }
+          if (++fails === up.length - need + 1) reject(new RingError('RING_ERR_QUORUM', `${op}: writeQuorum not reached`));
+        });
+      }
+    });
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const view = await this.#enter(key);
+    const pref = this.#pref(view, key);
+    const candidates = [...pref, ...this.#pastNodes(key, pref)];
+    let answered = false;
+    let decider = -1;
+    let value: string | null = null;
+    // The first reachable node that holds a copy decides, atomically (GET + mark consumed).
+    for (let i = 0; i < candidates.length; i++) {
+      const node = candidates[i] as RedisNode;
+      if (node.state !== 'up') continue;
+      try {
+        value = await this.#call(node, 'take', node.scripts.ringTake(key, CONSUMED));
+      } catch (err) {
+        this.#failed(node, 'take', err);
+        continue;
+      }
+      answered = true;
+      if (value !== null) {
+        decider = i;
+        break;
+      }
+    }
+    if (!answered) throw this.#unavailable('take', pref);
+    if (value === null || value === CONSUMED) return undefined;
+    // Mark every other copy consumed. If one was already consumed, a take elsewhere won
+    // while the decider was unreachable to it: this take must not win a second time.
+    let takenElsewhere = false;
+    await Promise.all(candidates.map(async (node, i) => {
+      if (i === decider) return;
+      if (node.state !== 'up') {
+        node.hint(key, 'mark');
+        return;
+      }
+      try {
+        const r = await this.#call(node, 'take', node.scripts.ringMark(key, CONSUMED));
+        if (r === 2) takenElsewhere = true;
+      } catch (err) {
+        if (!isReplyError(err)) {
+          node.fail(err);
+          node.hint(key, 'mark');
+        }
+      }
+    }));
+    return takenElsewhere ? undefined : value;
+  }
+
+  async incr(key: string, ttl: Ttl): Promise<number> {
+    const ms = ttlOf(ttl);
+    const view = await this.#enter(key);
+    const pref = this.#pref(view, key);
+    const up = pref.filter((n) => n.state === 'up');
+    if (up.length === 0) throw this.#unavailable('incr', pref);
+    // Copies count independently; the highest count wins (over-counting is the safe side
+    // for attempt limits and rate limits).
+    let best = -Infinity;
+    let replyError: unknown;
+    await Promise.all(up.map(async (node) => {
+      try {
+        const n = Number(await this.#call(node, 'incr', node.scripts.ringIncr(key, ms)));
+        if (n > best) best = n;
+      } catch (err) {
+        try {
+          this.#failed(node, 'incr', err);
+        } catch (e) {
+          replyError = e;
+        }
+      }
+    }));
+    if (best === -Infinity) throw replyError ?? this.#unavailable('incr', pref);
+    return best;
+  }
+
+  async delete(key: string): Promise<void> {
+    const view = await this.#enter(key);
+    const pref = this.#pref(view, key);
+    const targets = [...pref, ...this.#pastNodes(key, pref)];
+    let acks = 0;
+    await Promise.all(targets.map(async (node) => {
+      if (node.state !== 'up') {
+        node.hint(key, 'del');
+        return;
+      }
+      try {
+        await this.#call(node, 'delete', node.redis.del(key));
+        acks++;
+      } catch (err) {
+        if (!isReplyError(err)) {
+          node.fail(err);
+          node.hint(key, 'del');
+        }
+      }
+    }));
+    if (acks === 0) throw this.#unavailable('delete', pref);
+  }
+
+  del(key: string): Promise<void> {
+    return this.delete(key);
+  }
+
+  ready(): Promise<void> {
+    return this.#readyPromise;
+  }
+
+  preferenceList(key: string): readonly string[] {
+    checkKey(key);
+    return this.#view.ring.preferenceList(key, this.#replicas);
+  }
+
+  nodes(): readonly RingNodeStatus[] {
+    return this.#view.nodes.map((n) => {
+      const s: RingNodeStatus = {
+        id: n.info.id, host: n.info.host, port: n.info.port, weight: n.info.weight,
+        state: n.state, stateSince: n.stateSince, ops: n.ops, errors: n.errors, failovers: n.failovers,
+        pendingHints: n.hintCount,
+      };
+      return n.lastError === undefined ? s : { ...s, lastError: n.lastError };
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#unsubscribe();
+      for (const n of this.#view.nodes) n.close();
+      for (const n of this.#byId.values()) n.close();
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Creates the Redis ring client over a {@link Membership}: one ioredis connection per
+ * node, keys placed by consistent hashing on node ids, `replicas` copies per key.
+ */
+export function createRing(options: RingOptions): Ring {
+  return new RedisRing(options);
+}
