@@ -1,20 +1,124 @@
 import type { ChallengeStore } from './challenge-store.js';
+import { ChallengeError, describeValue } from './errors.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
   /** Clock in epoch ms. @default Date.now */
   readonly now?: () => number;
+  /** Upper bound on live entries; beyond it `set`/`add`/`incr` evict the oldest. @default 1_000_000 */
+  readonly maxEntries?: number;
 }
 
-/** A {@link ChallengeStore} in process memory (tests and development). */
+/** A {@link ChallengeStore} in process memory (tests and development; one process only). */
 export interface MemoryStore extends ChallengeStore {
   /** Live entries (expired ones are dropped first). */
   size(): number;
   clear(): void;
 }
 
-/** Create an in-memory {@link ChallengeStore}. */
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+/**
+ * Create an in-memory {@link ChallengeStore}.
+ *
+ * Every operation completes synchronously before its promise is returned, so on one
+ * event loop `add`, `take` and `incr` are atomic. Expired entries are invisible at once
+ * and are reclaimed lazily: each write examines the two oldest insertions.
+ */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  void options;
-  throw new Error('not implemented yet');
+  const now = options.now ?? Date.now;
+  const maxEntries = options.maxEntries ?? 1_000_000;
+  if (typeof now !== 'function') {
+    throw new ChallengeError('CHALLENGE_ERR_INVALID_OPTION', `now: expected a function, got ${describeValue(now)}`);
+  }
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new ChallengeError(
+      'CHALLENGE_ERR_INVALID_OPTION',
+      `maxEntries: expected an integer >= 1, got ${describeValue(maxEntries)}`,
+    );
+  }
+  const map = new Map<string, Entry>();
+
+  function live(key: string, t: number): Entry | undefined {
+    const e = map.get(key);
+    if (e === undefined) return undefined;
+    if (e.expiresAt <= t) {
+      map.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  function checkTtl(ttlMs: number): void {
+    if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) {
+      throw new ChallengeError('CHALLENGE_ERR_INVALID_OPTION', `ttlMs: expected a finite number > 0, got ${describeValue(ttlMs)}`);
+    }
+  }
+
+  function put(key: string, value: string, ttlMs: number, t: number): void {
+    // Re-insert so Map order approximates expiry order for the lazy sweep below.
+    map.delete(key);
+    map.set(key, { value, expiresAt: t + ttlMs });
+    let examined = 0;
+    for (const [k, e] of map) {
+      if (map.size > maxEntries) {
+        map.delete(k);
+        continue;
+      }
+      if (examined++ >= 2) break;
+      if (e.expiresAt <= t) map.delete(k);
+    }
+  }
+
+  const store: MemoryStore = {
+    set(key, value, ttlMs) {
+      checkTtl(ttlMs);
+      put(key, value, ttlMs, now());
+      return Promise.resolve();
+    },
+    add(key, value, ttlMs) {
+      checkTtl(ttlMs);
+      const t = now();
+      if (live(key, t) !== undefined) return Promise.resolve(false);
+      put(key, value, ttlMs, t);
+      return Promise.resolve(true);
+    },
+    get(key) {
+      return Promise.resolve(live(key, now())?.value);
+    },
+    take(key) {
+      const e = live(key, now());
+      if (e === undefined) return Promise.resolve(undefined);
+      map.delete(key);
+      return Promise.resolve(e.value);
+    },
+    incr(key, ttlMs) {
+      checkTtl(ttlMs);
+      const t = now();
+      const e = live(key, t);
+      if (e === undefined) {
+        put(key, '1', ttlMs, t);
+        return Promise.resolve(1);
+      }
+      const n = (Number.parseInt(e.value, 10) || 0) + 1;
+      e.value = String(n);
+      return Promise.resolve(n);
+    },
+    delete(key) {
+      map.delete(key);
+      return Promise.resolve();
+    },
+    size() {
+      const t = now();
+      for (const [k, e] of map) if (e.expiresAt <= t) map.delete(k);
+      return map.size;
+    },
+    clear() {
+      map.clear();
+    },
+  };
+  return Object.freeze(store);
 }

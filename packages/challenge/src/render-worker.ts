@@ -1,0 +1,8 @@
+// Worker-thread entry (piscina): renders and encodes one slide puzzle per task.
+import { workerData } from 'node:worker_threads';
+import { createRenderState } from './slide-renderer.js';
+import type { ImageSets } from './slide-renderer.js';
+
+const data = workerData as { imageSets?: ImageSets } | undefined;
+
+export default createRenderState(data?.imageSets);
