@@ -1,0 +1,28 @@
+/** Builds the challenge engine of one process from the server options and the mirrored HMAC keys. */
+import { createChallengeEngine } from '@hurdle/challenge';
+import type { ChallengeEngine, ChallengeStore } from '@hurdle/challenge';
+import type { ServerOptions } from './options.js';
+import type { SiteDirectory } from './site-directory.js';
+
+export function createEngine(options: Readonly<ServerOptions>, store: ChallengeStore, sites: SiteDirectory): { engine: ChallengeEngine; stop: () => void } {
+  const keys = sites.hmacKeys();
+  if (!keys || keys.length === 0) throw new Error('config mirror has no HMAC keys (meta:hmac)');
+  const engine = createChallengeEngine({
+    store,
+    secrets: keys,
+    challengeTtlMs: options.challengeTtlMs,
+    tokenTtlMs: options.tokenTtlMs,
+    renderThreads: options.renderThreads,
+  });
+  // Key rotation through the DB reaches every worker through the mirror.
+  let current = JSON.stringify(keys);
+  const timer = setInterval(() => {
+    const next = sites.hmacKeys();
+    if (next && next.length > 0 && JSON.stringify(next) !== current) {
+      current = JSON.stringify(next);
+      engine.setSecrets(next);
+    }
+  }, 1000);
+  timer.unref();
+  return { engine, stop: () => clearInterval(timer) };
+}

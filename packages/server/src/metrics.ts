@@ -1,0 +1,177 @@
+/**
+ * Prometheus metrics. Every process keeps its own prom-client registry; the primary
+ * gathers the workers' registries as JSON over IPC and merges them with
+ * `AggregatorRegistry.aggregate`, so `/metrics` on any worker shows the whole machine.
+ * Per-worker gauges carry a `worker` label so they are not summed away.
+ */
+import client from 'prom-client';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { ShedReason, PriorityClass } from './admission-queue.js';
+
+export type MetricsJson = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>;
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Metrics of one worker process. */
+export class WorkerMetrics {
+  readonly registry = new client.Registry();
+  readonly requests: client.Counter<'route' | 'status'>;
+  readonly latency: client.Histogram<'route'>;
+  readonly shed: client.Counter<'class' | 'reason'>;
+  readonly rateLimited: client.Counter<'scope'>;
+  readonly verify: client.Counter<'type' | 'result' | 'reason'>;
+  readonly siteverify: client.Counter<'result' | 'reason'>;
+  readonly storeErrors: client.Counter<'op'>;
+  readonly loopDelay: client.Gauge<'worker'>;
+  readonly loopUtilization: client.Gauge<'worker'>;
+  readonly queueDepth: client.Gauge<'worker'>;
+  readonly inFlight: client.Gauge<'worker'>;
+  readonly poolDepth: client.Gauge<'worker'>;
+  readonly ringNodeUp: client.Gauge<'node'>;
+
+  constructor() {
+    const r = [this.registry];
+    this.requests = new client.Counter({ name: 'hurdle_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: r });
+    this.latency = new client.Histogram({ name: 'hurdle_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r });
+    this.shed = new client.Counter({ name: 'hurdle_shed_total', help: 'Requests shed by admission control (503)', labelNames: ['class', 'reason'], registers: r });
+    this.rateLimited = new client.Counter({ name: 'hurdle_rate_limited_total', help: 'Requests refused by rate limits (429)', labelNames: ['scope'], registers: r });
+    this.verify = new client.Counter({ name: 'hurdle_verify_total', help: 'Challenge answers by type, result and reason', labelNames: ['type', 'result', 'reason'], registers: r });
+    this.siteverify = new client.Counter({ name: 'hurdle_siteverify_total', help: 'siteverify results by reason', labelNames: ['result', 'reason'], registers: r });
+    this.storeErrors = new client.Counter({ name: 'hurdle_store_errors_total', help: 'State store failures by operation', labelNames: ['op'], registers: r });
+    this.loopDelay = new client.Gauge({ name: 'hurdle_event_loop_delay_seconds', help: 'Event-loop delay p99 per worker', labelNames: ['worker'], registers: r });
+    this.loopUtilization = new client.Gauge({ name: 'hurdle_event_loop_utilization', help: 'Event-loop utilisation (0..1) per worker', labelNames: ['worker'], registers: r });
+    this.queueDepth = new client.Gauge({ name: 'hurdle_admission_queue_depth', help: 'Requests waiting in the admission queue per worker', labelNames: ['worker'], registers: r });
+    this.inFlight = new client.Gauge({ name: 'hurdle_requests_in_flight', help: 'Requests in service per worker', labelNames: ['worker'], registers: r });
+    this.poolDepth = new client.Gauge({ name: 'hurdle_pool_depth', help: 'Ready pre-generated challenges per worker', labelNames: ['worker'], registers: r });
+    this.ringNodeUp = new client.Gauge({ name: 'hurdle_ring_node_up', help: 'Ring node state as seen by this machine (1 up, 0 down)', labelNames: ['node'], registers: r, aggregator: 'min' });
+  }
+
+  recordShed(cls: PriorityClass, reason: ShedReason): void {
+    this.shed.inc({ class: cls, reason });
+  }
+}
+
+/** Metrics only the primary has (config mirror, shared memory). */
+export class PrimaryMetrics {
+  readonly registry = new client.Registry();
+  readonly configSites: client.Gauge;
+  readonly configGeneration: client.Gauge;
+  readonly configRefreshErrors: client.Gauge;
+  readonly configDbUp: client.Gauge;
+  readonly shmUsedBytes: client.Gauge<'segment'>;
+  readonly shmEntries: client.Gauge<'segment'>;
+  readonly workerRestarts: client.Counter;
+  readonly workers: client.Gauge;
+
+  constructor() {
+    const r = [this.registry];
+    this.configSites = new client.Gauge({ name: 'hurdle_config_sites', help: 'Sites in the config mirror', registers: r });
+    this.configGeneration = new client.Gauge({ name: 'hurdle_config_generation', help: 'Config mirror generation', registers: r });
+    this.configRefreshErrors = new client.Gauge({ name: 'hurdle_config_refresh_errors', help: 'Failed config DB refreshes so far', registers: r });
+    this.configDbUp = new client.Gauge({ name: 'hurdle_config_db_up', help: '1 when the last config DB refresh succeeded', registers: r });
+    this.shmUsedBytes = new client.Gauge({ name: 'hurdle_shm_used_bytes', help: 'Bytes allocated in a shared-memory segment', labelNames: ['segment'], registers: r });
+    this.shmEntries = new client.Gauge({ name: 'hurdle_shm_entries', help: 'Entries in a shared-memory segment', labelNames: ['segment'], registers: r });
+    this.workerRestarts = new client.Counter({ name: 'hurdle_worker_restarts_total', help: 'Workers restarted after an unexpected exit', registers: r });
+    this.workers = new client.Gauge({ name: 'hurdle_workers', help: 'Live worker processes', registers: r });
+  }
+}
+
+/** Merge per-process metric JSON into one Prometheus text exposition. */
+export async function aggregateMetrics(parts: MetricsJson[]): Promise<string> {
+  const registry = client.AggregatorRegistry.aggregate(parts);
+  return registry.metrics();
+}
+
+/** Live dashboard figures (admin `GET /admin/api/stats`). */
+export interface DashboardStats {
+  /** Epoch ms of this sample. */
+  at: number;
+  requestsTotal: number;
+  /** Requests per second since the previous sample (0 on the first). */
+  requestsPerSecond: number;
+  /** pass/fail by reason, verify and siteverify. */
+  verify: Record<string, number>;
+  siteverify: Record<string, number>;
+  shed: number;
+  rateLimited: number;
+  /** p99 latency over all routes since start, ms (bucket upper bound). */
+  p99LatencyMs: number;
+  poolDepth: number;
+  ringNodes: Record<string, 'up' | 'down'>;
+  workers: { worker: string; eventLoopUtilization: number; eventLoopDelayMs: number; queueDepth: number; inFlight: number }[];
+  config: { sites: number; generation: number; dbUp: boolean };
+}
+
+function values(json: MetricsJson, name: string): MetricValue<string>[] {
+  const m = json.find((x) => x.name === name) as MetricObjectWithValues<MetricValue<string>> | undefined;
+  return m?.values ?? [];
+}
+
+/** Compute dashboard figures from aggregated (or single-process) metric JSON. */
+export function dashboardFrom(json: MetricsJson, previous: { at: number; requestsTotal: number } | undefined, now = Date.now()): DashboardStats {
+  const sum = (name: string): number => values(json, name).reduce((s, v) => s + v.value, 0);
+  const requestsTotal = sum('hurdle_http_requests_total');
+  const byLabels = (name: string, keys: string[]): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const v of values(json, name)) {
+      const k = keys.map((key) => String(v.labels[key] ?? '')).join(':');
+      out[k] = (out[k] ?? 0) + v.value;
+    }
+    return out;
+  };
+  // p99 from the merged histogram's cumulative buckets.
+  const buckets = new Map<number, number>();
+  let count = 0;
+  for (const v of values(json, 'hurdle_http_request_duration_seconds')) {
+    const metricName = (v as { metricName?: string }).metricName;
+    if (metricName === 'hurdle_http_request_duration_seconds_bucket') {
+      const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + v.value);
+    } else if (metricName === 'hurdle_http_request_duration_seconds_count') {
+      count += v.value;
+    }
+  }
+  let p99 = 0;
+  if (count > 0) {
+    for (const le of [...buckets.keys()].sort((a, b) => a - b)) {
+      if ((buckets.get(le) ?? 0) >= count * 0.99) {
+        p99 = Number.isFinite(le) ? le * 1000 : (LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1] as number) * 1000;
+        break;
+      }
+    }
+  }
+  const workers = new Map<string, DashboardStats['workers'][number]>();
+  const perWorker = (name: string, field: 'eventLoopUtilization' | 'eventLoopDelayMs' | 'queueDepth' | 'inFlight', scale = 1): void => {
+    for (const v of values(json, name)) {
+      const w = String(v.labels.worker ?? '?');
+      const entry = workers.get(w) ?? { worker: w, eventLoopUtilization: 0, eventLoopDelayMs: 0, queueDepth: 0, inFlight: 0 };
+      entry[field] = v.value * scale;
+      workers.set(w, entry);
+    }
+  };
+  perWorker('hurdle_event_loop_utilization', 'eventLoopUtilization');
+  perWorker('hurdle_event_loop_delay_seconds', 'eventLoopDelayMs', 1000);
+  perWorker('hurdle_admission_queue_depth', 'queueDepth');
+  perWorker('hurdle_requests_in_flight', 'inFlight');
+  const ringNodes: Record<string, 'up' | 'down'> = {};
+  for (const v of values(json, 'hurdle_ring_node_up')) ringNodes[String(v.labels.node)] = v.value >= 1 ? 'up' : 'down';
+  const dt = previous ? (now - previous.at) / 1000 : 0;
+  return {
+    at: now,
+    requestsTotal,
+    requestsPerSecond: previous && dt > 0 ? Math.max(0, (requestsTotal - previous.requestsTotal) / dt) : 0,
+    verify: byLabels('hurdle_verify_total', ['result', 'reason']),
+    siteverify: byLabels('hurdle_siteverify_total', ['result', 'reason']),
+    shed: sum('hurdle_shed_total'),
+    rateLimited: sum('hurdle_rate_limited_total'),
+    p99LatencyMs: p99,
+    poolDepth: sum('hurdle_pool_depth'),
+    ringNodes,
+    workers: [...workers.values()].sort((a, b) => a.worker.localeCompare(b.worker, 'en', { numeric: true })),
+    config: {
+      sites: sum('hurdle_config_sites'),
+      generation: sum('hurdle_config_generation'),
+      dbUp: values(json, 'hurdle_config_db_up').every((v) => v.value >= 1),
+    },
+  };
+}

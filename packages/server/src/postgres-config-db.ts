@@ -1,0 +1,116 @@
+/** PostgreSQL implementation of {@link ConfigDb} (pg; LISTEN/NOTIFY on channel `hurdle_sites`). */
+import pg from 'pg';
+import { ServerError } from './errors.js';
+import type { SiteRecord } from './site.js';
+import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db.js';
+import type { ConfigDb, SiteRow } from './config-db.js';
+
+const CHANNEL = 'hurdle_sites';
+const MIGRATION_LOCK = 0x68_75_72_64; // 'hurd'
+
+function describe(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:<redacted>@');
+}
+
+export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3000, query_timeout: 5000 });
+  // An idle client error (server restart) must not crash the primary.
+  pool.on('error', () => undefined);
+  let queries = 0;
+  let listener: pg.Client | undefined;
+  let closed = false;
+  const listeners: (() => void)[] = [];
+  const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> => {
+    queries += 1;
+    try {
+      return await pool.query<R>(sql, params);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') {
+        throw new ServerError('SERVER_ERR_SITE_EXISTS', 'a site with this sitekey exists');
+      }
+      throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const connectListener = async (): Promise<void> => {
+    if (closed || listeners.length === 0) return;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    client.on('error', () => {
+      listener = undefined;
+      void client.end().catch(() => undefined);
+      setTimeout(() => void connectListener().catch(() => undefined), 1000).unref();
+    });
+    client.on('notification', () => {
+      for (const fn of listeners) fn();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    listener = client;
+  };
+  const placeholders = SITE_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ');
+  const db: ConfigDb = {
+    kind: 'postgres',
+    description: describe(url),
+    get queryCount() { return queries; },
+    async migrate() {
+      queries += 1;
+      const client = await pool.connect().catch((err: Error) => {
+        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL (${describe(url)}, option 'db'): ${err.message}`);
+      });
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+        for (const [i, sql] of MIGRATIONS.entries()) {
+          if (applied.has(i + 1)) continue;
+          await client.query(sql);
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()]);
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new ServerError('SERVER_ERR_DB', `PostgreSQL migration failed: ${(err as Error).message}`, { cause: err });
+      } finally {
+        client.release();
+      }
+    },
+    async listSites() {
+      return (await query<SiteRow>(`SELECT ${SITE_COLUMNS} FROM sites ORDER BY created_at, sitekey`)).rows.map(rowToSite);
+    },
+    async sitesUpdatedSince(sinceMs) {
+      return (await query<SiteRow>(`SELECT ${SITE_COLUMNS} FROM sites WHERE updated_at >= $1`, [sinceMs])).rows.map(rowToSite);
+    },
+    async getSite(sitekey) {
+      const row = (await query<SiteRow>(`SELECT ${SITE_COLUMNS} FROM sites WHERE sitekey = $1`, [sitekey])).rows[0];
+      return row ? rowToSite(row) : undefined;
+    },
+    async insertSite(site: SiteRecord) {
+      await query(`INSERT INTO sites (${SITE_COLUMNS}) VALUES (${placeholders})`, siteToParams(site));
+      await query(`NOTIFY ${CHANNEL}`);
+    },
+    async updateSite(site: SiteRecord) {
+      const cols = SITE_COLUMNS.split(', ');
+      const sets = cols.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ');
+      const res = await query(`UPDATE sites SET ${sets} WHERE sitekey = $1`, siteToParams(site));
+      if (res.rowCount === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${site.sitekey}'`);
+      await query(`NOTIFY ${CHANNEL}`);
+    },
+    async getMeta(key) {
+      return (await query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value;
+    },
+    async initMeta(key, value) {
+      await query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+      return (await query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value ?? value;
+    },
+    async onChange(fn) {
+      listeners.push(fn);
+      if (!listener) await connectListener().catch(() => undefined);
+    },
+    async close() {
+      closed = true;
+      await listener?.end().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+  return db;
+}

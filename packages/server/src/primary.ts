@@ -1,0 +1,263 @@
+/**
+ * The cluster primary: owns the config DB, the shared-memory segments (config mirror and,
+ * on one machine, the state store) and the metrics aggregation; forks one worker per core,
+ * restarts dead workers with backoff and shuts down gracefully on SIGTERM/SIGINT.
+ */
+import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import { createSharedMap } from '@hurdle/shm';
+import type { SharedMap } from '@hurdle/shm';
+import type { Logger } from 'pino';
+import { banner, bootstrap } from './bootstrap.js';
+import type { Bootstrapped } from './bootstrap.js';
+import { ConfigMirror } from './config-mirror.js';
+import { isServerError } from './errors.js';
+import { isHurdleMessage } from './ipc.js';
+import type { AdminOp, InitMessage, PrimaryReply, PrimaryToWorker, WorkerRequest, WorkerToPrimary } from './ipc.js';
+import { createLogger } from './logger.js';
+import { PrimaryMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
+import type { DashboardStats, MetricsJson } from './metrics.js';
+import { redactOptions } from './options.js';
+import type { ServerOptions } from './options.js';
+import { createSiteService } from './site-service.js';
+import type { AdminOperations } from './site-service.js';
+
+const COLLECT_TIMEOUT_MS = 2000;
+/** A worker that lived at least this long resets the restart backoff. */
+const STABLE_MS = 10_000;
+
+export interface PrimaryHandle {
+  /** Resolves with the port once every worker listens. */
+  readonly listening: Promise<number>;
+  /** Graceful stop: stop accepting, drain, exit workers, release segments. */
+  stop(): Promise<void>;
+}
+
+function segmentName(kind: string): string {
+  return `hurdle-${process.pid}-${kind}`;
+}
+
+/** Start the primary process (the CLI's `hurdle start`). */
+export async function startPrimary(options: Readonly<ServerOptions>, logger: Logger = createLogger(options, { role: 'primary' })): Promise<PrimaryHandle> {
+  logger.info({ event: 'starting', options: redactOptions(options) }, 'starting Hurdle');
+  const boot: Bootstrapped = await bootstrap(options, logger);
+  const opts = boot.options;
+  const { db } = boot;
+  const primaryMetrics = new PrimaryMetrics();
+
+  const configMap = createSharedMap({ name: segmentName('config'), sizeBytes: opts.shm.configBytes, codec: 'json', replace: true, maxValueBytes: 256 * 1024 });
+  let stateMap: SharedMap<string> | undefined;
+  if (opts.ring === '') {
+    stateMap = createSharedMap({ name: segmentName('state'), sizeBytes: opts.shm.stateBytes, codec: 'string', replace: true }) as SharedMap<string>;
+  }
+  const mirror = new ConfigMirror({
+    db,
+    map: { get: (k) => configMap.get(k), batch: (changes) => configMap.batch(changes.map((c) => (c.value === undefined ? { type: 'delete' as const, key: c.key } : { type: 'set' as const, key: c.key, value: c.value as never }))) },
+    refreshIntervalMs: opts.refreshIntervalMs,
+    logger,
+    meta: boot.demo ? { demo: boot.demo } : {},
+  });
+  await mirror.start();
+  const sitesService: AdminOperations = createSiteService({ db, onWrite: () => mirror.refreshSoon() });
+
+  // ---- workers ---------------------------------------------------------------------
+  let shuttingDown = false;
+  let restartDelayMs = opts.restartDelayMs;
+  let nextWorkerNumber = 1;
+  const workerIds = new Map<Worker, string>();
+  const startedAt = new Map<Worker, number>();
+  let resolveListening: (port: number) => void = () => undefined;
+  let rejectListening: (err: Error) => void = () => undefined;
+  const listening = new Promise<number>((resolve, reject) => {
+    resolveListening = resolve;
+    rejectListening = reject;
+  });
+  let listeningCount = 0;
+  let boundPort = opts.port;
+  let firstListen = true;
+  let earlyExits = 0;
+
+  cluster.setupPrimary({ silent: false });
+
+  const fork = (): void => {
+    const workerId = `w${nextWorkerNumber++}`;
+    const worker = cluster.fork({ HURDLE_WORKER_ID: workerId });
+    workerIds.set(worker, workerId);
+    startedAt.set(worker, Date.now());
+    worker.on('message', (msg: unknown) => {
+      if (!isHurdleMessage(msg) || msg.hurdle !== 'ready') return;
+      const init: InitMessage = {
+        hurdle: 'init', workerId, options: opts as ServerOptions,
+        configSegment: segmentName('config'), stateSegment: stateMap ? segmentName('state') : undefined,
+      };
+      worker.send(init);
+    });
+    worker.on('message', (msg: unknown) => {
+      if (isHurdleMessage(msg) && msg.hurdle !== 'ready') void onWorkerMessage(worker, msg as WorkerToPrimary);
+    });
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const id = workerIds.get(worker) ?? '?';
+    const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
+    workerIds.delete(worker);
+    startedAt.delete(worker);
+    primaryMetrics.workers.set(workerIds.size);
+    if (shuttingDown) return;
+    if (listeningCount < opts.workers && firstListen) {
+      earlyExits += 1;
+      if (earlyExits > opts.workers * 3) {
+        rejectListening(new Error(`workers keep exiting before they listen (last exit code ${code}, signal ${signal}); see the log above`));
+        return;
+      }
+    }
+    primaryMetrics.workerRestarts.inc();
+    if (lived >= STABLE_MS) restartDelayMs = opts.restartDelayMs;
+    logger.warn({ event: 'worker_exit', worker: id, code, signal, restartInMs: restartDelayMs }, 'worker exited; restarting');
+    setTimeout(() => {
+      if (!shuttingDown) fork();
+    }, restartDelayMs).unref();
+    restartDelayMs = Math.min(opts.restartMaxDelayMs, Math.max(1, restartDelayMs * 2));
+  });
+
+  // ---- metrics gathering ---------------------------------------------------------------
+  let collectSeq = 1;
+  const collecting = new Map<number, { parts: MetricsJson[]; waiting: number; done: () => void }>();
+  const gather = async (): Promise<MetricsJson[]> => {
+    const id = collectSeq++;
+    const live = [...workerIds.keys()].filter((w) => w.isConnected());
+    const parts: MetricsJson[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        collecting.delete(id);
+        resolve();
+      }, COLLECT_TIMEOUT_MS);
+      const entry = { parts, waiting: live.length, done: () => { clearTimeout(timer); collecting.delete(id); resolve(); } };
+      collecting.set(id, entry);
+      if (live.length === 0) entry.done();
+      for (const w of live) {
+        try {
+          w.send({ hurdle: 'collect', id } satisfies PrimaryToWorker);
+        } catch {
+          entry.waiting -= 1;
+        }
+      }
+    });
+    const m = mirror.stats();
+    primaryMetrics.configSites.set(m.sites);
+    primaryMetrics.configGeneration.set(m.generation);
+    primaryMetrics.configRefreshErrors.set(m.refreshErrors);
+    primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
+    primaryMetrics.workers.set(workerIds.size);
+    for (const [segment, map] of [['config', configMap], ['state', stateMap]] as const) {
+      if (!map) continue;
+      const s = map.stats();
+      primaryMetrics.shmEntries.set({ segment }, s.entries);
+      primaryMetrics.shmUsedBytes.set({ segment }, s.allocator.allocatedBytes);
+    }
+    parts.push(await primaryMetrics.registry.getMetricsAsJSON());
+    return parts;
+  };
+  let lastStats: { at: number; requestsTotal: number } | undefined;
+  const stats = async (): Promise<DashboardStats> => {
+    const parts = await gather();
+    const merged = (await import('prom-client')).default.AggregatorRegistry.aggregate(parts);
+    const s = dashboardFrom(await merged.getMetricsAsJSON(), lastStats);
+    lastStats = { at: s.at, requestsTotal: s.requestsTotal };
+    return s;
+  };
+
+  const reply = (worker: Worker, msg: PrimaryReply): void => {
+    if (worker.isConnected()) worker.send(msg);
+  };
+  const onWorkerMessage = async (worker: Worker, msg: WorkerToPrimary): Promise<void> => {
+    switch (msg.hurdle) {
+      case 'listening':
+        boundPort = msg.port;
+        listeningCount += 1;
+        if (firstListen && listeningCount >= opts.workers) {
+          firstListen = false;
+          resolveListening(boundPort);
+        }
+        return;
+      case 'collected': {
+        const entry = collecting.get(msg.id);
+        if (!entry) return;
+        entry.parts.push(msg.metrics);
+        entry.waiting -= 1;
+        if (entry.waiting <= 0) entry.done();
+        return;
+      }
+      case 'req': {
+        const req = msg as WorkerRequest;
+        try {
+          let value: unknown;
+          if (req.op === 'metrics') value = await aggregateMetrics(await gather());
+          else if (req.op === 'stats') value = await stats();
+          else {
+            const fn = sitesService[req.method as AdminOp] as (...a: unknown[]) => Promise<unknown>;
+            value = await fn(...req.args);
+          }
+          reply(worker, { hurdle: 'res', id: req.id, ok: true, value });
+        } catch (err) {
+          const code = isServerError(err) ? err.code : 'SERVER_ERR_DB';
+          const message = isServerError(err) ? err.message : 'internal error';
+          if (!isServerError(err)) logger.error({ err: { message: (err as Error).message } }, 'primary request failed');
+          reply(worker, { hurdle: 'res', id: req.id, ok: false, error: { code, message } });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  };
+
+  for (let i = 0; i < opts.workers; i++) fork();
+
+  const announce = (port: number): void => {
+    const host = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const url = opts.publicUrl !== '' ? opts.publicUrl.replace(/\/+$/, '') : `http://${host}:${port}`;
+    logger.info({ event: 'listening', port, workers: opts.workers, db: db.description, store: stateMap ? 'shm' : 'ring' }, `Hurdle listening on ${url}`);
+    process.stderr.write(banner(boot, url));
+  };
+  const announced = listening.then((port) => {
+    announce(port);
+    return port;
+  }, async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    if (stopping) return stopping;
+    shuttingDown = true;
+    stopping = (async () => {
+      logger.info({ event: 'shutdown' }, 'shutting down: draining workers');
+      const workers = [...workerIds.keys()];
+      await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+        if (w.isDead()) {
+          resolve();
+          return;
+        }
+        const kill = setTimeout(() => w.process.kill('SIGKILL'), opts.shutdownTimeoutMs + 1000);
+        w.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        try {
+          w.send({ hurdle: 'shutdown' } satisfies PrimaryToWorker);
+        } catch {
+          w.process.kill('SIGTERM');
+        }
+      })));
+      mirror.stop();
+      await db.close().catch(() => undefined);
+      configMap.unlink();
+      stateMap?.unlink();
+      logger.info({ event: 'stopped' }, 'stopped');
+    })();
+    return stopping;
+  }
+  return { listening: announced, stop };
+}

@@ -1,0 +1,109 @@
+/**
+ * The whole service in one process, without the cluster: config DB, mirror (a plain map),
+ * state store (in-memory unless given), engine and the Fastify app. For tests
+ * (`app.inject()`), embedding, and benchmarks that want one event loop.
+ */
+import type { ChallengeEngine, ChallengeStore } from '@hurdle/challenge';
+import { createMemoryStore } from '@hurdle/challenge';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { bootstrap } from './bootstrap.js';
+import type { Bootstrapped } from './bootstrap.js';
+import type { ConfigDb } from './config-db.js';
+import { ConfigMirror } from './config-mirror.js';
+import type { ControlPlane } from './control-plane.js';
+import { createEngine } from './engine.js';
+import { EventLoopMonitor } from './event-loop-monitor.js';
+import { createLogger } from './logger.js';
+import { PrimaryMetrics, WorkerMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
+import { resolveOptions } from './options.js';
+import type { ServerOptions, ServerOptionsInput } from './options.js';
+import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
+import { createSiteService } from './site-service.js';
+
+export interface ServiceInput {
+  /** Server options (validated like the CLI's). */
+  options?: ServerOptionsInput;
+  /** State store. @default createMemoryStore() */
+  store?: ChallengeStore;
+  /** Logger. @default pino at options.logLevel */
+  logger?: Logger;
+  /** Mount the widget routes. @default true */
+  widget?: boolean;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly options: Readonly<ServerOptions>;
+  readonly db: ConfigDb;
+  readonly mirror: ConfigMirror;
+  readonly sites: SiteDirectory;
+  readonly engine: ChallengeEngine;
+  readonly boot: Bootstrapped;
+  close(): Promise<void>;
+}
+
+/** Build the service in this process (no cluster, no shared memory). */
+export async function createService(input: ServiceInput = {}): Promise<Service> {
+  const resolved = resolveOptions({ overrides: input.options ?? {} });
+  const logger = input.logger ?? createLogger(resolved);
+  const boot = await bootstrap(resolved, logger);
+  const options = boot.options;
+  const map = createMemoryMirrorMap();
+  const mirror = new ConfigMirror({ db: boot.db, map, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
+  await mirror.start();
+  const sites = new SiteDirectory(map);
+  const store = input.store ?? createMemoryStore();
+  const { engine, stop: stopKeys } = createEngine(options, store, sites);
+  const metrics = new WorkerMetrics();
+  const primaryMetrics = new PrimaryMetrics();
+  const loop = new EventLoopMonitor();
+  const siteService = createSiteService({ db: boot.db, onWrite: () => void mirror.refresh() });
+  let refreshGauges = (): void => undefined;
+  let last: { at: number; requestsTotal: number } | undefined;
+  const gather = async () => {
+    refreshGauges();
+    const m = mirror.stats();
+    primaryMetrics.configSites.set(m.sites);
+    primaryMetrics.configGeneration.set(m.generation);
+    primaryMetrics.configRefreshErrors.set(m.refreshErrors);
+    primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
+    return [await metrics.registry.getMetricsAsJSON(), await primaryMetrics.registry.getMetricsAsJSON()];
+  };
+  const control: ControlPlane = {
+    ...siteService,
+    // Admin writes refresh the mirror before answering, so a follow-up request sees them.
+    createSite: async (i) => { const r = await siteService.createSite(i); await mirror.refresh(); return r; },
+    updateSite: async (k, p) => { const r = await siteService.updateSite(k, p); await mirror.refresh(); return r; },
+    rotateSecret: async (k, g) => { const r = await siteService.rotateSecret(k, g); await mirror.refresh(); return r; },
+    disableSite: async (k) => { const r = await siteService.disableSite(k); await mirror.refresh(); return r; },
+    metricsText: async () => aggregateMetrics(await gather()),
+    stats: async () => {
+      const parts = await gather();
+      const { default: client } = await import('prom-client');
+      const s = dashboardFrom(await client.AggregatorRegistry.aggregate(parts).getMetricsAsJSON(), last);
+      last = { at: s.at, requestsTotal: s.requestsTotal };
+      return s;
+    },
+  };
+  const app = await buildApp({
+    options, sites, engine, store, control, metrics, loop, workerId: 'w0', logger,
+    ...(input.widget === undefined ? {} : { widget: input.widget }),
+  });
+  refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+  let closed = false;
+  return {
+    app, options, db: boot.db, mirror, sites, engine, boot,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      stopKeys();
+      loop.close();
+      mirror.stop();
+      await engine.close().catch(() => undefined);
+      await boot.db.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Admin operations on sites, written to the config DB (the mirror picks them up). Runs in
+ * the primary (workers forward admin calls over IPC) and in the CLI.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ConfigDb } from './config-db.js';
+import { ServerError } from './errors.js';
+import { hashSecret, newSecret, newSitekey, siteView, validateSiteInput } from './site.js';
+import type { SiteInput, SiteRecord, SiteView } from './site.js';
+
+/** Admin operations (the admin API and the CLI share them). */
+export interface AdminOperations {
+  listSites(): Promise<SiteView[]>;
+  getSite(sitekey: string): Promise<SiteView>;
+  /** Create a site; the secret is returned here once and stored only as a hash. */
+  createSite(input: SiteInput): Promise<{ site: SiteView; secret: string }>;
+  updateSite(sitekey: string, patch: SiteInput): Promise<SiteView>;
+  /** New secret, returned once; the old one stays valid for `graceMs` (default 0). */
+  rotateSecret(sitekey: string, graceMs?: number): Promise<{ site: SiteView; secret: string }>;
+  disableSite(sitekey: string): Promise<SiteView>;
+}
+
+export const SITE_DEFAULTS = Object.freeze({
+  hostnames: [] as string[],
+  challengeTypes: ['slide', 'pow'] as SiteRecord['challengeTypes'],
+  difficulty: 16,
+  imageSet: '',
+  rateLimitPerSecond: 0,
+  enabled: true,
+});
+
+export interface SiteServiceOptions {
+  db: ConfigDb;
+  /** Called after every successful write (the primary refreshes the mirror at once). */
+  onWrite?: () => void;
+  now?: () => number;
+}
+
+/** Create the admin operations over a config DB. */
+export function createSiteService(options: SiteServiceOptions): AdminOperations {
+  const { db } = options;
+  const now = options.now ?? Date.now;
+  // updated_at strictly increases per site so the mirror's poll never misses a change.
+  const stamp = (prev: number): number => Math.max(now(), prev + 1);
+  const load = async (sitekey: string): Promise<SiteRecord> => {
+    const site = await db.getSite(sitekey);
+    if (!site) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${sitekey}'`);
+    return site;
+  };
+  const save = async (site: SiteRecord): Promise<SiteView> => {
+    await db.updateSite(site);
+    options.onWrite?.();
+    return siteView(site);
+  };
+  return {
+    async listSites() {
+      return (await db.listSites()).map(siteView);
+    },
+    async getSite(sitekey) {
+      return siteView(await load(sitekey));
+    },
+    async createSite(input) {
+      const clean = validateSiteInput(input);
+      if (clean.name === undefined) throw new ServerError('SERVER_ERR_INVALID_SITE', "site field 'name' is required");
+      const secret = newSecret();
+      const t = now();
+      const site: SiteRecord = {
+        sitekey: newSitekey(),
+        name: clean.name,
+        secretHash: hashSecret(secret),
+        prevSecretHash: null,
+        prevSecretExpiresAt: null,
+        hostnames: clean.hostnames ?? [...SITE_DEFAULTS.hostnames],
+        challengeTypes: clean.challengeTypes ?? [...SITE_DEFAULTS.challengeTypes],
+        difficulty: clean.difficulty ?? SITE_DEFAULTS.difficulty,
+        imageSet: clean.imageSet ?? SITE_DEFAULTS.imageSet,
+        rateLimitPerSecond: clean.rateLimitPerSecond ?? SITE_DEFAULTS.rateLimitPerSecond,
+        enabled: clean.enabled ?? SITE_DEFAULTS.enabled,
+        createdAt: t,
+        updatedAt: t,
+      };
+      await db.insertSite(site);
+      options.onWrite?.();
+      return { site: siteView(site), secret };
+    },
+    async updateSite(sitekey, patch) {
+      const clean = validateSiteInput(patch);
+      const site = await load(sitekey);
+      return save({ ...site, ...clean, updatedAt: stamp(site.updatedAt) });
+    },
+    async rotateSecret(sitekey, graceMs = 0) {
+      if (!Number.isInteger(graceMs) || graceMs < 0 || graceMs > 30 * 86_400_000) {
+        throw new ServerError('SERVER_ERR_INVALID_SITE', "'graceMs' must be an integer from 0 to 2592000000 (30 days)");
+      }
+      const site = await load(sitekey);
+      const secret = newSecret();
+      const t = now();
+      const view = await save({
+        ...site,
+        secretHash: hashSecret(secret),
+        prevSecretHash: graceMs > 0 ? site.secretHash : null,
+        prevSecretExpiresAt: graceMs > 0 ? t + graceMs : null,
+        updatedAt: stamp(site.updatedAt),
+      });
+      return { site: view, secret };
+    },
+    async disableSite(sitekey) {
+      const site = await load(sitekey);
+      return save({ ...site, enabled: false, updatedAt: stamp(site.updatedAt) });
+    },
+  };
+}
+
+/** Create the HMAC keys on first start (shared by every instance through the DB). */
+export async function ensureHmacKeys(db: ConfigDb): Promise<string[]> {
+  const stored = await db.initMeta('hmac_keys', JSON.stringify([randomBytes(32).toString('base64url')]));
+  return JSON.parse(stored) as string[];
+}

@@ -1,0 +1,76 @@
+/** SQLite implementation of {@link ConfigDb} (better-sqlite3; WAL so the CLI can write while the server runs). */
+import Database from 'better-sqlite3';
+import { ServerError } from './errors.js';
+import type { SiteRecord } from './site.js';
+import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db.js';
+import type { ConfigDb, SiteRow } from './config-db.js';
+
+export function openSqliteConfigDb(path: string): ConfigDb {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot open SQLite config DB '${path}' (option 'db'/'dataDir'): ${(err as Error).message}`);
+  }
+  let queries = 0;
+  const wrap = <T>(fn: () => T): Promise<T> => {
+    queries += 1;
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      if (err instanceof ServerError) return Promise.reject(err);
+      return Promise.reject(new ServerError('SERVER_ERR_DB_UNAVAILABLE', `SQLite config DB error: ${(err as Error).message}`, { cause: err }));
+    }
+  };
+  const placeholders = SITE_COLUMNS.split(',').map(() => '?').join(', ');
+  return {
+    kind: 'sqlite',
+    description: `sqlite:${path}`,
+    get queryCount() { return queries; },
+    migrate: () => wrap(() => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+      MIGRATIONS.forEach((sql, i) => {
+        if (applied.has(i + 1)) return;
+        db.transaction(() => {
+          db.exec(sql);
+          db.prepare('INSERT OR IGNORE INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(i + 1, Date.now());
+        })();
+      });
+    }),
+    listSites: () => wrap(() => (db.prepare(`SELECT ${SITE_COLUMNS} FROM sites ORDER BY created_at, sitekey`).all() as SiteRow[]).map(rowToSite)),
+    sitesUpdatedSince: (sinceMs) => wrap(() => (db.prepare(`SELECT ${SITE_COLUMNS} FROM sites WHERE updated_at >= ?`).all(sinceMs) as SiteRow[]).map(rowToSite)),
+    getSite: (sitekey) => wrap(() => {
+      const row = db.prepare(`SELECT ${SITE_COLUMNS} FROM sites WHERE sitekey = ?`).get(sitekey) as SiteRow | undefined;
+      return row ? rowToSite(row) : undefined;
+    }),
+    insertSite: (site: SiteRecord) => wrap(() => {
+      try {
+        db.prepare(`INSERT INTO sites (${SITE_COLUMNS}) VALUES (${placeholders})`).run(...siteToParams(site));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new ServerError('SERVER_ERR_SITE_EXISTS', `a site with sitekey '${site.sitekey}' exists`);
+        }
+        throw err;
+      }
+    }),
+    updateSite: (site: SiteRecord) => wrap(() => {
+      const sets = SITE_COLUMNS.split(', ').slice(1).map((c) => `${c} = ?`).join(', ');
+      const params = siteToParams(site);
+      const info = db.prepare(`UPDATE sites SET ${sets} WHERE sitekey = ?`).run(...params.slice(1), params[0]);
+      if (info.changes === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${site.sitekey}'`);
+    }),
+    getMeta: (key) => wrap(() => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value),
+    initMeta: (key, value) => wrap(() => {
+      db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+      return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value;
+    }),
+    onChange: () => Promise.resolve(),
+    close: () => {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * A worker process: attaches to the config mirror and the state store, builds the Fastify
+ * app and serves on the port the cluster shares. Reads site settings only from shared
+ * memory; anything that needs the config DB goes to the primary over IPC.
+ */
+import { openSharedMap } from '@hurdle/shm';
+import type { SharedMap } from '@hurdle/shm';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { ControlPlane } from './control-plane.js';
+import { createEngine } from './engine.js';
+import { EventLoopMonitor } from './event-loop-monitor.js';
+import { IpcRequests, isHurdleMessage } from './ipc.js';
+import type { AdminOp, InitMessage, PrimaryReply, PrimaryToWorker, WorkerToPrimary } from './ipc.js';
+import { createLogger } from './logger.js';
+import { WorkerMetrics } from './metrics.js';
+import type { DashboardStats } from './metrics.js';
+import { SiteDirectory } from './site-directory.js';
+import { createShmStore, openRingStore } from './state-store.js';
+import type { StateStoreHandle } from './state-store.js';
+
+const IPC_TIMEOUT_MS = 5000;
+
+function send(msg: WorkerToPrimary): void {
+  if (process.connected) process.send?.(msg);
+}
+
+/** Run this process as a cluster worker (called from the CLI when `cluster.isWorker`). */
+export function runWorker(): void {
+  const onFirst = (msg: unknown): void => {
+    if (!isHurdleMessage(msg) || msg.hurdle !== 'init') return;
+    process.off('message', onFirst);
+    void startWorker(msg as InitMessage).catch((err: unknown) => {
+      process.stderr.write(`hurdle worker failed to start: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('message', onFirst);
+  process.on('disconnect', () => process.exit(0));
+  // The primary sends 'init' only after this: a message sent before a listener exists is lost.
+  send({ hurdle: 'ready' });
+}
+
+async function startWorker(init: InitMessage): Promise<void> {
+  const { options, workerId } = init;
+  const logger = createLogger(options, { worker: workerId });
+  const configMap = openSharedMap({ name: init.configSegment, l1: true });
+  const sites = new SiteDirectory(configMap);
+  let state: StateStoreHandle;
+  let stateMap: SharedMap<string> | undefined;
+  if (init.stateSegment !== undefined) {
+    stateMap = openSharedMap({ name: init.stateSegment, codec: 'string' }) as SharedMap<string>;
+    state = createShmStore(stateMap);
+  } else {
+    state = await openRingStore(options.ring, options.ringOptions);
+  }
+  const { engine, stop: stopEngineKeys } = createEngine(options, state.store, sites);
+  const metrics = new WorkerMetrics();
+  const loop = new EventLoopMonitor();
+  const requests = new IpcRequests();
+
+  const ask = async (msg: { op: 'admin'; method: AdminOp; args: unknown[] } | { op: 'metrics' } | { op: 'stats' }): Promise<unknown> => {
+    const { id, promise } = requests.create(IPC_TIMEOUT_MS);
+    send({ hurdle: 'req', id, ...msg } as WorkerToPrimary);
+    return promise;
+  };
+  const admin = (method: AdminOp) => (...args: unknown[]) => ask({ op: 'admin', method, args });
+  const control = {
+    listSites: admin('listSites'),
+    getSite: admin('getSite'),
+    createSite: admin('createSite'),
+    updateSite: admin('updateSite'),
+    rotateSecret: admin('rotateSecret'),
+    disableSite: admin('disableSite'),
+    metricsText: () => ask({ op: 'metrics' }) as Promise<string>,
+    stats: () => ask({ op: 'stats' }) as Promise<DashboardStats>,
+  } as ControlPlane;
+
+  const app: FastifyInstance = await buildApp({
+    options, sites, engine, store: state.store, control, metrics, loop, workerId, logger,
+    storeHealthy: () => state.healthy(),
+  });
+  const refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+
+  process.on('message', (msg: unknown) => {
+    if (!isHurdleMessage(msg)) return;
+    const m = msg as PrimaryToWorker;
+    if (m.hurdle === 'res') requests.settle(m as PrimaryReply);
+    else if (m.hurdle === 'collect') {
+      refreshGauges();
+      for (const [node, s] of Object.entries(state.nodes())) metrics.ringNodeUp.set({ node }, s === 'up' ? 1 : 0);
+      void metrics.registry.getMetricsAsJSON().then((json) => send({ hurdle: 'collected', id: m.id, metrics: json }));
+    } else if (m.hurdle === 'shutdown') void shutdown();
+  });
+
+  let closing = false;
+  const shutdown = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    const force = setTimeout(() => process.exit(0), options.shutdownTimeoutMs);
+    force.unref();
+    try {
+      await app.close();
+    } catch {
+      // closing anyway
+    }
+    stopEngineKeys();
+    loop.close();
+    await engine.close().catch(() => undefined);
+    await state.close().catch(() => undefined);
+    requests.rejectAll(new Error('shutting down'));
+    stateMap?.close();
+    configMap.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  logger.debug({ event: 'worker_listening', port }, 'worker listening');
+  send({ hurdle: 'listening', port, host: options.host });
+}
