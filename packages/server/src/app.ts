@@ -90,6 +90,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     routerOptions: { maxParamLength: 300 },
+    // Malformed HTTP (the parser rejected it before Fastify saw a request): still a coded 4xx.
+    clientErrorHandler: (err, socket) => {
+      const e = err as Error & { code?: string };
+      const status = e.code === 'HPE_HEADER_OVERFLOW' ? 431 : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify({ code: status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_http', message: 'malformed HTTP request' });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy(e);
+      }
+    },
   });
 
   const admission = new AdmissionQueue({
@@ -335,7 +346,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ---- operations ----------------------------------------------------------------
 
-  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness' } }, async () => ({ status: 'ok', worker: workerId }));
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness' } }, async () => ({ status: 'ok', worker: workerId, pid: process.pid }));
   app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: config snapshot loaded and state store reachable' } }, async (_req, reply) => {
     const snapshot = sites.snapshot();
     if (!snapshot) return reply.code(503).send({ code: 'not_ready', message: 'config snapshot not loaded yet' });

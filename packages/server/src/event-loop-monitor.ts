@@ -8,7 +8,7 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
 export interface EventLoopSample {
-  /** p99 event-loop delay over the last window, ms. */
+  /** p99 event-loop delay sustained over the last two windows (the lower of the two), ms. */
   delayP99Ms: number;
   /** Max delay over the last window, ms. */
   delayMaxMs: number;
@@ -21,6 +21,7 @@ export class EventLoopMonitor {
   readonly #timer: NodeJS.Timeout;
   #lastElu: EventLoopUtilization;
   #sample: EventLoopSample = { delayP99Ms: 0, delayMaxMs: 0, utilization: 0 };
+  #previousP99Ms = 0;
 
   /** @param windowMs sample window, ms. @default 500 */
   constructor(windowMs = 500) {
@@ -38,7 +39,11 @@ export class EventLoopMonitor {
     const p99 = Math.max(0, this.#histogram.percentile(99) / 1e6 - 10);
     const max = Math.max(0, this.#histogram.max / 1e6 - 10);
     this.#histogram.reset();
-    this.#sample = { delayP99Ms: p99, delayMaxMs: max, utilization: elu.utilization };
+    // The lower of two consecutive windows: one spike (GC, a cold start) does not count as
+    // lag; lag that lasts does.
+    const sustained = Math.min(p99, this.#previousP99Ms);
+    this.#previousP99Ms = p99;
+    this.#sample = { delayP99Ms: sustained, delayMaxMs: max, utilization: elu.utilization };
   }
 
   get sample(): EventLoopSample {

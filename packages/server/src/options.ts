@@ -90,8 +90,6 @@ export interface ServerOptions {
   tokenTtlMs: number;
   /** Challenge lifetime, ms. @default 120000 */
   challengeTtlMs: number;
-  /** How long `siteverify` remembers the answer for an `idempotency_key`, ms. @default 300000 */
-  idempotencyTtlMs: number;
   /** Delay before restarting a dead worker; doubles per quick crash up to `restartMaxDelayMs`. @default 100 */
   restartDelayMs: number;
   /** Upper bound of the restart backoff, ms. @default 10000 */
@@ -145,7 +143,6 @@ const SPECS: Record<string, Spec> = {
   logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   tokenTtlMs: { kind: 'int', min: 1000, max: 86_400_000 },
   challengeTtlMs: { kind: 'int', min: 1000, max: 3_600_000 },
-  idempotencyTtlMs: { kind: 'int', min: 1000, max: 86_400_000 },
   restartDelayMs: { kind: 'int', min: 0, max: 60_000 },
   restartMaxDelayMs: { kind: 'int', min: 0, max: 600_000 },
   shutdownTimeoutMs: { kind: 'int', min: 0, max: 600_000 },
@@ -191,7 +188,6 @@ export function defaults(): ServerOptions {
     logLevel: 'info',
     tokenTtlMs: 300_000,
     challengeTtlMs: 120_000,
-    idempotencyTtlMs: 300_000,
     restartDelayMs: 100,
     restartMaxDelayMs: 10_000,
     shutdownTimeoutMs: 10_000,

@@ -1,0 +1,53 @@
+// Rate limits per IP (proxy-aware) and per site, counted in the state store.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createService } from '../src/index.js';
+import type { Service } from '../src/index.js';
+import { tempDir } from './fixtures.js';
+
+const ADMIN = 'admin-token-for-tests-0123456789';
+let svc: Service;
+let dir: { path: string; remove: () => void };
+
+before(async () => {
+  dir = tempDir();
+  svc = await createService({
+    options: {
+      dataDir: dir.path, adminToken: ADMIN, logLevel: 'silent', renderThreads: 0, trustProxy: ['127.0.0.1'],
+      rateLimit: { ipPerMinute: 5, sitePerSecond: 0 }, admission: { maxEventLoopDelayMs: 600_000 },
+    },
+    widget: false,
+  });
+});
+
+after(async () => {
+  await svc.close();
+  dir.remove();
+});
+
+describe('rate limits', () => {
+  it('limits per client IP, honouring X-Forwarded-For from a trusted proxy', async () => {
+    const created = await svc.app.inject({ method: 'POST', url: '/admin/api/sites', headers: { authorization: `Bearer ${ADMIN}` }, payload: { name: 'rl', challengeTypes: ['pow'], difficulty: 1, rateLimitPerSecond: 1000 } });
+    const sitekey = (created.json() as { site: { sitekey: string } }).site.sitekey;
+    const hit = (ip: string) => svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey }, headers: { 'x-forwarded-for': ip }, remoteAddress: '127.0.0.1' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await hit('203.0.113.7')).statusCode);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    const limited = await hit('203.0.113.7');
+    assert.equal((limited.json() as { code: string }).code, 'rate_limited');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+    assert.equal((await hit('203.0.113.8')).statusCode, 200, 'another client is not affected');
+  });
+
+  it('limits per site per second', async () => {
+    const created = await svc.app.inject({ method: 'POST', url: '/admin/api/sites', headers: { authorization: `Bearer ${ADMIN}` }, payload: { name: 'rl site', challengeTypes: ['pow'], difficulty: 1, rateLimitPerSecond: 2 } });
+    const sitekey = (created.json() as { site: { sitekey: string } }).site.sitekey;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey }, headers: { 'x-forwarded-for': `198.51.100.${i}` }, remoteAddress: '127.0.0.1' });
+      statuses.push(r.statusCode);
+    }
+    // Two per second; the window may roll over once during the loop.
+    assert.ok(statuses.filter((s) => s === 429).length >= 1, String(statuses));
+  });
+});
