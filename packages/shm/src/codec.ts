@@ -22,6 +22,7 @@ export interface Codec {
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const unpackr = new Unpackr({ useRecords: false, copyBuffers: true });
+let scratch = Buffer.allocUnsafeSlow(4096);
 
 function invalid(codec: CodecName, what: string): ShmError {
   return new ShmError('SHM_ERR_INVALID_VALUE', `codec '${codec}' cannot store ${what}`);
@@ -45,7 +46,13 @@ const msgpack: Codec = {
     }
   },
   decode(buf, start, end) {
-    return unpackr.unpack(buf, { start, end });
+    // Decode from a private copy: msgpackr's native string extraction cannot
+    // read a SharedArrayBuffer (it fails, slowly, on every call), and a copy
+    // means a torn read never reaches the decoder's allocations.
+    const len = end - start;
+    if (scratch.length < len) scratch = Buffer.allocUnsafeSlow(Math.max(len, scratch.length * 2));
+    buf.copy(scratch, 0, start, end);
+    return unpackr.unpack(scratch, { start: 0, end: len });
   },
   fromNumber: (n) => n,
   toNumber: numeric,

@@ -112,6 +112,8 @@ export interface SharedMapStats {
   readonly l1Size: number;
   readonly segmentReads: number;
   readonly readRetries: number;
+  /** Duration of the last structure repair run by this process, ms (0: none). */
+  readonly lastRepairMs: number;
   /** This create replaced a stale segment left by a dead creator. */
   readonly replacedStale: boolean;
 }
@@ -255,6 +257,7 @@ export class SharedMap<V = unknown> {
   #l1Hits = 0;
   #segmentReads = 0;
   #readRetries = 0;
+  #lastRepairMs = 0;
   #lastFound = { offset: 0, version: 0, tag: 0, expiresAt: 0 };
 
   /** @internal use {@link createSharedMap} / {@link openSharedMap} */
@@ -315,8 +318,12 @@ export class SharedMap<V = unknown> {
 
   #views(): SegmentViews {
     const v = this.#v;
-    if (v === null) throw new ShmError('SHM_ERR_CLOSED', `shared map '${this.#name}' is closed`);
+    if (v === null) throw this.#closedError();
     return v;
+  }
+
+  #closedError(): ShmError {
+    return new ShmError('SHM_ERR_CLOSED', `shared map '${this.#name}' is closed`);
   }
 
   #checkKey(key: string): void {
@@ -339,7 +346,8 @@ export class SharedMap<V = unknown> {
 
   /** The value under `key`, or undefined when absent or expired. Never waits for a writer. */
   get(key: string): V | undefined {
-    const i32 = this.#views().i32;
+    if (this.#v === null) throw this.#closedError();
+    const i32 = this.#i32;
     const l1 = this.#l1;
     if (l1 !== null) {
       const c = l1.get(key);
@@ -393,7 +401,7 @@ export class SharedMap<V = unknown> {
   #read(key: string): unknown {
     const h = hashKey(key);
     const si = this.#indexBase + ((h & this.#mask) << 1);
-    const deadline = { spins: 0, started: 0 };
+    let backoff: { spins: number; started: number } | undefined;
     for (;;) {
       const i32 = this.#i32;
       const s1 = Atomics.load(i32, si);
@@ -414,7 +422,8 @@ export class SharedMap<V = unknown> {
         }
       }
       this.#readRetries++;
-      this.#readBackoff(deadline);
+      backoff ??= { spins: 0, started: 0 };
+      this.#readBackoff(backoff);
     }
   }
 
@@ -904,6 +913,7 @@ export class SharedMap<V = unknown> {
    * to free, and free lists are rebuilt from the tags.
    */
   #repair(): void {
+    const started = performance.now();
     const i32 = this.#i32;
     const blocks = this.#alloc.walk();
     const allocated = new Set<number>();
@@ -932,6 +942,7 @@ export class SharedMap<V = unknown> {
     i32[H_ENTRIES] = entries;
     Atomics.add(i32, H_REPAIRS, 1);
     Atomics.add(i32, H_GENERATION, 1);
+    this.#lastRepairMs = performance.now() - started;
   }
 
   #entrySane(off: number, bucket: number): boolean {
@@ -1041,6 +1052,7 @@ export class SharedMap<V = unknown> {
       l1Size: this.#l1?.size ?? 0,
       segmentReads: this.#segmentReads,
       readRetries: this.#readRetries,
+      lastRepairMs: this.#lastRepairMs,
       replacedStale: this.#replacedStale,
     });
   }

@@ -1,0 +1,136 @@
+// Child process of shm-bench: runs one measured loop and reports over IPC.
+//   get <impl> <durationMs> <shmName> <lmdbPath>
+//   set <impl> <durationMs> <shmName> <lmdbPath> <redisPort> <id>
+//   mem <copy|attach> <shmName>
+import { LRUCache } from 'lru-cache';
+import { open as openLmdb } from 'lmdb';
+import { Redis } from 'ioredis';
+import { pack } from 'msgpackr';
+import { openSharedMap } from '@hurdle/shm';
+import { makeDataSet, privateBytes } from './shm-bench-data.js';
+import type { SiteRecord } from './shm-bench-data.js';
+
+const RECORDS = 100_000;
+const TTL_MS = 60_000;
+const [mode = '', impl = '', ...rest] = process.argv.slice(2);
+const send = (msg: unknown): void => void process.send?.(msg);
+let sink = 0;
+
+function loopFor(durationMs: number, body: (i: number) => void): number {
+  const end = performance.now() + durationMs;
+  let ops = 0;
+  while (performance.now() < end) {
+    for (let j = 0; j < 1000; j++) body(ops++);
+  }
+  return ops;
+}
+
+async function getMode(durationMs: number, shmName: string, lmdbPath: string): Promise<void> {
+  const data = makeDataSet(RECORDS);
+  const order = data.lookupOrder;
+  const mask = order.length;
+  let get: (key: string) => unknown;
+  if (impl === 'map') {
+    const m = new Map<string, SiteRecord>();
+    data.keys.forEach((k, i) => m.set(k, data.values[i]!));
+    get = (k) => m.get(k);
+  } else if (impl === 'lru-cache') {
+    const c = new LRUCache<string, SiteRecord>({ max: RECORDS * 2 });
+    data.keys.forEach((k, i) => c.set(k, data.values[i]!));
+    get = (k) => c.get(k);
+  } else if (impl === 'lmdb') {
+    const db = openLmdb<unknown, string>({ path: lmdbPath, encoder: { useRecords: false }, readOnly: true });
+    get = (k) => db.get(k);
+  } else {
+    const map = openSharedMap({ name: shmName, l1: impl === 'shm-hot', l1MaxEntries: RECORDS * 2 });
+    if (impl === 'shm-hot') for (const k of data.keys) map.get(k);
+    get = (k) => map.get(k);
+  }
+  send({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const ops = loopFor(durationMs, (i) => {
+    if (get(order[i % mask]!) !== undefined) sink++;
+  });
+  send({ ops, durationMs });
+}
+
+async function setMode(durationMs: number, shmName: string, lmdbPath: string, redisPort: string, id: string): Promise<void> {
+  const data = makeDataSet(RECORDS);
+  const order = data.lookupOrder;
+  const n = order.length;
+  const offset = Number(id) * 7919;
+  send({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  let ops = 0;
+  const start = performance.now();
+  if (impl === 'shm') {
+    const map = openSharedMap({ name: shmName });
+    ops = loopFor(durationMs, (i) => {
+      const j = (i + offset) % n;
+      map.set(order[j]!, data.values[j]!, { ttlMs: TTL_MS });
+    });
+  } else if (impl === 'lmdb') {
+    // lmdb has no TTL: the expiry travels with the value, as a user would store it.
+    const db = openLmdb<unknown, string>({ path: lmdbPath, encoder: { useRecords: false } });
+    const end = start + durationMs;
+    while (performance.now() < end) {
+      let last: Promise<boolean> | undefined;
+      for (let b = 0; b < 1000; b++, ops++) {
+        const j = (ops + offset) % n;
+        last = db.put(order[j]!, [Date.now() + TTL_MS, data.values[j]!]);
+      }
+      await last;
+    }
+    await db.close();
+  } else {
+    const redis = new Redis({ host: '127.0.0.1', port: Number(redisPort), lazyConnect: true });
+    await redis.connect();
+    const end = start + durationMs;
+    while (performance.now() < end) {
+      const p = redis.pipeline();
+      for (let b = 0; b < 1000; b++, ops++) {
+        const j = (ops + offset) % n;
+        p.set(order[j]!, pack(data.values[j]!), 'PX', TTL_MS);
+      }
+      await p.exec();
+    }
+    redis.disconnect();
+  }
+  send({ ops, durationMs: performance.now() - start });
+}
+
+async function memMode(shmName: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc');
+  // Grow the young generation first, so that the measurement shows retained
+  // memory, not the heap's warm-up.
+  for (let r = 0; r < 5; r++) {
+    let junk: unknown[] = [];
+    for (let i = 0; i < 200_000; i++) junk.push({ i, s: `x${i}` });
+    junk = [];
+    void junk;
+  }
+  const map = openSharedMap({ name: shmName, l1: false });
+  const keys = map.keys();
+  gc();
+  gc();
+  const before = await privateBytes();
+  let held: Map<string, unknown> | null = null;
+  if (impl === 'copy') {
+    held = new Map();
+    for (const k of keys) held.set(k, map.get(k));
+  } else {
+    for (const k of keys) if (map.get(k) !== undefined) sink++;
+  }
+  gc();
+  gc();
+  const after = await privateBytes();
+  send({ grewBytes: after - before, entries: held?.size ?? keys.length });
+}
+
+const [a = '', b = '', c = '', d = '', e = ''] = rest;
+if (mode === 'get') await getMode(Number(a), b, c);
+else if (mode === 'set') await setMode(Number(a), b, c, d, e);
+else if (mode === 'mem') await memMode(a);
+if (sink === -1) console.log(sink);
+process.disconnect?.();
