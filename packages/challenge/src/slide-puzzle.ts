@@ -18,8 +18,8 @@ export interface RenderTask {
   /** Image set name; procedural background when absent or unknown. */
   readonly imageSet?: string | undefined;
   /**
-   * Benchmark only: encode (without drawing) the puzzle last drawn for this seed, to
-   * measure the encoder ceiling with identical pixels, encoder and threading.
+   * Benchmark only: encode (without drawing) the puzzle this thread already drew for this
+   * seed, to measure the encoder ceiling with identical pixels, encoder and threading.
    */
   readonly encodeOnly?: boolean | undefined;
 }
@@ -231,7 +231,7 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   const ctx = bg.getContext('2d');
   if (image !== undefined) drawImageCover(ctx, rng, image, w, h);
   else drawProcedural(ctx, rng, w, h);
-  drawNoise(ctx, rng, w, h, 0.12 + 0.06 * level);
+  drawNoise(ctx, rng, w, h, 0.05 + 0.02 * level);
 
   const piece = createCanvas(box, box);
   const pctx = piece.getContext('2d');
@@ -263,7 +263,7 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   drawHole(ctx, rng, shape, x, pieceY);
 
   // Noise and thin lines over everything so a plain edge detector meets many edges.
-  drawNoise(ctx, rng, w, h, 0.08 + 0.05 * level);
+  drawNoise(ctx, rng, w, h, 0.03 + 0.02 * level);
   const lines = 2 + level * 2;
   for (let i = 0; i < lines; i++) {
     ctx.strokeStyle = hsl(rng, rng.range(0.15, 0.4));

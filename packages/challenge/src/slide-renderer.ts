@@ -31,11 +31,12 @@ export interface RenderThreadsOptions {
 
 /**
  * Per-thread rendering state: decoded site images (loaded once per thread) and the last
- * drawn puzzle (for the encoder-ceiling benchmark).
+ * drawn puzzles of `encodeOnly` tasks (for the encoder-ceiling benchmark).
  */
 export function createRenderState(imageSets: ImageSets | undefined): (task: RenderTask) => Promise<RenderedPuzzle> {
   const images = new Map<string, Promise<Image[]>>();
-  let lastDrawn: { seed: number; drawn: DrawnPuzzle } | undefined;
+  // Benchmark only (encodeOnly tasks): drawn puzzles by seed, bounded.
+  const drawnBySeed = new Map<number, DrawnPuzzle>();
 
   function loadSet(name: string): Promise<Image[]> | undefined {
     const sources = imageSets?.[name];
@@ -51,7 +52,8 @@ export function createRenderState(imageSets: ImageSets | undefined): (task: Rend
   }
 
   return async (task) => {
-    if (task.encodeOnly === true && lastDrawn?.seed === task.seed) return encodeSlidePuzzle(task, lastDrawn.drawn);
+    const cached = task.encodeOnly === true ? drawnBySeed.get(task.seed) : undefined;
+    if (cached !== undefined) return encodeSlidePuzzle(task, cached);
     let image: Image | undefined;
     if (task.imageSet !== undefined) {
       const set = loadSet(task.imageSet);
@@ -61,7 +63,7 @@ export function createRenderState(imageSets: ImageSets | undefined): (task: Rend
       }
     }
     const drawn = drawSlidePuzzle(task, image);
-    if (task.encodeOnly === true) lastDrawn = { seed: task.seed, drawn };
+    if (task.encodeOnly === true && drawnBySeed.size < 64) drawnBySeed.set(task.seed, drawn);
     return encodeSlidePuzzle(task, drawn);
   };
 }

@@ -1,0 +1,265 @@
+// Challenge benchmark: render+encode throughput against the machine's encoder ceiling,
+// pool issue latency against on-demand rendering, and verify costs.
+//
+//   npm run bench:challenge            human table
+//   npm run bench:challenge -- --json  one JSON object on stdout
+import { availableParallelism, cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  DEFAULT_TRAJECTORY_RULES,
+  checkTrajectory,
+  createChallengeEngine,
+  createMemoryStore,
+  createRenderThreads,
+  solvePow,
+} from '@hurdle/challenge';
+import type { BackgroundFormat, ChallengeEngine, RenderTask, RenderedPuzzle, SlideRenderer } from '@hurdle/challenge';
+
+const json = process.argv.includes('--json');
+const log = (line: string): void => {
+  if (!json) process.stdout.write(`${line}\n`);
+  else process.stderr.write(`${line}\n`);
+};
+const cores = availableParallelism();
+const SECRET = 'bench-secret-0123456789abcdef';
+const SEEDS = 16;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+/** Tasks per second through `renderer` with enough in flight to keep every thread busy. */
+async function throughput(renderer: SlideRenderer, base: Omit<RenderTask, 'seed'>, count: number): Promise<number> {
+  const inFlight = renderer.threads * 2;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < count) {
+      const i = next++;
+      await renderer.render({ ...base, seed: i % SEEDS });
+    }
+  }));
+  return (count * 1000) / (performance.now() - start);
+}
+
+interface RenderFigures {
+  perThread: number;
+  allCores: number;
+  ceiling: number;
+  ratio: number;
+}
+
+async function renderRates(format: BackgroundFormat, counts: { one: number; all: number }): Promise<RenderFigures> {
+  const base = { width: 320, height: 160, level: 2, format, quality: 80 };
+  const one = createRenderThreads({ threads: 1 });
+  await throughput(one, base, 4);
+  const perThread = await throughput(one, base, counts.one);
+  await one.close();
+
+  const all = createRenderThreads({ threads: cores });
+  // Prime every thread: each draws the SEEDS puzzles once for the encode-only ceiling.
+  await throughput(all, { ...base, encodeOnly: true }, SEEDS * cores * 2);
+  // Interleave rounds so background load on the machine hits both measurements alike.
+  let renderSum = 0;
+  let ceilingSum = 0;
+  for (let round = 0; round < 2; round++) {
+    renderSum += await throughput(all, base, counts.all);
+    ceilingSum += await throughput(all, { ...base, encodeOnly: true }, counts.all);
+  }
+  await all.close();
+  const allCores = renderSum / 2;
+  const ceiling = ceilingSum / 2;
+  return { perThread, allCores, ceiling, ratio: allCores / ceiling };
+}
+
+function humanTrace(travel: number, seed: number): [number, number, number][] {
+  let s = seed;
+  const rnd = (): number => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+  const out: [number, number, number][] = [];
+  const duration = 900;
+  let wobble = 0;
+  for (let t = 0; t < duration; t += 12 + rnd() * 8) {
+    const u = t / duration;
+    wobble = (wobble + rnd() - 0.5) * 0.9;
+    out.push([20 + (10 * u ** 3 - 15 * u ** 4 + 6 * u ** 5) * travel, 80 + wobble + Math.sin(u * 3) * 1.5, t]);
+  }
+  out.push([20 + travel, 80, duration + 15]);
+  return out;
+}
+
+/** A renderer that returns one fixed puzzle: isolates verify costs from rendering. */
+function fixedRenderer(puzzle: RenderedPuzzle): SlideRenderer {
+  return { threads: 1, render: (task) => Promise.resolve({ ...puzzle, seed: task.seed }), queueSize: () => 0, close: () => Promise.resolve() };
+}
+
+async function poolIssue(): Promise<{ p50: number; p99: number; hits: number; misses: number; loopP99Ms: number; onDemandP50: number; onDemandP99: number }> {
+  const threads = Math.max(1, cores - 1);
+  const site = { sitekey: 'bench', challengeTypes: ['slide' as const], difficulty: 0 };
+  const engine = createChallengeEngine({
+    store: createMemoryStore(),
+    secrets: [SECRET],
+    renderThreads: threads,
+    format: 'jpeg',
+    pool: { minDepth: 256, maxDepth: 512, maxTotal: 1024, horizonS: 1 },
+  });
+  engine.prewarm(site);
+  await until(() => engine.stats().pool.depth >= 256, 60_000);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  const samples: number[] = [];
+  let misses = 0;
+  for (let round = 0; round < 5; round++) {
+    await until(() => engine.stats().pool.depth >= 220, 30_000);
+    delay.enable();
+    for (let i = 0; i < 200; i++) {
+      const before = engine.stats().pool.misses;
+      const t0 = process.hrtime.bigint();
+      await engine.issue({ site });
+      const us = Number(process.hrtime.bigint() - t0) / 1000;
+      if (engine.stats().pool.misses === before) samples.push(us);
+      else misses++;
+    }
+    // The refill after each round runs on the threads while the loop keeps serving timers.
+    await until(() => engine.stats().pool.depth >= 220, 30_000);
+    delay.disable();
+  }
+  await engine.close();
+  samples.sort((a, b) => a - b);
+
+  // The alternative: no pool, every challenge rendered on demand on the same threads.
+  const onDemand = createChallengeEngine({ store: createMemoryStore(), secrets: [SECRET], renderThreads: threads, format: 'jpeg', pool: false });
+  await onDemand.issue({ site });
+  const od: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const t0 = process.hrtime.bigint();
+    await onDemand.issue({ site });
+    od.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  await onDemand.close();
+  od.sort((a, b) => a - b);
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    hits: samples.length,
+    misses,
+    loopP99Ms: delay.percentile(99) / 1e6,
+    onDemandP50: percentile(od, 50),
+    onDemandP99: percentile(od, 99),
+  };
+}
+
+async function verifyCosts(): Promise<{ slideUs: number; trajectoryUs: number; powUs: number; redeemUs: number }> {
+  const threads = createRenderThreads({ threads: 1 });
+  const puzzle = await threads.render({ width: 320, height: 160, level: 2, format: 'jpeg', quality: 80, seed: 1 });
+  await threads.close();
+  const engine: ChallengeEngine = createChallengeEngine({
+    store: createMemoryStore(),
+    secrets: [SECRET],
+    renderer: fixedRenderer(puzzle),
+    pool: false,
+  });
+  const site = { sitekey: 'bench', challengeTypes: ['slide' as const, 'pow' as const], difficulty: 4 };
+  const N = 3000;
+  const slides = await Promise.all(Array.from({ length: N }, () => engine.issue({ site, type: 'slide' })));
+  const traces = Array.from({ length: 50 }, (_, i) => humanTrace(puzzle.x, i + 1));
+  const tokens: string[] = [];
+  for (let i = 0; i < 200; i++) await engine.verify({ id: (await engine.issue({ site })).id, answer: { x: puzzle.x }, trajectory: traces[i % 50] });
+  let t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const v = await engine.verify({ id: (slides[i] as { id: string }).id, answer: { x: puzzle.x }, trajectory: traces[i % 50] });
+    if (!v.success) throw new Error(`bench verify failed: ${v.code}`);
+    tokens.push(v.token);
+  }
+  const slideUs = ((performance.now() - t0) * 1000) / N;
+
+  t0 = performance.now();
+  for (let i = 0; i < N; i++) checkTrajectory(traces[i % 50] as [number, number, number][], puzzle.x, DEFAULT_TRAJECTORY_RULES);
+  const trajectoryUs = ((performance.now() - t0) * 1000) / N;
+
+  const pows = await Promise.all(Array.from({ length: N }, () => engine.issue({ site, type: 'pow' })));
+  const nonces = pows.map((c) => solvePow(c.id, 4) as string);
+  t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const v = await engine.verify({ id: (pows[i] as { id: string }).id, answer: { nonce: nonces[i] } });
+    if (!v.success) throw new Error(`bench pow verify failed: ${v.code}`);
+  }
+  const powUs = ((performance.now() - t0) * 1000) / N;
+
+  t0 = performance.now();
+  for (const tok of tokens) await engine.redeem(tok, { sitekey: 'bench' });
+  const redeemUs = ((performance.now() - t0) * 1000) / tokens.length;
+  await engine.close();
+  return { slideUs, trajectoryUs, powUs, redeemUs };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`challenge bench: ${cores} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`);
+  const webp = await renderRates('webp', { one: 40, all: 60 * cores });
+  log(`render webp: ${webp.perThread.toFixed(0)}/s per thread, ${webp.allCores.toFixed(0)}/s on ${cores} cores, ceiling ${webp.ceiling.toFixed(0)}/s`);
+  const jpeg = await renderRates('jpeg', { one: 100, all: 150 * cores });
+  log(`render jpeg: ${jpeg.perThread.toFixed(0)}/s per thread, ${jpeg.allCores.toFixed(0)}/s on ${cores} cores, ceiling ${jpeg.ceiling.toFixed(0)}/s`);
+  const pool = await poolIssue();
+  const verify = await verifyCosts();
+  const result = {
+    bench: 'challenge',
+    machine: { cores, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    format: 'webp',
+    render_per_thread_per_s: Math.round(webp.perThread),
+    render_all_cores_per_s: Math.round(webp.allCores),
+    encode_ceiling_per_s: Math.round(webp.ceiling),
+    render_vs_ceiling: Number(webp.ratio.toFixed(3)),
+    jpeg_render_all_cores_per_s: Math.round(jpeg.allCores),
+    jpeg_encode_ceiling_per_s: Math.round(jpeg.ceiling),
+    jpeg_render_vs_ceiling: Number(jpeg.ratio.toFixed(3)),
+    pool_issue_p50_us: Number(pool.p50.toFixed(1)),
+    pool_issue_p99_us: Number(pool.p99.toFixed(1)),
+    pool_issue_hits: pool.hits,
+    pool_issue_misses: pool.misses,
+    ondemand_issue_p50_us: Math.round(pool.onDemandP50),
+    ondemand_issue_p99_us: Math.round(pool.onDemandP99),
+    event_loop_delay_p99_ms_while_refilling: Number(pool.loopP99Ms.toFixed(2)),
+    verify_slide_us: Number(verify.slideUs.toFixed(1)),
+    trajectory_check_us: Number(verify.trajectoryUs.toFixed(1)),
+    verify_pow_us: Number(verify.powUs.toFixed(1)),
+    redeem_token_us: Number(verify.redeemUs.toFixed(1)),
+    elapsed_s: Number(((Date.now() - started) / 1000).toFixed(1)),
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const rows: [string, string, string][] = [
+    ['render+encode webp, 1 thread', `${result.render_per_thread_per_s}/s`, ''],
+    [`render+encode webp, ${cores} threads`, `${result.render_all_cores_per_s}/s`, `encode-only ceiling ${result.encode_ceiling_per_s}/s`],
+    ['render vs ceiling (webp)', `${(webp.ratio * 100).toFixed(1)} %`, 'target >= 80 %'],
+    ['render vs ceiling (jpeg)', `${(jpeg.ratio * 100).toFixed(1)} %`, `${result.jpeg_render_all_cores_per_s}/s vs ${result.jpeg_encode_ceiling_per_s}/s`],
+    ['issue from warm pool p50 / p99', `${result.pool_issue_p50_us} / ${result.pool_issue_p99_us} us`, `on demand: ${result.ondemand_issue_p50_us} / ${result.ondemand_issue_p99_us} us`],
+    ['event-loop delay p99 while refilling', `${result.event_loop_delay_p99_ms_while_refilling} ms`, `${pool.misses} misses of ${pool.hits + pool.misses}`],
+    ['verify slide (answer + trajectory + token)', `${result.verify_slide_us} us`, `trajectory rules alone ${result.trajectory_check_us} us`],
+    ['verify pow (HMAC + SHA-256 + once + token)', `${result.verify_pow_us} us`, ''],
+    ['redeem token (siteverify)', `${result.redeem_token_us} us`, ''],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  log('');
+  for (const [a, b, c] of rows) log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
+  log(`\n(${result.elapsed_s} s)`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`challenge bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
