@@ -23,7 +23,7 @@ await Promise.all(entries.map(([src, file]) => build({
   outfile: join(out, file),
   bundle: true,
   format: 'iife',
-  target: ['es2020', 'chrome80', 'firefox78', 'safari14'],
+  target: ['es2022', 'chrome94', 'firefox93', 'safari15.4'],
   minify: true,
   legalComments: 'none',
   charset: 'utf8',

@@ -1,4 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { adminPage, demoPage, demoResultPage, PAGE_CSP, type DemoWidgetSettings, type SiteverifyAnswer } from './pages.js';
+import { loadAssets, type StaticAsset } from './static-assets.js';
 
 /** Credentials of the site that the `/demo` sign-up form is protected by. */
 export interface DemoSite {
@@ -28,12 +31,145 @@ export interface WidgetRoutesOptions {
   demo?: DemoSite | (() => DemoSite | undefined | Promise<DemoSite | undefined>) | false;
   /** Mount the admin console at `/admin`. @default true */
   admin?: boolean;
+  /** Timeout of the demo back end's `/siteverify` call, in milliseconds. @default 5000 */
+  siteverifyTimeoutMs?: number;
+}
+
+/** Default folder of the built browser assets: `<package>/dist/public`. */
+export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../public', import.meta.url));
+
+const WIDGET_FILES = ['hurdle.js', 'hurdle-pow-worker.js'] as const;
+const DEMO_FILES = ['demo.js', 'demo.css'] as const;
+const ADMIN_FILES = ['admin.js', 'admin.css'] as const;
+
+function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return allowed.find((v) => v === value) ?? fallback;
 }
 
 /**
  * Fastify plugin mounting `/widget/*` (the widget bundle), `/demo` (+ `POST /demo/signup`)
  * and `/admin` (the console; its API is the server's `/admin/api/*`).
  */
-export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (_app, _options) => {
-  // Implemented in the following commit.
+export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app, options) => {
+  const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
+  const assets = loadAssets(assetsDir, [...WIDGET_FILES, ...DEMO_FILES, ...ADMIN_FILES]);
+  if (!assets.has('hurdle.js')) {
+    app.log.warn({ assetsDir }, 'widget bundle not found; run `npm run build` (serving 404 for /widget/*)');
+  }
+  const timeoutMs = options.siteverifyTimeoutMs ?? 5000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError(`widgetRoutes: option siteverifyTimeoutMs must be a positive integer of milliseconds, got ${String(timeoutMs)}`);
+  }
+  if (options.siteverifyUrl !== undefined) new URL(options.siteverifyUrl); // throws on a bad URL at start-up
+
+  const sendAsset = (request: FastifyRequest, reply: FastifyReply, name: string, crossOrigin: boolean): FastifyReply => {
+    const asset: StaticAsset | undefined = assets.get(name);
+    if (asset === undefined) {
+      return reply.code(404).send({ code: 'WIDGET_ASSET_MISSING', message: `asset ${name} is not built; run npm run build` });
+    }
+    reply.header('content-type', asset.contentType)
+      .header('etag', asset.etag)
+      .header('cache-control', 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      .header('vary', 'accept-encoding');
+    if (crossOrigin) reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
+    if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+    if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) {
+      return reply.header('content-encoding', 'gzip').send(asset.gzip);
+    }
+    return reply.send(asset.body);
+  };
+
+  const sendPage = (reply: FastifyReply, html: string, status = 200): FastifyReply =>
+    reply.code(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', PAGE_CSP)
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(html);
+
+  for (const name of WIDGET_FILES) {
+    app.get(`/widget/${name}`, (request, reply) => sendAsset(request, reply, name, true));
+  }
+
+  if (options.demo !== undefined && options.demo !== false) {
+    const demo = options.demo;
+    const demoSite = async (): Promise<DemoSite | undefined> => (typeof demo === 'function' ? await demo() : demo);
+
+    if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(String(body))));
+      });
+    }
+    for (const name of DEMO_FILES) {
+      app.get(`/demo/${name}`, (request, reply) => sendAsset(request, reply, name, false));
+    }
+
+    app.get('/demo', async (request, reply) => {
+      const site = await demoSite();
+      if (site === undefined) {
+        return reply.code(503).send({ code: 'WIDGET_DEMO_UNAVAILABLE', message: 'the demo site is not configured yet' });
+      }
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      const sitekeyOverride = typeof query['sitekey'] === 'string' && /^[\w-]{1,128}$/.test(query['sitekey']) ? query['sitekey'] : undefined;
+      const settings: DemoWidgetSettings = {
+        sitekey: sitekeyOverride ?? site.sitekey,
+        theme: pick(query['theme'], ['light', 'dark', 'auto'] as const, 'auto'),
+        lang: pick(query['lang'], ['en', 'zh-CN', 'auto'] as const, 'auto'),
+        type: pick(query['type'], ['slide', 'pow', ''] as const, ''),
+        size: pick(query['size'], ['normal', 'invisible'] as const, 'normal'),
+      };
+      return sendPage(reply, demoPage(settings));
+    });
+
+    app.post('/demo/signup', async (request, reply) => {
+      const site = await demoSite();
+      if (site === undefined) {
+        return reply.code(503).send({ code: 'WIDGET_DEMO_UNAVAILABLE', message: 'the demo site is not configured yet' });
+      }
+      const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
+      const name = typeof body['name'] === 'string' ? body['name'].slice(0, 100) : '';
+      const response = typeof body['hurdle-response'] === 'string' ? body['hurdle-response'] : '';
+      if (response === '') {
+        return sendPage(reply, demoResultPage(name, { success: false, 'error-codes': ['missing-input-response'] }), 400);
+      }
+      const url = options.siteverifyUrl ?? localSiteverifyUrl(request);
+      let answer: SiteverifyAnswer;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ secret: site.secret, response, remoteip: request.ip, sitekey: site.sitekey }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        answer = (await res.json()) as SiteverifyAnswer;
+        if (typeof answer !== 'object' || answer === null || typeof answer.success !== 'boolean') {
+          answer = { success: false, 'error-codes': [`siteverify-http-${res.status}`] };
+        }
+      } catch (err) {
+        request.log.warn({ err: (err as Error).name }, 'demo: siteverify call failed');
+        answer = { success: false, 'error-codes': ['siteverify-unreachable'] };
+      }
+      if (answer.success && answer.action !== undefined && answer.action !== '' && answer.action !== 'signup') {
+        answer = { success: false, 'error-codes': ['action-mismatch'] };
+      }
+      return sendPage(reply, demoResultPage(name, answer), answer.success ? 200 : 400);
+    });
+  }
+
+  if (options.admin !== false) {
+    for (const name of ADMIN_FILES) {
+      app.get(`/admin/${name}`, (request, reply) => sendAsset(request, reply, name, false));
+    }
+    app.get('/admin', (_request, reply) => sendPage(reply, adminPage()));
+  }
 };
+
+/** `/siteverify` on the same listener that accepted this request (the service verifies itself). */
+function localSiteverifyUrl(request: FastifyRequest): string {
+  const address = request.socket.localAddress ?? '127.0.0.1';
+  const port = request.socket.localPort;
+  const host = address.includes(':') ? (address.startsWith('::ffff:') ? address.slice(7) : `[${address}]`) : address;
+  return `http://${host}${port === undefined ? '' : `:${port}`}/siteverify`;
+}

@@ -1,0 +1,79 @@
+// The widget's side of the HTTP contract (POST /v1/challenge, POST /v1/verify).
+
+/** A challenge as `POST /v1/challenge` returns it. */
+export interface Challenge {
+  id: string;
+  type: 'slide' | 'pow';
+  expiresAt: number;
+  attemptsLeft: number;
+  slide?: {
+    width: number; height: number; background: string; piece: string;
+    pieceWidth: number; pieceHeight: number; pieceY: number;
+  };
+  pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
+}
+
+export type VerifyResult =
+  | { success: true; token: string; expiresAt: number }
+  | { success: false; code: string; retry: boolean };
+
+/** A request the service refused or could not answer; `status` 0 means no HTTP answer. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`${code} (HTTP ${status})`);
+  }
+}
+
+export type Trajectory = [number, number, number][];
+
+async function post<T>(apiUrl: string, path: string, body: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, apiUrl).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network', undefined);
+  }
+  const data = (await response.json().catch(() => ({}))) as { code?: unknown };
+  if (!response.ok) {
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw new ApiError(
+      response.status,
+      typeof data.code === 'string' ? data.code : `http_${response.status}`,
+      response.status === 503 || response.status === 429 ? (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000) : undefined,
+    );
+  }
+  return data as T;
+}
+
+export function requestChallenge(
+  apiUrl: string,
+  body: { sitekey: string; type?: 'slide' | 'pow'; action?: string; cdata?: string },
+): Promise<Challenge> {
+  return post<Challenge>(apiUrl, 'v1/challenge', body);
+}
+
+export function verifyAnswer(
+  apiUrl: string,
+  body: {
+    id: string;
+    answer: { x: number } | { nonce: string };
+    /**
+     * `[x, y, tMs]` samples in background pixels. A pointer drag samples the piece's left
+     * edge and the pointer's y; a keyboard solve has one sample per key press with y the
+     * piece's centre (constant: there is no pointer), which is how a server tells them apart.
+     */
+    trajectory?: Trajectory;
+  },
+): Promise<VerifyResult> {
+  return post<VerifyResult>(apiUrl, 'v1/verify', body);
+}

@@ -1,0 +1,208 @@
+import type { Challenge, Trajectory } from './api.js';
+import { h } from './dom.js';
+import { format, type Strings } from './i18n.js';
+
+type SlidePayload = NonNullable<Challenge['slide']>;
+
+/** Longest trajectory sent; samples closer than MIN_SAMPLE_MS apart are merged. */
+const MAX_SAMPLES = 400;
+const MIN_SAMPLE_MS = 8;
+
+/**
+ * The slide puzzle: a background with a gap, a piece that moves along x, and a slider that
+ * moves it by pointer (mouse, touch, pen) or by keyboard. Positions and the recorded
+ * trajectory are in background-image pixels, as the HTTP contract wants.
+ */
+export class SlidePuzzle {
+  readonly el: HTMLDivElement;
+  readonly handle: HTMLDivElement;
+  readonly #stage: HTMLDivElement;
+  readonly #bg: HTMLImageElement;
+  readonly #piece: HTMLImageElement;
+  readonly #track: HTMLDivElement;
+  readonly #fill: HTMLDivElement;
+  readonly #trackHint: HTMLSpanElement;
+  readonly #t: Strings;
+  readonly #onSubmit: (x: number, trajectory: Trajectory, input: 'pointer' | 'keyboard') => void;
+  #slide: SlidePayload | undefined;
+  #x = 0;
+  #trajectory: Trajectory = [];
+  #startedAt = 0;
+  #enabled = false;
+  #input: 'pointer' | 'keyboard' = 'pointer';
+  #drag: { pointerId: number; startClientX: number; startX: number } | undefined;
+  #resize: ResizeObserver | undefined;
+
+  constructor(t: Strings, hintId: string, onSubmit: (x: number, trajectory: Trajectory, input: 'pointer' | 'keyboard') => void) {
+    this.#t = t;
+    this.#onSubmit = onSubmit;
+    this.#bg = h('img', { class: 'bgi', alt: '', draggable: 'false' });
+    this.#piece = h('img', { class: 'piece', alt: '', draggable: 'false' });
+    this.#stage = h('div', { class: 'stage', 'aria-hidden': 'true' }, this.#bg, this.#piece);
+    this.#fill = h('div', { class: 'fill' });
+    this.#trackHint = h('span', { class: 'hint', 'aria-hidden': 'true' }, t.dragHint);
+    this.handle = h('div', {
+      class: 'handle', role: 'slider', tabindex: '0', 'aria-label': t.sliderLabel,
+      'aria-describedby': hintId, 'aria-valuemin': '0', 'aria-valuemax': '0', 'aria-valuenow': '0',
+      'aria-orientation': 'horizontal',
+    }, '\u203a');
+    this.#track = h('div', { class: 'track' }, this.#fill, this.#trackHint, this.handle);
+    this.el = h('div', {}, this.#stage, this.#track);
+
+    this.handle.addEventListener('pointerdown', (e) => this.#down(e));
+    this.handle.addEventListener('pointermove', (e) => this.#move(e));
+    this.handle.addEventListener('pointerup', (e) => this.#up(e));
+    this.handle.addEventListener('pointercancel', (e) => this.#up(e));
+    this.handle.addEventListener('keydown', (e) => this.#key(e));
+    if (typeof ResizeObserver === 'function') {
+      this.#resize = new ResizeObserver(() => this.#layout());
+      this.#resize.observe(this.#stage);
+    }
+  }
+
+  /** Largest x of the piece's left edge, in background pixels. */
+  get maxX(): number {
+    return this.#slide === undefined ? 0 : Math.max(0, this.#slide.width - this.#slide.pieceWidth);
+  }
+
+  /** Shows a new puzzle with the piece at x = 0. */
+  show(slide: SlidePayload): void {
+    this.#slide = slide;
+    this.#bg.src = slide.background;
+    this.#piece.src = slide.piece;
+    this.handle.setAttribute('aria-valuemax', String(this.maxX));
+    this.reset();
+  }
+
+  /** Moves the piece back to the start for another attempt on the same puzzle. */
+  reset(): void {
+    this.#x = 0;
+    this.#input = 'pointer';
+    this.#trajectory = [];
+    this.#drag = undefined;
+    this.setEnabled(true);
+    this.#layout();
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.#enabled = enabled;
+    this.handle.setAttribute('aria-disabled', String(!enabled));
+  }
+
+  destroy(): void {
+    this.#resize?.disconnect();
+  }
+
+  #scale(): number {
+    const width = this.#stage.clientWidth;
+    return this.#slide === undefined || width === 0 ? 1 : width / this.#slide.width;
+  }
+
+  #maxOffset(): number {
+    return Math.max(1, this.#track.clientWidth - this.handle.offsetWidth);
+  }
+
+  #layout(): void {
+    const slide = this.#slide;
+    if (slide === undefined) return;
+    const scale = this.#scale();
+    this.#stage.style.height = `${slide.height * scale}px`;
+    this.#piece.style.width = `${slide.pieceWidth * scale}px`;
+    this.#piece.style.height = `${slide.pieceHeight * scale}px`;
+    this.#piece.style.top = `${slide.pieceY * scale}px`;
+    this.#piece.style.left = `${this.#x * scale}px`;
+    const offset = this.maxX === 0 ? 0 : (this.#x / this.maxX) * this.#maxOffset();
+    this.handle.style.left = `${offset}px`;
+    this.#fill.style.width = `${offset + this.handle.offsetWidth / 2}px`;
+    this.#trackHint.hidden = this.#x > 0;
+    const x = Math.round(this.#x);
+    this.handle.setAttribute('aria-valuenow', String(x));
+    this.handle.setAttribute('aria-valuetext', format(this.#t.position, { x, max: this.maxX }));
+  }
+
+  #record(clientY: number | undefined): void {
+    const slide = this.#slide;
+    if (slide === undefined) return;
+    const t = Math.round(performance.now() - this.#startedAt);
+    const y = clientY === undefined
+      ? slide.pieceY + slide.pieceHeight / 2
+      : (clientY - this.#stage.getBoundingClientRect().top) / this.#scale();
+    const sample: [number, number, number] = [Math.round(this.#x * 10) / 10, Math.round(y * 10) / 10, t];
+    const last = this.#trajectory[this.#trajectory.length - 1];
+    if (last !== undefined && t - last[2] < MIN_SAMPLE_MS && this.#trajectory.length > 1) {
+      this.#trajectory[this.#trajectory.length - 1] = sample;
+    } else if (this.#trajectory.length < MAX_SAMPLES) {
+      this.#trajectory.push(sample);
+    } else {
+      this.#trajectory[MAX_SAMPLES - 1] = sample;
+    }
+  }
+
+  #down(e: PointerEvent): void {
+    if (!this.#enabled || this.#drag !== undefined || e.button !== 0) return;
+    e.preventDefault();
+    this.handle.setPointerCapture(e.pointerId);
+    this.handle.focus({ preventScroll: true });
+    this.#drag = { pointerId: e.pointerId, startClientX: e.clientX, startX: this.#x };
+    this.#trajectory = [];
+    this.#input = 'pointer';
+    this.#startedAt = performance.now();
+    this.#record(e.clientY);
+  }
+
+  #move(e: PointerEvent): void {
+    const drag = this.#drag;
+    if (drag === undefined || e.pointerId !== drag.pointerId) return;
+    e.preventDefault();
+    const dx = ((e.clientX - drag.startClientX) / this.#maxOffset()) * this.maxX;
+    this.#x = Math.min(this.maxX, Math.max(0, drag.startX + dx));
+    this.#layout();
+    this.#record(e.clientY);
+  }
+
+  #up(e: PointerEvent): void {
+    const drag = this.#drag;
+    if (drag === undefined || e.pointerId !== drag.pointerId) return;
+    this.#move(e);
+    this.#drag = undefined;
+    if (e.type === 'pointercancel' || this.#x === drag.startX) {
+      if (e.type === 'pointercancel') this.reset();
+      return;
+    }
+    this.#submit();
+  }
+
+  #key(e: KeyboardEvent): void {
+    if (!this.#enabled || this.#drag !== undefined) return;
+    const page = Math.max(1, Math.round(this.maxX / 10));
+    const step = e.shiftKey ? 10 : 1;
+    let next: number | undefined;
+    switch (e.key) {
+      case 'ArrowRight': case 'ArrowUp': next = this.#x + step; break;
+      case 'ArrowLeft': case 'ArrowDown': next = this.#x - step; break;
+      case 'PageUp': next = this.#x + page; break;
+      case 'PageDown': next = this.#x - page; break;
+      case 'Home': next = 0; break;
+      case 'End': next = this.maxX; break;
+      case 'Enter': case ' ':
+        e.preventDefault();
+        if (this.#trajectory.length > 0) this.#submit();
+        return;
+      default: return;
+    }
+    e.preventDefault();
+    this.#input = 'keyboard';
+    if (this.#trajectory.length === 0) {
+      this.#startedAt = performance.now();
+      this.#record(undefined);
+    }
+    this.#x = Math.min(this.maxX, Math.max(0, Math.round(next)));
+    this.#layout();
+    this.#record(undefined);
+  }
+
+  #submit(): void {
+    this.setEnabled(false);
+    this.#onSubmit(Math.round(this.#x * 10) / 10, this.#trajectory, this.#input);
+  }
+}

@@ -1,0 +1,62 @@
+// The widget's style sheet. It lives in the widget's shadow root (adopted as a constructed
+// sheet, so a page's CSP `style-src` without 'unsafe-inline' does not block it) and is
+// isolated from the host page's CSS in both directions.
+export const css = `
+:host{display:inline-block;max-width:100%;vertical-align:top}
+.r{--bg:#fff;--fg:#1f2328;--mut:#59636e;--bd:#d0d7de;--ac:#0b63ce;--ok:#1a7f37;--bad:#cf222e;--tr:#eef1f4;--sh:0 1px 3px rgba(0,0,0,.12);
+box-sizing:border-box;width:320px;max-width:100%;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",sans-serif;
+color:var(--fg);background:var(--bg);border:1px solid var(--bd);border-radius:8px;box-shadow:var(--sh);padding:10px;text-align:left}
+.r.dark{--bg:#1c2128;--fg:#e6edf3;--mut:#9198a1;--bd:#3d444d;--ac:#4493f8;--ok:#3fb950;--bad:#f85149;--tr:#2d333b;--sh:0 1px 3px rgba(0,0,0,.5)}
+.r *{box-sizing:border-box}
+[hidden]{display:none!important}
+button{font:inherit;color:inherit;cursor:pointer}
+.bar{display:flex;align-items:center;gap:8px;min-height:36px}
+.chk{flex:1;display:flex;align-items:center;gap:10px;background:none;border:0;padding:4px;text-align:left;border-radius:6px}
+.chk:disabled{cursor:default}
+.box{flex:none;width:24px;height:24px;border:2px solid var(--mut);border-radius:4px;display:grid;place-items:center;background:var(--bg)}
+.ok .box{border-color:var(--ok);background:var(--ok)}
+.ok .box::after{content:"";width:6px;height:12px;border:solid #fff;border-width:0 3px 3px 0;transform:translateY(-2px) rotate(45deg)}
+.busy .box{border-color:var(--tr);border-top-color:var(--ac);border-radius:50%;animation:spin .8s linear infinite}
+@keyframes spin{to{transform:rotate(360deg)}}
+.brand{font-size:10px;color:var(--mut);white-space:nowrap}
+.panel{margin-top:8px}
+.title{font-weight:600;margin:0 0 6px}
+.stage{position:relative;width:100%;overflow:hidden;border-radius:6px;background:var(--tr);touch-action:none;user-select:none;-webkit-user-select:none}
+.stage img{position:absolute;left:0;top:0;display:block;pointer-events:none;-webkit-user-drag:none}
+.stage .bgi{width:100%;height:100%}
+.piece{filter:drop-shadow(0 0 2px rgba(0,0,0,.6))}
+.track{position:relative;height:40px;margin-top:8px;border-radius:20px;background:var(--tr);touch-action:none;user-select:none;-webkit-user-select:none}
+.fill{position:absolute;left:0;top:0;bottom:0;border-radius:20px;background:var(--ac);opacity:.25}
+.hint{position:absolute;inset:0 0 0 48px;display:grid;place-items:center;font-size:12px;color:var(--mut);pointer-events:none}
+.handle{position:absolute;left:0;top:0;width:48px;height:40px;border-radius:20px;background:var(--ac);color:#fff;display:grid;place-items:center;font-size:20px;cursor:grab;touch-action:none;box-shadow:var(--sh)}
+.handle:active{cursor:grabbing}
+.handle:focus-visible,button:focus-visible{outline:3px solid var(--ac);outline-offset:2px}
+.tools{display:flex;justify-content:space-between;gap:8px;margin-top:6px}
+.link{background:none;border:0;padding:2px 0;color:var(--ac);font-size:12px;text-decoration:underline}
+.st{min-height:1.4em;margin-top:4px;font-size:13px;color:var(--mut)}
+.st.bad{color:var(--bad)}
+.st.good{color:var(--ok)}
+.prog{height:6px;margin-top:6px;border-radius:3px;background:var(--tr);overflow:hidden}
+.prog>div{height:100%;width:0;background:var(--ac);transition:width .1s linear}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.compact{width:auto;padding:6px 8px}
+`;
+
+let shared: CSSStyleSheet | undefined;
+
+/** Applies the widget's styles to a shadow root. */
+export function applyStyles(root: ShadowRoot): void {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    try {
+      shared ??= new CSSStyleSheet();
+      if (shared.cssRules.length === 0) shared.replaceSync(css);
+      root.adoptedStyleSheets = [shared];
+      return;
+    } catch {
+      // fall through to a <style> element (older engines)
+    }
+  }
+  const style = document.createElement('style');
+  style.textContent = css;
+  root.appendChild(style);
+}

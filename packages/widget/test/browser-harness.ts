@@ -1,0 +1,190 @@
+// Shared set-up of the browser tests: a real `hurdle start` child process (test hooks on) and
+// Debian's Chromium driven by playwright-core; plus a human-like pointer path.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page, type Response } from 'playwright-core';
+
+export const REPO_ROOT = process.env['HURDLE_REPO_ROOT'] ?? resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
+export const SCREENSHOT_DIR = join(REPO_ROOT, '.test-artifacts', 'screenshots');
+export const ADMIN_TOKEN = 'widget-test-admin-token-0123456789';
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export function browserTestsUnavailable(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+  if (process.env['HURDLE_TEST_BASE_URL']) return undefined;
+  if (!existsSync(join(REPO_ROOT, 'packages/server/dist/src/cli.js'))) return 'packages/server is not built (no dist/src/cli.js)';
+  return undefined;
+}
+
+export interface HurdleProcess {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Starts `hurdle start` (one worker, a temp data dir, test hooks on) on a free port, or uses
+ * the server at HURDLE_TEST_BASE_URL (started by hand with test hooks and ADMIN_TOKEN).
+ */
+export async function startHurdle(): Promise<HurdleProcess> {
+  const external = process.env['HURDLE_TEST_BASE_URL'];
+  if (external !== undefined && external !== '') return { baseUrl: external.replace(/\/$/, ''), stop: async () => {} };
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'hurdle-widget-test-'));
+  const cli = join(REPO_ROOT, 'packages/server/dist/src/cli.js');
+  const child: ChildProcess = spawn(process.execPath, [cli, 'start', '--port', String(port), '--workers', '1', '--data-dir', dataDir], {
+    cwd: dataDir,
+    env: {
+      ...process.env,
+      HURDLE_TEST_HOOKS: '1',
+      HURDLE_ADMIN_TOKEN: ADMIN_TOKEN,
+      HURDLE_HOST: '127.0.0.1',
+      HURDLE_REFRESH_INTERVAL_MS: '500',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await pollUntil('hurdle start to serve /demo', 30_000, async () => {
+      if (exited) throw new Error(`hurdle start exited early:\n${output}`);
+      const res = await fetch(`${baseUrl}/demo`);
+      return res.status === 200 ? true : undefined;
+    }, 150);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\n--- server output ---\n${output}`, { cause: err });
+  }
+  return { baseUrl, stop };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return join(SCREENSHOT_DIR, name);
+}
+
+/** Console errors, page errors and CSP violations seen by a page (expected to stay empty). */
+export function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  return problems;
+}
+
+export interface PublicChallenge {
+  id: string;
+  type: 'slide' | 'pow';
+  slide?: { width: number; pieceWidth: number };
+}
+
+/** Resolves with the next `POST /v1/challenge` answer the page receives. */
+export function nextChallenge(page: Page): Promise<PublicChallenge> {
+  return page.waitForResponse((r: Response) => r.url().endsWith('/v1/challenge') && r.request().method() === 'POST' && r.status() === 200)
+    .then(async (r) => (await r.json()) as PublicChallenge);
+}
+
+/** The answer of a live challenge, through the server's test-only hook. */
+export async function answerOf(baseUrl: string, id: string): Promise<{ x?: number; nonce?: string }> {
+  const res = await fetch(`${baseUrl}/v1/test-hooks/answer/${encodeURIComponent(id)}`);
+  if (!res.ok) throw new Error(`test hook answered HTTP ${res.status}`);
+  return (await res.json()) as { x?: number; nonce?: string };
+}
+
+/** Selector of the widget's slider (playwright CSS selectors pierce open shadow roots). */
+export const HANDLE = '.hurdle-widget [role="slider"]';
+
+/**
+ * Drags the slider so the piece lands at background x `targetX`, along a human-like path:
+ * ease-in-out speed, a little vertical wobble, a small overshoot and correction.
+ */
+export async function humanDrag(page: Page, targetX: number): Promise<void> {
+  const handle = page.locator(HANDLE);
+  await handle.waitFor({ state: 'visible' });
+  const geometry = await handle.evaluate((el) => {
+    const track = el.parentElement!;
+    return {
+      box: el.getBoundingClientRect().toJSON() as { x: number; y: number; width: number; height: number },
+      trackWidth: track.clientWidth,
+      handleWidth: (el as unknown as { offsetWidth: number }).offsetWidth,
+      maxX: Number(el.getAttribute('aria-valuemax')),
+    };
+  });
+  const maxOffset = geometry.trackWidth - geometry.handleWidth;
+  const startX = geometry.box.x + geometry.box.width / 2;
+  const startY = geometry.box.y + geometry.box.height / 2;
+  const distance = (targetX / geometry.maxX) * maxOffset;
+  await page.mouse.move(startX - 3, startY + 2);
+  await page.mouse.move(startX, startY);
+  await page.mouse.down();
+  const steps = 28;
+  const overshoot = Math.min(6, maxOffset - distance);
+  for (let i = 1; i <= steps; i++) {
+    const p = i / steps;
+    const eased = p < 0.5 ? 2 * p * p : 1 - (-2 * p + 2) ** 2 / 2;
+    const wobble = Math.sin(p * Math.PI * 3) * 2.5;
+    await page.mouse.move(startX + eased * (distance + overshoot), startY + wobble);
+    await page.waitForTimeout(14 + Math.round(Math.abs(Math.sin(i)) * 12));
+  }
+  for (let i = 1; i <= 4; i++) {
+    await page.mouse.move(startX + distance + overshoot * (1 - i / 4), startY + 1);
+    await page.waitForTimeout(30 + i * 5);
+  }
+  await page.mouse.up();
+}
