@@ -1,6 +1,6 @@
 // Worker-thread entry (piscina): renders and encodes one slide puzzle per task.
 import { workerData } from 'node:worker_threads';
-import { createRenderState } from './slide-renderer.js';
+import { createRenderState } from './render-state.js';
 import type { ImageSets } from './slide-renderer.js';
 
 const data = workerData as { imageSets?: ImageSets } | undefined;

@@ -1,11 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { loadImage } from '@napi-rs/canvas';
-import type { Image } from '@napi-rs/canvas';
 import { Piscina } from 'piscina';
 import { ChallengeError, describeValue } from './errors.js';
-import { createSeededRandom } from './seeded-random.js';
-import { drawSlidePuzzle, encodeSlidePuzzle } from './slide-puzzle.js';
-import type { DrawnPuzzle, RenderTask, RenderedPuzzle } from './slide-puzzle.js';
+import type { RenderTask, RenderedPuzzle } from './slide-puzzle.js';
 
 /** Image sets: name -> image files (paths) or encoded image bytes. */
 export type ImageSets = Readonly<Record<string, readonly (string | Uint8Array)[]>>;
@@ -27,45 +23,6 @@ export interface RenderThreadsOptions {
   readonly imageSets?: ImageSets;
   /** Idle threads exit after this (the pool keeps `threads` when busy). @default 30_000 */
   readonly idleTimeoutMs?: number;
-}
-
-/**
- * Per-thread rendering state: decoded site images (loaded once per thread) and the last
- * drawn puzzles of `encodeOnly` tasks (for the encoder-ceiling benchmark).
- */
-export function createRenderState(imageSets: ImageSets | undefined): (task: RenderTask) => Promise<RenderedPuzzle> {
-  const images = new Map<string, Promise<Image[]>>();
-  // Benchmark only (encodeOnly tasks): drawn puzzles by seed, bounded.
-  const drawnBySeed = new Map<number, DrawnPuzzle>();
-
-  function loadSet(name: string): Promise<Image[]> | undefined {
-    const sources = imageSets?.[name];
-    if (sources === undefined || sources.length === 0) return undefined;
-    let p = images.get(name);
-    if (p === undefined) {
-      p = Promise.all(sources.map((s) => loadImage(typeof s === 'string' ? s : Buffer.from(s))));
-      images.set(name, p);
-      // A failed load is retried by the next task rather than cached forever.
-      p.catch(() => images.delete(name));
-    }
-    return p;
-  }
-
-  return async (task) => {
-    const cached = task.encodeOnly === true ? drawnBySeed.get(task.seed) : undefined;
-    if (cached !== undefined) return encodeSlidePuzzle(task, cached);
-    let image: Image | undefined;
-    if (task.imageSet !== undefined) {
-      const set = loadSet(task.imageSet);
-      if (set !== undefined) {
-        const list = await set;
-        image = list[Math.floor(createSeededRandom(task.seed ^ 0x1ace).next() * list.length)];
-      }
-    }
-    const drawn = drawSlidePuzzle(task, image);
-    if (task.encodeOnly === true && drawnBySeed.size < 64) drawnBySeed.set(task.seed, drawn);
-    return encodeSlidePuzzle(task, drawn);
-  };
 }
 
 function wrapError(err: unknown): ChallengeError {
@@ -109,14 +66,16 @@ export function createRenderThreads(options: RenderThreadsOptions = {}): SlideRe
 
 /** Render on the calling thread (tests and tools; blocks the event loop for each render). */
 export function createInlineRenderer(options: { readonly imageSets?: ImageSets } = {}): SlideRenderer {
-  const render = createRenderState(options.imageSets);
+  // Loaded on first use, so a process that renders only on threads never loads the canvas addon.
+  let render: Promise<(task: RenderTask) => Promise<RenderedPuzzle>> | undefined;
   let closed = false;
   return {
     threads: 0,
     async render(task) {
       if (closed) throw new ChallengeError('CHALLENGE_ERR_CLOSED', 'renderer is closed');
       try {
-        return await render(task);
+        render ??= import('./render-state.js').then((m) => m.createRenderState(options.imageSets));
+        return await (await render)(task);
       } catch (err) {
         throw wrapError(err);
       }
