@@ -21,7 +21,11 @@ export interface RenderThreadsOptions {
   /** Worker threads. @default max(1, availableParallelism() - 1) */
   readonly threads?: number;
   readonly imageSets?: ImageSets;
-  /** Idle threads exit after this (the pool keeps `threads` when busy). @default 30_000 */
+  /**
+   * Idle threads exit after this. Long by default: pools keep the threads busy, and the
+   * canvas addon prints a (harmless) leak notice whenever a thread that used it exits.
+   * @default 2_147_483_647 (about 24 days)
+   */
   readonly idleTimeoutMs?: number;
 }
 
@@ -36,7 +40,10 @@ export function createRenderThreads(options: RenderThreadsOptions = {}): SlideRe
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ChallengeError('CHALLENGE_ERR_INVALID_OPTION', `threads: expected an integer in [1, 256], got ${describeValue(threads)}`);
   }
-  const idleTimeout = options.idleTimeoutMs ?? 30_000;
+  const idleTimeout = options.idleTimeoutMs ?? 2_147_483_647;
+  if (!Number.isInteger(idleTimeout) || idleTimeout < 1 || idleTimeout > 2_147_483_647) {
+    throw new ChallengeError('CHALLENGE_ERR_INVALID_OPTION', `idleTimeoutMs: expected an integer in [1, 2147483647], got ${describeValue(idleTimeout)}`);
+  }
   const piscina = new Piscina<RenderTask, RenderedPuzzle>({
     filename: new URL('./render-worker.js', import.meta.url).href,
     minThreads: 0,
