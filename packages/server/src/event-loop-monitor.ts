@@ -46,6 +46,14 @@ export class EventLoopMonitor {
     this.#sample = { delayP99Ms: sustained, delayMaxMs: max, utilization: elu.utilization };
   }
 
+  /** Forget what was measured so far (call once the process is serving: start-up work is not lag). */
+  reset(): void {
+    this.#histogram.reset();
+    this.#previousP99Ms = 0;
+    this.#lastElu = performance.eventLoopUtilization();
+    this.#sample = { delayP99Ms: 0, delayMaxMs: 0, utilization: 0 };
+  }
+
   get sample(): EventLoopSample {
     return this.#sample;
   }

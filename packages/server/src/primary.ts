@@ -4,6 +4,7 @@
  * restarts dead workers with backoff and shuts down gracefully on SIGTERM/SIGINT.
  */
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Worker } from 'node:cluster';
 import { createSharedMap } from '@hurdle/shm';
 import type { SharedMap } from '@hurdle/shm';
@@ -33,8 +34,11 @@ export interface PrimaryHandle {
   stop(): Promise<void>;
 }
 
+// Unique per start: pid alone can collide where processes in other PID namespaces share /dev/shm.
+const INSTANCE = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
 function segmentName(kind: string): string {
-  return `hurdle-${process.pid}-${kind}`;
+  return `hurdle-${INSTANCE}-${kind}`;
 }
 
 /** Start the primary process (the CLI's `hurdle start`). */
@@ -45,10 +49,10 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   const { db } = boot;
   const primaryMetrics = new PrimaryMetrics();
 
-  const configMap = createSharedMap({ name: segmentName('config'), sizeBytes: opts.shm.configBytes, codec: 'json', replace: true, maxValueBytes: 256 * 1024 });
+  const configMap = createSharedMap({ name: segmentName('config'), sizeBytes: opts.shm.configBytes, codec: 'json', maxValueBytes: 256 * 1024 });
   let stateMap: SharedMap<string> | undefined;
   if (opts.ring === '') {
-    stateMap = createSharedMap({ name: segmentName('state'), sizeBytes: opts.shm.stateBytes, codec: 'string', replace: true }) as SharedMap<string>;
+    stateMap = createSharedMap({ name: segmentName('state'), sizeBytes: opts.shm.stateBytes, codec: 'string' }) as SharedMap<string>;
   }
   const mirror = new ConfigMirror({
     db,
@@ -58,7 +62,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     meta: boot.demo ? { demo: boot.demo } : {},
   });
   await mirror.start();
-  const sitesService: AdminOperations = createSiteService({ db, onWrite: () => mirror.refreshSoon() });
+  const sitesService: AdminOperations = createSiteService({ db });
 
   // ---- workers ---------------------------------------------------------------------
   let shuttingDown = false;
@@ -197,6 +201,8 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
           else {
             const fn = sitesService[req.method as AdminOp] as (...a: unknown[]) => Promise<unknown>;
             value = await fn(...req.args);
+            // Read-your-writes on this machine: the mirror has the change before the reply.
+            if (req.method !== 'listSites' && req.method !== 'getSite') await mirror.refresh();
           }
           reply(worker, { hurdle: 'res', id: req.id, ok: true, value });
         } catch (err) {

