@@ -41,7 +41,7 @@ export interface DataSet {
   readonly encodedBytes: number;
 }
 
-export function makeDataSet(count: number, seed = 42): DataSet {
+export function makeDataSet(count: number, seed = 42, measureBytes = true): DataSet {
   const r = rng(seed);
   const keys: string[] = [];
   const values: SiteRecord[] = [];
@@ -63,7 +63,7 @@ export function makeDataSet(count: number, seed = 42): DataSet {
     };
     keys.push(`site:${sitekey}`);
     values.push(value);
-    encodedBytes += Buffer.byteLength(keys[i]!) + pack(value).length;
+    if (measureBytes) encodedBytes += Buffer.byteLength(keys[i]!) + pack(value).length;
   }
   const lookupOrder = keys.slice();
   for (let i = lookupOrder.length - 1; i > 0; i--) {

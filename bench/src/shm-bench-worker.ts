@@ -26,7 +26,7 @@ function loopFor(durationMs: number, body: (i: number) => void): number {
 }
 
 async function getMode(durationMs: number, shmName: string, lmdbPath: string): Promise<void> {
-  const data = makeDataSet(RECORDS);
+  const data = makeDataSet(RECORDS, 42, false);
   const order = data.lookupOrder;
   const mask = order.length;
   let get: (key: string) => unknown;
@@ -55,7 +55,7 @@ async function getMode(durationMs: number, shmName: string, lmdbPath: string): P
 }
 
 async function setMode(durationMs: number, shmName: string, lmdbPath: string, redisPort: string, id: string): Promise<void> {
-  const data = makeDataSet(RECORDS);
+  const data = makeDataSet(RECORDS, 42, false);
   const order = data.lookupOrder;
   const n = order.length;
   const offset = Number(id) * 7919;
@@ -102,14 +102,6 @@ async function setMode(durationMs: number, shmName: string, lmdbPath: string, re
 async function memMode(shmName: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
-  // Grow the young generation first, so that the measurement shows retained
-  // memory, not the heap's warm-up.
-  for (let r = 0; r < 5; r++) {
-    let junk: unknown[] = [];
-    for (let i = 0; i < 200_000; i++) junk.push({ i, s: `x${i}` });
-    junk = [];
-    void junk;
-  }
   const map = openSharedMap({ name: shmName, l1: false });
   const keys = map.keys();
   gc();

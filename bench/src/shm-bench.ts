@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
@@ -60,7 +60,8 @@ process.once('exit', cleanup);
 
 try {
   const t0 = performance.now();
-  log(`shm bench: ${RECORDS} records, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
+  const loadAtStart = loadavg()[0]!;
+  log(`shm bench: ${RECORDS} records, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}, load ${loadAtStart.toFixed(1)}`);
   const data = makeDataSet(RECORDS);
   log(`data: ${(data.encodedBytes / RECORDS).toFixed(0)} bytes/record encoded (msgpack), ${(data.encodedBytes / 2 ** 20).toFixed(1)} MiB`);
 
@@ -94,15 +95,19 @@ try {
     ['shm-cold', (k) => shm.get(k)],
     ['shm-hot', (k) => hot.get(k)],
   ];
+  // Rounds interleave the candidates and keep each one's best round, so that
+  // other load on the machine penalizes none of them more than the others.
   const getNs: Record<string, number> = {};
-  for (const [label, get] of getters) {
-    let i = 0;
-    const stats = await measure(() => {
-      do_not_optimize(get(order[i++ % n]!));
-    });
-    getNs[label] = stats.avg;
-    log(`get 1 proc   ${label.padEnd(10)} ${stats.avg.toFixed(1).padStart(8)} ns/op  (p50 ${stats.p50.toFixed(1)}, p99 ${stats.p99.toFixed(1)})`);
+  for (let round = 0; round < 4; round++) {
+    for (const [label, get] of getters) {
+      let i = 0;
+      const stats = await measure(() => {
+        do_not_optimize(get(order[i++ % n]!));
+      }, { min_cpu_time: 200e6 });
+      getNs[label] = Math.min(getNs[label] ?? Infinity, stats.avg);
+    }
   }
+  for (const [label] of getters) log(`get 1 proc   ${label.padEnd(10)} ${getNs[label]!.toFixed(1).padStart(8)} ns/op`);
   await db.close();
 
   // get, two processes at once
@@ -115,17 +120,20 @@ try {
   // set with TTL, two processes at once
   redis = await startRedis();
   const setOps: Record<string, number> = {};
-  for (const label of ['shm', 'lmdb', 'redis']) {
-    setOps[label] = await twoProcesses((id) => ['set', label, String(PROC_MS), name, lmdbPath, String(redis!.port), String(id)]);
-    log(`set 2 procs  ${label.padEnd(10)} ${(setOps[label]! / 1e3).toFixed(0).padStart(8)} k ops/s total (TTL 60 s)`);
+  for (let round = 0; round < 2; round++) {
+    for (const label of ['shm', 'lmdb', 'redis']) {
+      const ops = await twoProcesses((id) => ['set', label, String(PROC_MS), name, lmdbPath, String(redis!.port), String(id)]);
+      setOps[label] = Math.max(setOps[label] ?? 0, ops);
+    }
   }
+  for (const label of ['shm', 'lmdb', 'redis']) log(`set 2 procs  ${label.padEnd(10)} ${(setOps[label]! / 1e3).toFixed(0).padStart(8)} k ops/s total (TTL 60 s, best of 2)`);
   await redis.stop();
   redis = undefined;
 
   // memory a second process adds
   const mem: Record<string, number> = {};
   for (const mode of ['copy', 'attach']) {
-    const child = forkWorker(['mem', mode, name], ['--expose-gc']);
+    const child = forkWorker(['mem', mode, name], ['--expose-gc', '--max-semi-space-size=1']);
     const r = await message<{ grewBytes: number }>(child);
     await once(child, 'exit');
     mem[mode] = r.grewBytes;
@@ -138,7 +146,7 @@ try {
     bench: 'shm',
     records: RECORDS,
     encoded_bytes: data.encodedBytes,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, load_avg_1m_at_start: loadAtStart },
     get_ns_1proc: getNs,
     get_ops_per_s_2proc: get2Ops,
     set_ops_per_s_2proc: setOps,

@@ -130,8 +130,7 @@ export interface VerifyReport {
 }
 
 interface L1Entry {
-  value: unknown;
-  gen: number;
+  readonly value: unknown;
   readonly tagIndex: number;
   readonly tag: number;
   readonly versionIndex: number;
@@ -254,6 +253,8 @@ export class SharedMap<V = unknown> {
   readonly #maxChain: number;
   readonly #l1: Map<string, L1Entry> | null;
   readonly #replacedStale: boolean;
+  readonly #l1Fast = new Map<string, unknown>();
+  #l1Gen = -1;
   #l1Hits = 0;
   #segmentReads = 0;
   #readRetries = 0;
@@ -347,43 +348,65 @@ export class SharedMap<V = unknown> {
   /** The value under `key`, or undefined when absent or expired. Never waits for a writer. */
   get(key: string): V | undefined {
     if (this.#v === null) throw this.#closedError();
-    const i32 = this.#i32;
     const l1 = this.#l1;
-    if (l1 !== null) {
-      const c = l1.get(key);
-      if (c !== undefined) {
-        // Generation unchanged since this entry was validated: nothing was written
-        // anywhere. Otherwise one load of the entry's version (and tag, in case
-        // the block was freed and reused) decides.
-        const g = Atomics.load(i32, H_GENERATION);
-        let fresh = c.gen === g;
-        if (!fresh && Atomics.load(i32, c.versionIndex) === c.version && Atomics.load(i32, c.tagIndex) === c.tag) {
-          c.gen = g;
-          fresh = true;
-        }
-        if (fresh && (c.expiresAt === 0 || this.#now() < c.expiresAt)) {
-          this.#l1Hits++;
-          return c.value as V;
-        }
-        l1.delete(key);
-      }
+    if (l1 === null) {
       this.#checkKey(key);
-      const g0 = Atomics.load(i32, H_GENERATION);
       const value = this.#read(key);
-      if (value === MISSING) return undefined;
-      const f = this.#lastFound;
-      if (l1.size >= this.#opts.l1MaxEntries) {
-        const oldest = l1.keys().next();
-        if (oldest.done !== true) l1.delete(oldest.value);
+      return value === MISSING ? undefined : (value as V);
+    }
+    // Fast path: #l1Fast holds only entries without TTL that were validated at
+    // generation #l1Gen; while the generation stands, nothing was written
+    // anywhere, so they are current. Any write moves the generation and the
+    // next get starts the fast map afresh (amortized: it only holds what was
+    // added since the last write).
+    const g = Atomics.load(this.#i32, H_GENERATION);
+    if (g !== this.#l1Gen) {
+      this.#l1Fast.clear();
+      this.#l1Gen = g;
+    } else {
+      const v = this.#l1Fast.get(key);
+      if (v !== undefined) {
+        this.#l1Hits++;
+        return v as V;
       }
-      l1.set(key, {
-        value, gen: g0, tagIndex: f.offset >> 2, tag: f.tag, versionIndex: (f.offset + B_VERSION) >> 2, version: f.version, expiresAt: f.expiresAt,
-      });
-      return value as V;
+    }
+    return this.#getL1(key, l1, g);
+  }
+
+  #getL1(key: string, l1: Map<string, L1Entry>, g: number): V | undefined {
+    const i32 = this.#i32;
+    const c = l1.get(key);
+    if (c !== undefined) {
+      // One load of the entry's version (and tag, in case the block was freed
+      // and reused) decides whether the decoded value is still current.
+      if (Atomics.load(i32, c.versionIndex) === c.version && Atomics.load(i32, c.tagIndex) === c.tag
+        && (c.expiresAt === 0 || this.#now() < c.expiresAt)) {
+        this.#l1Hits++;
+        if (c.expiresAt === 0) this.#addFast(key, c.value);
+        return c.value as V;
+      }
+      l1.delete(key);
     }
     this.#checkKey(key);
     const value = this.#read(key);
-    return value === MISSING ? undefined : (value as V);
+    if (value === MISSING) return undefined;
+    const f = this.#lastFound;
+    if (l1.size >= this.#opts.l1MaxEntries) {
+      const oldest = l1.keys().next();
+      if (oldest.done !== true) l1.delete(oldest.value);
+    }
+    l1.set(key, {
+      value, tagIndex: f.offset >> 2, tag: f.tag, versionIndex: (f.offset + B_VERSION) >> 2, version: f.version, expiresAt: f.expiresAt,
+    });
+    // `g` was loaded before this read: if a write completed since, the
+    // generation moved and the next get clears the fast map anyway.
+    if (f.expiresAt === 0 && g === this.#l1Gen) this.#addFast(key, value);
+    return value as V;
+  }
+
+  #addFast(key: string, value: unknown): void {
+    if (this.#l1Fast.size >= this.#opts.l1MaxEntries) this.#l1Fast.clear();
+    this.#l1Fast.set(key, value);
   }
 
   /** Whether a live (unexpired) entry exists under `key`. */
@@ -703,6 +726,7 @@ export class SharedMap<V = unknown> {
       }
     });
     this.#l1?.clear();
+    this.#l1Fast.clear();
   }
 
   #write(fn: () => void): void {
@@ -866,6 +890,7 @@ export class SharedMap<V = unknown> {
     const me = this.#pid;
     if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
     Atomics.add(i32, H_LOCK_WAITS, 1);
+    const spinStart = performance.now();
     let spins = 0;
     let started = 0;
     let lastCheck = 0;
@@ -875,8 +900,10 @@ export class SharedMap<V = unknown> {
         if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
         continue;
       }
+      // Spin ~50 µs first: a live holder on another core releases within a few µs;
+      // sleeping right away would leave the lock to it for a whole timer tick.
       spins++;
-      if (spins < 200) continue;
+      if (spins < 4096 && ((spins & 63) !== 0 || performance.now() - spinStart < 0.05)) continue;
       const now = Date.now();
       if (started === 0) {
         started = now;
@@ -1065,6 +1092,7 @@ export class SharedMap<V = unknown> {
     if (this.#v === null) return;
     this.#v = null;
     this.#l1?.clear();
+    this.#l1Fast.clear();
     const empty = new SharedArrayBuffer(8);
     this.#i32 = new Int32Array(empty);
     this.#u16 = new Uint16Array(empty);
