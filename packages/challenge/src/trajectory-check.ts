@@ -42,7 +42,7 @@ export const DEFAULT_TRAJECTORY_RULES: TrajectoryRules = Object.freeze({
   maxDurationMs: 30_000,
   maxStepPx: 80,
   minSpeedVariation: 0.2,
-  minOffAxisPx: 1,
+  minOffAxisPx: 0.5,
   maxEndErrorPx: 12,
   maxRepeatedTimeRatio: 0.5,
 });
