@@ -65,6 +65,13 @@ describe('hurdle start (2 workers)', () => {
       return s.size === 2 ? s : undefined;
     });
     assert.equal(seen.size, 2);
+    // Metrics and stats cover the whole machine, whichever worker answers.
+    const metrics = (await http(server.port, 'GET', '/metrics')).text;
+    for (const w of seen.keys()) assert.match(metrics, new RegExp(`hurdle_event_loop_utilization\\{worker="${w}"\\}`));
+    assert.match(metrics, /hurdle_workers 2/);
+    const stats = (await http(server.port, 'GET', '/admin/api/stats', undefined, admin())).json() as { workers: unknown[]; requestsTotal: number };
+    assert.equal(stats.workers.length, 2);
+    assert.ok(stats.requestsTotal > 0);
   });
 
   it('runs the PoW and slide flows; a token redeems exactly once across workers', async () => {
