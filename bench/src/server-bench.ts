@@ -1,0 +1,453 @@
+/**
+ * Server benchmark: a real `hurdle start` cluster against a Fastify hello-world cluster
+ * with the same worker count, in one run, driven by autocannon.
+ *
+ * Scenarios (each: a short unthrottled run finds the highest rate, then rate-limited runs
+ * at 50 % and 90 % of it report p50/p99 latency):
+ *   hello     GET / on the Fastify hello-world cluster (the reference);
+ *   flow      the proof-of-work flow: POST /v1/challenge -> /v1/verify -> /siteverify, 1:1:1,
+ *             on a real site with the lowest PoW difficulty (1 bit); the load generator
+ *             solves each challenge as it arrives (about two SHA-256 hashes);
+ *   siteverify  POST /siteverify alone with tokens minted beforehand through the real flow;
+ *   slide     POST /v1/challenge for slide puzzles on a site whose pools were warmed first;
+ *   overload  challenge requests offered at 2x the flow's highest rate while siteverify
+ *             runs beside them: siteverify must keep succeeding while challenges are shed (503).
+ *
+ * The load generator runs in this process on the same machine as the server: on a small
+ * machine it takes a large share of the CPU, so every figure is a lower bound.
+ *
+ * Usage: node bench/dist/src/server-bench.js [--json] [--phase-s 5] [--workers N]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createChallengeEngine, createMemoryStore, solvePow } from '@hurdle/challenge';
+import { openConfigDb } from '@hurdle/server';
+import { freePort } from '@hurdle/test-helpers';
+
+const args = process.argv.slice(2);
+const JSON_MODE = args.includes('--json');
+const argValue = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const PHASE_S = Math.max(1, Number(argValue('--phase-s') ?? 5));
+const WORKERS = Math.max(1, Number(argValue('--workers') ?? os.availableParallelism()));
+const CONNECTIONS = Math.max(8, Number(argValue('--connections') ?? 64));
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../..');
+const CLI = path.join(repoRoot, 'packages/server/dist/src/cli.js');
+const HELLO = path.join(here, 'server-hello-cluster.js');
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+// ---- processes ------------------------------------------------------------------------
+
+const children = new Set<ChildProcess>();
+function cleanupChildren(): void {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+}
+process.on('exit', cleanupChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    cleanupChildren();
+    process.exit(130);
+  });
+}
+
+function startChild(cmd: string, argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  children.add(child);
+  let tail = '';
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL' && code !== null) log(`child ${path.basename(argv[0] ?? cmd)} exited ${code}: ${tail.slice(-1500)}`);
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitFor(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let ok = 0;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited (${child.exitCode}) before it was ready`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      // Several answers in a row so that every worker has very likely started.
+      if (res.ok && ++ok >= 2 * WORKERS) return;
+    } catch {
+      ok = 0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+// ---- load generation ------------------------------------------------------------------
+
+interface PhaseResult {
+  readonly phase: string;
+  readonly target_rps: number | null;
+  readonly rps: number;
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly requests: number;
+  readonly status: Record<string, number>;
+  readonly errors: number;
+}
+
+type Req = autocannon.Request;
+
+async function fire(phase: string, url: string, requests: Req[] | undefined, opts: { durationS: number; rate?: number; connections?: number; amount?: number }): Promise<PhaseResult> {
+  const connections = opts.connections ?? CONNECTIONS;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const options: autocannon.Options = {
+      url,
+      connections: opts.rate !== undefined ? Math.max(1, Math.min(connections, Math.ceil(opts.rate))) : connections,
+      duration: opts.durationS,
+      ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
+      ...(opts.rate !== undefined ? { overallRate: Math.max(1, Math.round(opts.rate)) } : {}),
+      ...(requests ? { requests } : {}),
+      timeout: 10,
+    };
+    autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  const r = result as autocannon.Result & { statusCodeStats?: Record<string, { count: number }> };
+  const status: Record<string, number> = {};
+  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) status[code] = s.count ?? 0;
+  const total = Object.values(status).reduce((a, b) => a + b, 0);
+  const out: PhaseResult = {
+    phase,
+    target_rps: opts.rate === undefined ? null : Math.round(opts.rate),
+    rps: Math.round(total / Math.max(0.001, r.duration)),
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    requests: total,
+    status,
+    errors: r.errors + r.timeouts,
+  };
+  log(`  ${phase.padEnd(26)} ${String(out.rps).padStart(7)} req/s  p50 ${String(out.p50_ms).padStart(5)} ms  p99 ${String(out.p99_ms).padStart(5)} ms  ${JSON.stringify(status)}${out.errors ? ` errors ${out.errors}` : ''}`);
+  return out;
+}
+
+/** Unthrottled run, then runs at 50 % and 90 % of its rate. */
+async function profile(name: string, url: string, makeRequests: () => Req[] | undefined, durationS = PHASE_S): Promise<{ max: PhaseResult; at50: PhaseResult; at90: PhaseResult }> {
+  const max = await fire(`${name} max`, url, makeRequests(), { durationS });
+  const at50 = await fire(`${name} @50%`, url, makeRequests(), { durationS, rate: max.rps * 0.5 });
+  const at90 = await fire(`${name} @90%`, url, makeRequests(), { durationS, rate: max.rps * 0.9 });
+  return { max, at50, at90 };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
+
+interface FlowContext {
+  id?: string;
+  nonce?: string;
+  token?: string;
+}
+
+function challengeRequest(sitekey: string, type: 'pow' | 'slide', onPow?: (ctx: FlowContext, body: string) => void): Req {
+  return {
+    method: 'POST',
+    path: '/v1/challenge',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ sitekey, type }),
+    ...(onPow ? { onResponse: (status: number, body: string, context: FlowContext) => (status === 200 ? onPow(context, body) : undefined) } : {}),
+  } as Req;
+}
+
+function solveInto(context: FlowContext, body: string): void {
+  const c = JSON.parse(body) as { id: string; pow?: { challenge: string; difficulty: number } };
+  if (!c.pow) return;
+  const nonce = solvePow(c.pow.challenge, c.pow.difficulty);
+  if (nonce === undefined) return;
+  context.id = c.id;
+  context.nonce = nonce;
+}
+
+function verifyRequest(onToken: (context: FlowContext, token: string) => void): Req {
+  return {
+    method: 'POST',
+    path: '/v1/verify',
+    headers: JSON_HEADERS,
+    // A shed or failed challenge leaves no id: a falsy request restarts the sequence.
+    setupRequest: (req: Req, context: FlowContext) => (context.id && context.nonce ? { ...req, body: JSON.stringify({ id: context.id, answer: { nonce: context.nonce } }) } : undefined),
+    onResponse: (status: number, body: string, context: FlowContext) => {
+      if (status !== 200) return;
+      const v = JSON.parse(body) as { success: boolean; token?: string };
+      if (v.success && v.token) onToken(context, v.token);
+    },
+  } as unknown as Req;
+}
+
+interface Tally {
+  ok: number;
+  fail: number;
+}
+
+function siteverifyRequest(secret: string, tokenOf: (context: FlowContext) => string | undefined, tally: Tally, first = false): Req {
+  return {
+    method: 'POST',
+    path: '/siteverify',
+    headers: FORM_HEADERS,
+    setupRequest: (req: Req, context: FlowContext) => {
+      const token = tokenOf(context);
+      // The first request of a sequence may not be skipped (autocannon refuses it).
+      if (token === undefined && !first) return undefined;
+      return { ...req, body: `secret=${encodeURIComponent(secret)}&response=${encodeURIComponent(token ?? 'none')}` };
+    },
+    onResponse: (status: number, body: string) => {
+      if (status === 200 && (JSON.parse(body) as { success: boolean }).success) tally.ok++;
+      else tally.fail++;
+    },
+  } as unknown as Req;
+}
+
+// ---- the run --------------------------------------------------------------------------
+
+function createSite(dataDir: string, name: string, types: string): { sitekey: string; secret: string } {
+  const r = spawnSync(process.execPath, [CLI, 'site', 'create', '--data-dir', dataDir, '--name', name, '--types', types, '--difficulty', '1', '--log-level', 'warn'], { encoding: 'utf8' });
+  const sitekey = /sitekey\s+(\S+)/.exec(r.stdout)?.[1];
+  const secret = /secret\s+(\S+)/.exec(r.stdout)?.[1];
+  if (r.status !== 0 || !sitekey || !secret) throw new Error(`hurdle site create failed (${r.status}): ${r.stderr.slice(0, 500)}`);
+  return { sitekey, secret };
+}
+
+/**
+ * Pass tokens minted in this process exactly as a worker mints them: a challenge engine
+ * holding the instance's HMAC keys (read from its config DB) issues a PoW challenge, the
+ * nonce is found, the answer verified. Tokens are self-contained signed values, so the
+ * server redeems them like its own (once each); minting them here keeps that cost out of
+ * the measured runs.
+ */
+async function createMinter(dataDir: string, sitekey: string): Promise<{ mint: (count: number, maxMs: number) => Promise<string[]>; close: () => void }> {
+  const db = await openConfigDb('', dataDir);
+  const raw = await db.getMeta('hmac_keys');
+  await db.close();
+  if (raw === undefined) throw new Error('config DB has no hmac_keys');
+  const engine = createChallengeEngine({ store: createMemoryStore(), secrets: JSON.parse(raw) as string[], pool: false, renderThreads: 0 });
+  const site = { sitekey, challengeTypes: ['pow' as const], difficulty: 1 };
+  return {
+    async mint(count, maxMs) {
+      const tokens: string[] = [];
+      const deadline = Date.now() + maxMs;
+      while (tokens.length < count && Date.now() < deadline) {
+        const c = await engine.issue({ site, type: 'pow', hostname: '' });
+        if (!c.pow) throw new Error('engine issued no PoW payload');
+        const nonce = solvePow(c.pow.challenge, c.pow.difficulty);
+        if (nonce === undefined) continue;
+        const v = await engine.verify({ id: c.id, answer: { nonce } });
+        if (v.success) tokens.push(v.token);
+      }
+      return tokens;
+    },
+    close: () => void engine.close(),
+  };
+}
+
+interface SlideStats {
+  poolDepth: number;
+}
+
+async function stats(base: string, adminToken: string): Promise<SlideStats> {
+  const res = await fetch(`${base}/admin/api/stats`, { headers: { authorization: `Bearer ${adminToken}` } });
+  const body = (await res.json()) as { poolDepth?: number };
+  return { poolDepth: body.poolDepth ?? -1 };
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const cpus = os.cpus();
+  log(`server bench: ${WORKERS} workers, ${cpus.length} cores (${cpus[0]?.model ?? '?'}), ${PHASE_S} s phases, ${CONNECTIONS} connections`);
+  log('note: the load generator (autocannon, this process) shares the machine with the servers it measures');
+
+  // 1. The reference: Fastify hello world, same worker count.
+  const helloPort = await freePort();
+  const hello = startChild(process.execPath, [HELLO, String(helloPort), String(WORKERS)], process.env);
+  const helloBase = `http://127.0.0.1:${helloPort}`;
+  await waitFor(`${helloBase}/`, 20_000, hello);
+  log('hello-world cluster (Fastify):');
+  const helloMax = await fire('hello max', helloBase, undefined, { durationS: PHASE_S });
+  await stopChild(hello);
+
+  // 2. Hurdle, embedded defaults (SQLite + shared-memory state store).
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hurdle-bench-'));
+  try {
+    const powSite = createSite(dataDir, 'bench-pow', 'pow');
+    const slideSite = createSite(dataDir, 'bench-slide', 'slide');
+    const port = await freePort();
+    const adminToken = `bench-admin-token-${process.pid}-0123456789`;
+    const hurdle = startChild(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--workers', String(WORKERS), '--log-level', 'warn'], {
+      ...process.env,
+      HURDLE_TEST_HOOKS: '1',
+      HURDLE_ADMIN_TOKEN: adminToken,
+      // A load generator is one address: the per-IP limit would measure 429s, not the service.
+      HURDLE_RATE_LIMIT__IP_PER_MINUTE: '0',
+      HURDLE_DEMO_SITE: 'false',
+    });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(`${base}/readyz`, 30_000, hurdle);
+
+      // (a) the PoW flow, 1:1:1.
+      log('hurdle (a) PoW flow challenge:verify:siteverify 1:1:1:');
+      const flowTally: Tally = { ok: 0, fail: 0 };
+      const flow = await profile('flow', base, () => [
+        challengeRequest(powSite.sitekey, 'pow', solveInto),
+        verifyRequest((context, token) => {
+          context.token = token;
+        }),
+        siteverifyRequest(powSite.secret, (context) => context.token, flowTally),
+      ]);
+      const flowSiteverifyOkRate = flowTally.ok / Math.max(1, flowTally.ok + flowTally.fail);
+
+      // (b) siteverify alone, tokens minted beforehand (each redeemed once).
+      log('hurdle (b) siteverify alone:');
+      const minter = await createMinter(dataDir, powSite.sitekey);
+      let mintMs = 0;
+      const mint = async (count: number): Promise<string[]> => {
+        const started = Date.now();
+        const out = await minter.mint(count, 12_000);
+        mintMs += Date.now() - started;
+        return out;
+      };
+      const svTally: Tally = { ok: 0, fail: 0 };
+      const tokenQueue = (tokens: string[]): (() => string | undefined) => {
+        let i = 0;
+        return () => tokens[i++];
+      };
+      // Enough for the unthrottled run at ~hello-world speed; it stops when they run out.
+      const maxTokens = await mint(Math.min(200_000, Math.max(20_000, helloMax.rps * PHASE_S)));
+      const svMax = await fire('siteverify max', base, [siteverifyRequest(powSite.secret, tokenQueue(maxTokens), svTally, true)], { durationS: PHASE_S, amount: maxTokens.length });
+      const svMaxOk = svTally.ok / Math.max(1, svTally.ok + svTally.fail);
+      const rateTokens = async (rate: number): Promise<() => string | undefined> => tokenQueue(await mint(Math.ceil(rate * PHASE_S * 1.1) + 100));
+      const sv50 = await fire('siteverify @50%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.rps * 0.5), svTally, true)], { durationS: PHASE_S, rate: svMax.rps * 0.5 });
+      const sv90 = await fire('siteverify @90%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.rps * 0.9), svTally, true)], { durationS: PHASE_S, rate: svMax.rps * 0.9 });
+      const svOk = svTally.ok / Math.max(1, svTally.ok + svTally.fail);
+      log(`  siteverify success ${(svOk * 100).toFixed(2)} % (${svTally.ok}/${svTally.ok + svTally.fail}); tokens minted in-process in ${(mintMs / 1000).toFixed(1)} s`);
+
+      // (c) slide challenges from warm pools.
+      log('hurdle (c) slide challenges from warm pools:');
+      for (let i = 0; i < 8 * WORKERS; i++) {
+        const res = await fetch(`${base}/v1/challenge`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ sitekey: slideSite.sitekey, type: 'slide' }) });
+        await res.arrayBuffer();
+      }
+      // Let the pools refill after the warm-up demand.
+      const warmDeadline = Date.now() + 5000;
+      let before = await stats(base, adminToken);
+      while (Date.now() < warmDeadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        const s = await stats(base, adminToken);
+        if (s.poolDepth > 0 && s.poolDepth === before.poolDepth) break;
+        before = s;
+      }
+      log(`  pool depth before: ${before.poolDepth}`);
+      const slide = await profile('slide', base, () => [challengeRequest(slideSite.sitekey, 'slide')]);
+      const after = await stats(base, adminToken);
+
+      // (d) 2x overload: PoW challenges offered at twice their highest rate while
+      // siteverify keeps a steady rate beside them.
+      log('hurdle (d) 2x overload:');
+      const overloadS = Math.max(2, Math.min(PHASE_S, 6));
+      const challengeMax = await fire('challenge (pow) max', base, [challengeRequest(powSite.sitekey, 'pow')], { durationS: Math.max(2, Math.min(PHASE_S, 3)) });
+      const svRate = Math.max(50, Math.min(svMax.rps * 0.25, 2000));
+      const overTokens = tokenQueue(await mint(Math.ceil(svRate * overloadS * 1.2) + 100));
+      minter.close();
+      const overTally: Tally = { ok: 0, fail: 0 };
+      const challengeRate = challengeMax.rps * 2;
+      const [overChallenge, overSiteverify] = await Promise.all([
+        fire('overload challenge (pow)', base, [challengeRequest(powSite.sitekey, 'pow')], { durationS: overloadS, rate: challengeRate, connections: 1024 }),
+        fire('overload siteverify', base, [siteverifyRequest(powSite.secret, overTokens, overTally, true)], { durationS: overloadS, rate: svRate, connections: 32 }),
+      ]);
+      const overloadSuccess = overTally.ok / Math.max(1, overTally.ok + overTally.fail);
+      const shed = overChallenge.status['503'] ?? 0;
+      log(`  siteverify success ${(overloadSuccess * 100).toFixed(2)} %, challenges shed (503) ${shed}/${overChallenge.requests}`);
+
+      const out = {
+        bench: 'server',
+        machine: { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version },
+        workers: WORKERS,
+        phase_s: PHASE_S,
+        load_generator: 'autocannon in the bench process, on the same machine as the servers (shares its CPU cores): figures are lower bounds',
+        pow_answers: 'real site with PoW difficulty 1 (the lowest allowed); the load generator solves each issued challenge (about 2 SHA-256 hashes); no test sitekey',
+        siteverify_tokens: 'minted in the bench process by a challenge engine holding the instance HMAC keys (read from its config DB), each redeemed once',
+        hello_rps: helloMax.rps,
+        flow_rps: flow.max.rps,
+        flow_per_s: Math.round(flow.max.rps / 3),
+        flow_vs_hello: Number((flow.max.rps / Math.max(1, helloMax.rps)).toFixed(3)),
+        flow_siteverify_success: Number(flowSiteverifyOkRate.toFixed(4)),
+        siteverify_rps: svMax.rps,
+        siteverify_vs_hello: Number((svMax.rps / Math.max(1, helloMax.rps)).toFixed(3)),
+        siteverify_success: Number(svOk.toFixed(4)),
+        siteverify_max_success: Number(svMaxOk.toFixed(4)),
+        slide_rps: slide.max.rps,
+        slide_pool_depth_before: before.poolDepth,
+        slide_pool_depth_after: after.poolDepth,
+        latency_ms: {
+          flow: { at50: { rps: flow.at50.rps, p50: flow.at50.p50_ms, p99: flow.at50.p99_ms }, at90: { rps: flow.at90.rps, p50: flow.at90.p50_ms, p99: flow.at90.p99_ms } },
+          siteverify: { at50: { rps: sv50.rps, p50: sv50.p50_ms, p99: sv50.p99_ms }, at90: { rps: sv90.rps, p50: sv90.p50_ms, p99: sv90.p99_ms } },
+          slide: { at50: { rps: slide.at50.rps, p50: slide.at50.p50_ms, p99: slide.at50.p99_ms }, at90: { rps: slide.at90.rps, p50: slide.at90.p50_ms, p99: slide.at90.p99_ms } },
+        },
+        challenge_pow_rps: challengeMax.rps,
+        overload_challenge_offered_rps: Math.round(challengeRate),
+        overload_challenge_rps: overChallenge.rps,
+        overload_challenge_shed: shed,
+        overload_challenge_shed_ratio: Number((shed / Math.max(1, overChallenge.requests)).toFixed(4)),
+        overload_siteverify_rps: overSiteverify.rps,
+        overload_siteverify_p99_ms: overSiteverify.p99_ms,
+        overload_siteverify_success: Number(overloadSuccess.toFixed(4)),
+        phases: [helloMax, flow.max, flow.at50, flow.at90, svMax, sv50, sv90, slide.max, slide.at50, slide.at90, challengeMax, overChallenge, overSiteverify],
+        total_s: Math.round((Date.now() - t0) / 1000),
+      };
+      if (JSON_MODE) {
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+      } else {
+        const rows: [string, string][] = [
+          ['hello-world req/s (Fastify cluster)', String(out.hello_rps)],
+          ['flow req/s (challenge+verify+siteverify)', `${out.flow_rps} (${out.flow_per_s} flows/s)`],
+          ['flow vs hello', `${(out.flow_vs_hello * 100).toFixed(1)} %`],
+          ['siteverify req/s', `${out.siteverify_rps} (success ${(out.siteverify_success * 100).toFixed(2)} %)`],
+          ['slide challenges/s (warm pools)', String(out.slide_rps)],
+          ['overload: siteverify success', `${(out.overload_siteverify_success * 100).toFixed(2)} %`],
+          ['overload: challenges shed (503)', `${out.overload_challenge_shed} of ${overChallenge.requests}`],
+        ];
+        for (const [k, v] of rows) process.stdout.write(`${k.padEnd(44)} ${v}\n`);
+        process.stdout.write(`(${out.load_generator}; ${out.total_s} s)\n`);
+      }
+    } finally {
+      await stopChild(hurdle);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  log(`server bench failed: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+});
