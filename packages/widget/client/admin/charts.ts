@@ -43,7 +43,8 @@ export class LineChart {
     const max = Math.max(1e-9, ...values.flat().filter(Number.isFinite)) * 1.1;
     this.#max.textContent = `${short(max / 1.1)} ${this.unit}`;
     values.forEach((vals, i) => {
-      const step = w / Math.max(1, capacity - 1);
+      // Early on the chart spans at least 30 samples, then grows to `capacity`.
+      const step = w / Math.max(29, Math.min(capacity, vals.length) - 1);
       const x0 = w - (vals.length - 1) * step;
       const pts = vals.map((v, j) => `${(x0 + j * step).toFixed(1)},${(h - (Math.max(0, v) / max) * (h - 16)).toFixed(1)}`);
       const d = pts.length === 0 ? '' : `M${pts.join('L')}`;

@@ -108,7 +108,7 @@ export class DashboardView {
       : bars(s.workers.map((w) => ({
         label: `worker ${w.id}${w.delayMs === undefined ? '' : ` · lag ${short(w.delayMs)} ms`}`,
         value: w.elu,
-        text: `${Math.round(w.elu * 100)}%`,
+        text: `${(w.elu * 100).toFixed(1)}%`,
         color: w.elu > 0.8 ? 'var(--bad)' : 'var(--ok)',
       })), 1));
     const c = s.config;

@@ -38,9 +38,9 @@ export class SitesView {
       h('div', { class: 'toolbar' }, h('h2', {}, 'Sites'), create),
       this.#message,
       this.#detail,
-      h('table', { class: 'table', id: 'sites-table' },
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'sites-table' },
         h('thead', {}, h('tr', {}, ...['Name', 'Site key', 'Types', 'Hostnames', 'Status', ''].map((t) => h('th', {}, t)))),
-        this.#list));
+        this.#list)));
   }
 
   async refresh(): Promise<void> {
