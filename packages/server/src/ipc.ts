@@ -38,7 +38,9 @@ export type WorkerToPrimary =
   | WorkerRequest
   | { hurdle: 'collected'; id: number; metrics: MetricsJson }
   | { hurdle: 'listening'; port: number; host: string }
-  | { hurdle: 'ready' };
+  | { hurdle: 'ready' }
+  /** The worker could not start (bad port, segment missing…): the reason, no secrets. */
+  | { hurdle: 'fatal'; message: string };
 
 export function isHurdleMessage(msg: unknown): msg is { hurdle: string } {
   return typeof msg === 'object' && msg !== null && typeof (msg as { hurdle?: unknown }).hurdle === 'string';

@@ -184,6 +184,15 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
           resolveListening(boundPort);
         }
         return;
+      case 'fatal':
+        // During the first start a worker's start-up error (port in use, bad address) is
+        // deterministic: fail fast with its reason instead of restarting in a loop.
+        if (firstListen) {
+          logger.error({ event: 'worker_start_failed', reason: msg.message }, 'a worker could not start');
+          shuttingDown = true;
+          rejectListening(new Error(`a worker could not start: ${msg.message}`));
+        }
+        return;
       case 'collected': {
         const entry = collecting.get(msg.id);
         if (!entry) return;

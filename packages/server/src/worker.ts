@@ -31,8 +31,12 @@ export function runWorker(): void {
     if (!isHurdleMessage(msg) || msg.hurdle !== 'init') return;
     process.off('message', onFirst);
     void startWorker(msg as InitMessage).catch((err: unknown) => {
-      process.stderr.write(`hurdle worker failed to start: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
+      const e = err as { message?: unknown; code?: unknown };
+      const message = `${typeof e?.message === 'string' ? e.message : String(err)}${typeof e?.code === 'string' ? ` [${e.code}]` : ''}`;
+      process.stderr.write(`hurdle worker failed to start: ${typeof e?.code === 'string' ? message : (err as Error)?.stack ?? message}\n`);
+      send({ hurdle: 'fatal', message });
+      // Give the IPC message a moment to leave before exiting.
+      setTimeout(() => process.exit(1), 50);
     });
   };
   process.on('message', onFirst);
