@@ -34,6 +34,7 @@ button{font:inherit;color:inherit;cursor:pointer}
 .tools{display:flex;justify-content:space-between;gap:8px;margin-top:6px}
 .link{background:none;border:0;padding:2px 0;color:var(--ac);font-size:12px;text-decoration:underline}
 .st{min-height:1.4em;margin-top:4px;font-size:13px;color:var(--mut)}
+.st:empty{min-height:0;margin:0}
 .st.bad{color:var(--bad)}
 .st.good{color:var(--ok)}
 .prog{height:6px;margin-top:6px;border-radius:3px;background:var(--tr);overflow:hidden}

@@ -323,7 +323,10 @@ export class Widget {
     this.#root.dataset['state'] = state;
     this.host.dataset['hurdleState'] = state;
     this.#status.textContent = message;
-    this.#status.className = tone === '' ? 'st' : `st ${tone}`;
+    // On success the check mark and label say it; the live region still announces it.
+    const compact = this.#opts.size === 'invisible';
+    this.#status.className = state === 'success' && !compact ? 'st sr' : tone === '' ? 'st' : `st ${tone}`;
+    if (state === 'success' && compact) this.#status.textContent = `\u2713 ${message}`;
     const busy = state === 'loading' || state === 'verifying' || state === 'pow';
     this.#check.classList.toggle('busy', busy);
     this.#check.classList.toggle('ok', state === 'success');
