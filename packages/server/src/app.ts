@@ -47,8 +47,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Admission class of the route; routes without one bypass the queue. */
     priority?: PriorityClass;
-    /** Count this route against the per-IP limit. */
-    ipLimited?: boolean;
   }
 }
 
@@ -171,8 +169,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   });
 
-  app.addHook('preHandler', async (req) => {
-    if (req.routeOptions.config.ipLimited && options.rateLimit.ipPerMinute > 0) {
+  // Route-level (only the rate-limited routes pay for an async hook).
+  const ipLimit = async (req: FastifyRequest): Promise<void> => {
+    if (options.rateLimit.ipPerMinute > 0) {
       const window = Math.floor(Date.now() / 60_000);
       let count: number;
       try {
@@ -188,7 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         throw new ServerError('SERVER_ERR_RATE_LIMITED', `more than ${options.rateLimit.ipPerMinute} requests per minute from this address`, { retryAfterS: 60 - Math.floor((Date.now() / 1000) % 60) });
       }
     }
-  });
+  };
 
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -219,7 +218,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ---- public API ----------------------------------------------------------------
 
   app.post<{ Body: { sitekey: string; type?: 'slide' | 'pow'; action?: string; cdata?: string } }>('/v1/challenge', {
-    config: { priority: 'challenge', ipLimited: true },
+    config: { priority: 'challenge' },
+    preHandler: ipLimit,
     schema: { tags: ['public'], summary: 'Issue a challenge', body: S.challengeBody, response: { 200: S.challengeResponse, ...S.errorResponses } },
   }, async (req) => {
     const { sitekey, type, action, cdata } = req.body;
@@ -240,7 +240,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][] } }>('/v1/verify', {
-    config: { priority: 'verify', ipLimited: true },
+    config: { priority: 'verify' },
+    preHandler: ipLimit,
     schema: { tags: ['public'], summary: 'Answer a challenge; a pass returns a one-time token', body: S.verifyBody, response: { 200: S.verifyResponse, ...S.errorResponses } },
   }, async (req) => {
     const { id, answer, trajectory } = req.body;

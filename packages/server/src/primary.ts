@@ -6,7 +6,8 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'node:cluster';
-import { createSharedMap } from '@hurdle/shm';
+import { readdirSync } from 'node:fs';
+import { createSharedMap, unlinkSharedMap } from '@hurdle/shm';
 import type { SharedMap } from '@hurdle/shm';
 import type { Logger } from 'pino';
 import { banner, bootstrap } from './bootstrap.js';
@@ -41,6 +42,35 @@ function segmentName(kind: string): string {
   return `hurdle-${INSTANCE}-${kind}`;
 }
 
+/**
+ * Remove segments left in /dev/shm by a Hurdle primary that died without cleaning up
+ * (SIGKILL, power loss of the process): only names of our own pattern whose pid is gone.
+ */
+function sweepStaleSegments(logger: Logger): void {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^hurdle-(\d+)-[0-9a-f]{8}-(config|state)$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ESRCH') continue;
+    }
+    try {
+      if (unlinkSharedMap(name)) logger.info({ event: 'stale_segment_removed', segment: name }, 'removed a segment left by a dead Hurdle primary');
+    } catch {
+      // somebody else removed it first
+    }
+  }
+}
+
 /** Start the primary process (the CLI's `hurdle start`). */
 export async function startPrimary(options: Readonly<ServerOptions>, logger: Logger = createLogger(options, { role: 'primary' })): Promise<PrimaryHandle> {
   logger.info({ event: 'starting', options: redactOptions(options) }, 'starting Hurdle');
@@ -49,6 +79,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   const { db } = boot;
   const primaryMetrics = new PrimaryMetrics();
 
+  sweepStaleSegments(logger);
   const configMap = createSharedMap({ name: segmentName('config'), sizeBytes: opts.shm.configBytes, codec: 'json', maxValueBytes: 256 * 1024 });
   let stateMap: SharedMap<string> | undefined;
   if (opts.ring === '') {

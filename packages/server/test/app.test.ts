@@ -277,8 +277,10 @@ describe('operations', () => {
     assert.equal((await inject('GET', '/healthz')).status, 200);
     const ready = await inject('GET', '/readyz');
     assert.equal(ready.status, 200);
+    await inject('GET', '/no-such-route-xyz');
     const metrics = await inject('GET', '/metrics');
     assert.equal(metrics.status, 200);
+    assert.ok(!metrics.raw.includes('no-such-route-xyz'), 'unmatched URLs do not become metric labels');
     assert.match(metrics.raw, /hurdle_http_requests_total/);
     assert.match(metrics.raw, /hurdle_config_sites/);
     const doc = await inject('GET', '/docs/json');
