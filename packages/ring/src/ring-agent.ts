@@ -5,7 +5,7 @@ import { invalidOption } from './errors.js';
 import { parseNodeInfo } from './membership.js';
 import {
   ZK, checkConnectString, checkPositiveInt, checkRoot, connectZooKeeper, createEphemeral, exists, mkdirp,
-  parseHostPort, remove, withTimeout, zkCode,
+  parseHostPort, remove, superviseSession, withTimeout, zkCode,
 } from './zookeeper-session.js';
 
 /** Options of {@link startRingAgent}. */
@@ -24,6 +24,8 @@ export interface RingAgentOptions {
   readonly advertise?: string;
   /** Relative capacity written into the znode. @default 1 */
   readonly weight?: number;
+  /** Timeout of one health check (PING) in ms. @default max(2 × intervalMs, 500) */
+  readonly checkTimeoutMs?: number;
   /** Consecutive failed checks before the znode is removed. @default 2 */
   readonly failuresToRemove?: number;
   /** ZooKeeper session timeout in ms. @default 10000 */
@@ -53,7 +55,7 @@ export interface RingAgent {
 
 /**
  * Runs the ring agent beside one Redis: every `intervalMs` it PINGs the Redis (with a
- * timeout of `intervalMs`) and keeps the ephemeral znode `${root}/${id}` present exactly
+ * timeout of `checkTimeoutMs`) and keeps the ephemeral znode `${root}/${id}` present exactly
  * while the Redis is healthy. If the agent itself dies, ZooKeeper drops the znode after
  * the session timeout. Rejects with `RING_ERR_ZK_UNREACHABLE` when ZooKeeper cannot be
  * reached at start.
@@ -65,6 +67,7 @@ export async function startRingAgent(options: RingAgentOptions): Promise<RingAge
     zk: checkConnectString('zk', options.zk),
     root: checkRoot('root', options.root ?? '/hurdle/ring'),
     intervalMs: checkPositiveInt('intervalMs', options.intervalMs ?? 250, 10, 60_000),
+    checkTimeoutMs: checkPositiveInt('checkTimeoutMs', options.checkTimeoutMs ?? Math.max(2 * (options.intervalMs ?? 250), 500), 1, 60_000),
     failuresToRemove: checkPositiveInt('failuresToRemove', options.failuresToRemove ?? 2, 1, 100),
     sessionTimeoutMs: checkPositiveInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 10_000, 100, 600_000),
     connectTimeoutMs: checkPositiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5_000, 1, 600_000),
@@ -82,7 +85,7 @@ export async function startRingAgent(options: RingAgentOptions): Promise<RingAge
     enableOfflineQueue: false,
     enableReadyCheck: true,
     maxRetriesPerRequest: 0,
-    commandTimeout: o.intervalMs,
+    commandTimeout: o.checkTimeoutMs,
     connectTimeout: Math.max(o.intervalMs, 200),
     retryStrategy: () => o.intervalMs,
   });
@@ -116,7 +119,7 @@ export async function startRingAgent(options: RingAgentOptions): Promise<RingAge
   };
 
   const adopt = (c: Client): void => {
-    c.on('expired', () => {
+    superviseSession(c, o.sessionTimeoutMs + 1000, () => {
       if (c !== client || stopped) return;
       registered = false;
       o.onEvent({ type: 'zk-session-expired' });

@@ -138,6 +138,12 @@ interface PastView {
 }
 
 const MAX_PAST_VIEWS = 8;
+/**
+ * How long a node that left the membership stays connected (capped by handoffMs). A node
+ * often leaves only briefly (its agent's ZooKeeper session was replaced); keeping the
+ * connection lets it return at once and lets reads of the previous placement reach it.
+ */
+const LINGER_MS = 60_000;
 
 function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
   const v = value ?? def;
@@ -179,6 +185,9 @@ class RedisRing implements Ring {
   #view: View;
   #past: PastView[] = [];
   #byId = new Map<string, RedisNode>();
+  /** Nodes that left the membership, kept connected for a while (see LINGER_MS). */
+  #retired = new Map<string, { node: RedisNode; until: number }>();
+  #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #ready = false;
   readonly #readyPromise: Promise<void>;
@@ -228,27 +237,57 @@ class RedisRing implements Ring {
     const ring = createHashRing({ vnodesPerNode: this.#vnodes, nodes: infos.map((n) => ({ id: n.id, weight: n.weight })) });
     const byId = new Map<string, RedisNode>();
     const infoById = new Map(infos.map((n) => [n.id, n]));
+    const now = this.#now();
     const nodes = ring.nodeIds.map((id) => {
       const info = infoById.get(id) as RingNodeInfo;
-      const old = this.#byId.get(id);
+      let old = this.#byId.get(id);
+      const retired = this.#retired.get(id);
+      if (retired !== undefined) {
+        this.#retired.delete(id);
+        if (old === undefined) old = retired.node;
+        else if (retired.node !== old) retired.node.close();
+      }
       let node: RedisNode;
       if (old !== undefined && old.info.host === info.host && old.info.port === info.port) {
         node = old;
       } else {
+        if (old !== undefined && retired?.node === old) old.close(); // returned at a new address
         node = new RedisNode(info, this.#nodeSettings);
         this.#nodeSettings.onState(node, 'joined');
       }
       byId.set(id, node);
       return node;
     });
+    const linger = Math.min(LINGER_MS, this.#handoffMs);
     for (const [id, old] of this.#byId) {
-      if (byId.get(id) !== old) {
-        old.close();
-        this.#nodeSettings.onState(old, 'left');
+      if (byId.get(id) === old) continue;
+      if (byId.has(id) || linger === 0) {
+        old.close(); // replaced by a node at a new address
+      } else {
+        this.#retired.get(id)?.node.close();
+        this.#retired.set(id, { node: old, until: now + linger });
       }
+      this.#nodeSettings.onState(old, 'left');
     }
     this.#byId = byId;
+    this.#sweep(now);
     return { ring, lookup: ringInternals(ring), nodes };
+  }
+
+  #sweep(now: number): void {
+    for (const [id, r] of this.#retired) {
+      if (r.until <= now) {
+        r.node.close();
+        this.#retired.delete(id);
+      }
+    }
+    if (this.#retired.size > 0 && this.#sweepTimer === undefined && !this.#closed) {
+      this.#sweepTimer = setTimeout(() => {
+        this.#sweepTimer = undefined;
+        this.#sweep(this.#now());
+      }, 1_000);
+      this.#sweepTimer.unref();
+    }
   }
 
   #apply(nodes: readonly RingNodeInfo[]): void {
@@ -291,7 +330,8 @@ class RedisRing implements Ring {
     for (const p of this.#past) {
       if (p.until <= now) continue;
       for (const i of p.lookup.preferenceIndexes(key, this.#replicas)) {
-        const node = this.#byId.get(p.ring.nodeIds[i] as string);
+        const id = p.ring.nodeIds[i] as string;
+        const node = this.#byId.get(id) ?? this.#retired.get(id)?.node;
         if (node !== undefined && !seen.includes(node) && !out.includes(node)) out.push(node);
       }
     }
@@ -581,6 +621,9 @@ class RedisRing implements Ring {
       this.#unsubscribe();
       for (const n of this.#view.nodes) n.close();
       for (const n of this.#byId.values()) n.close();
+      for (const r of this.#retired.values()) r.node.close();
+      this.#retired.clear();
+      clearTimeout(this.#sweepTimer);
     }
     return Promise.resolve();
   }

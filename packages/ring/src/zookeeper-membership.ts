@@ -4,7 +4,8 @@ import { RingError } from './errors.js';
 import type { Membership, MembershipListener, RingNodeInfo } from './membership.js';
 import { parseNodeInfo, sameNodes } from './membership.js';
 import {
-  ZK, checkConnectString, checkPositiveInt, checkRoot, connectZooKeeper, getChildren, getData, mkdirp, zkCode,
+  ZK, checkConnectString, checkPositiveInt, checkRoot, connectZooKeeper, getChildren, getData, mkdirp, superviseSession,
+  zkCode,
 } from './zookeeper-session.js';
 
 /** Options of {@link createZooKeeperMembership}. */
@@ -78,11 +79,11 @@ class ZkMembership implements ZooKeeperMembership {
     client.on('disconnected', () => {
       if (this.#client === client) this.#connected = false;
     });
-    client.on('expired', () => {
+    superviseSession(client, this.#o.sessionTimeoutMs + 1000, () => {
       if (this.#client !== client || this.#closed) return;
-      // The session (and its watches) is gone for good: open a new one. The last node
-      // list keeps serving meanwhile; ZooKeeper is the slow source of truth, the ring
-      // detects dead nodes itself.
+      // The session (and its watches) is gone, or the client is stuck: open a new one. The
+      // last node list keeps serving meanwhile; ZooKeeper is the slow source of truth, the
+      // ring detects dead nodes itself.
       this.#connected = false;
       client.close();
       this.#reopen();

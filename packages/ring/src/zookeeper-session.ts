@@ -113,3 +113,27 @@ export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Prom
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Calls `onLost` (once) when the session expired, or when the client has not reconnected
+ * within `stuckMs` of a disconnect. The second case matters: node-zookeeper-client can sit
+ * forever in CONNECTING when a restarting server accepts the TCP connection but never
+ * answers it, so the owner replaces the client with a fresh one.
+ */
+export function superviseSession(client: Client, stuckMs: number, onLost: () => void): void {
+  let timer: NodeJS.Timeout | undefined;
+  let lost = false;
+  const fire = (): void => {
+    clearTimeout(timer);
+    if (lost) return;
+    lost = true;
+    onLost();
+  };
+  client.on('disconnected', () => {
+    clearTimeout(timer);
+    timer = setTimeout(fire, stuckMs);
+    timer.unref();
+  });
+  client.on('connected', () => clearTimeout(timer));
+  client.on('expired', fire);
+}
