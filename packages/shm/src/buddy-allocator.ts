@@ -73,9 +73,9 @@ export class BuddyAllocator {
 
   /** Smallest order whose block holds `bytes`, or -1 when none does. */
   orderFor(bytes: number): number {
-    let order = this.minOrder;
-    while (2 ** order < bytes) order++;
-    return order > this.maxOrder ? -1 : order;
+    const order = bytes <= 1 ? 0 : 32 - Math.clz32(bytes - 1);
+    if (order > this.maxOrder) return -1;
+    return order < this.minOrder ? this.minOrder : order;
   }
 
   /** Allocate a block of exactly `order`; 0 when no free block is large enough. */

@@ -145,11 +145,6 @@ interface EncodedChange {
   readonly ttlMs: number | undefined;
 }
 
-interface Found {
-  /** Int32 index of the word that points at the entry (bucket head or predecessor's next). */
-  readonly linkIndex: number;
-  readonly offset: number;
-}
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,200}$/;
 const MiB = 1024 * 1024;
@@ -258,6 +253,7 @@ export class SharedMap<V = unknown> {
   #l1Hits = 0;
   #segmentReads = 0;
   #readRetries = 0;
+  #foundLink = 0;
   #lastRepairMs = 0;
   #lastFound = { offset: 0, version: 0, tag: 0, expiresAt: 0 };
 
@@ -596,7 +592,7 @@ export class SharedMap<V = unknown> {
     let stored = false;
     this.#write(() => {
       const found = this.#find(key, hashKey(key));
-      if (found !== null && !this.#expired(found.offset)) return;
+      if (found !== 0 && !this.#expired(found)) return;
       this.#put(key, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
       stored = true;
     });
@@ -609,10 +605,11 @@ export class SharedMap<V = unknown> {
     let result: unknown;
     this.#write(() => {
       const found = this.#find(key, hashKey(key));
-      if (found === null) return;
-      const value = this.#decodeEntry(found.offset, key.length);
-      // Copy out before the block is freed: decoders copy, so `value` owns its memory.
-      this.#unlinkEntry(found);
+      if (found === 0) return;
+      const link = this.#foundLink;
+      const value = this.#decodeEntry(found, key.length);
+      // Decoded before the block is freed: decoders copy, so `value` owns its memory.
+      this.#unlinkEntry(link, found);
       if (value !== MISSING && value !== RETRY) result = value;
     });
     return result as V | undefined;
@@ -624,9 +621,9 @@ export class SharedMap<V = unknown> {
     let removed = false;
     this.#write(() => {
       const found = this.#find(key, hashKey(key));
-      if (found === null) return;
-      removed = !this.#expired(found.offset);
-      this.#unlinkEntry(found);
+      if (found === 0) return;
+      removed = !this.#expired(found);
+      this.#unlinkEntry(this.#foundLink, found);
     });
     return removed;
   }
@@ -645,19 +642,19 @@ export class SharedMap<V = unknown> {
     let result = 0;
     this.#write(() => {
       const h = hashKey(key);
-      const found = this.#find(key, h);
-      if (found !== null && !this.#expired(found.offset)) {
-        const off = found.offset;
+      const off = this.#find(key, h);
+      if (off !== 0 && !this.#expired(off)) {
         const w = off >> 2;
         const start = off + valueOffset(key.length);
         if (this.#i32[w + 6] === KIND_COUNTER) {
           result = this.#f64[start >> 3]! + by;
           // Version before value: a writer killed between the two leaves the old
           // value under a new version, which no L1 can have cached.
-          this.#inBucket(h, () => {
-            this.#i32[w + 2] = this.#nextVersion();
-            this.#f64[start >> 3] = result;
-          });
+          const si = this.#indexBase + ((h & this.#mask) << 1);
+          Atomics.add(this.#i32, si, 1);
+          this.#i32[w + 2] = this.#nextVersion();
+          this.#f64[start >> 3] = result;
+          Atomics.add(this.#i32, si, 1);
           return;
         }
         const current = this.#codec.toNumber(this.#codec.decode(this.#buf, start, start + this.#i32[w + 5]!));
@@ -699,7 +696,7 @@ export class SharedMap<V = unknown> {
       for (const c of encoded) {
         if (c.del) {
           const found = this.#find(c.key, hashKey(c.key));
-          if (found !== null) this.#unlinkEntry(found);
+          if (found !== 0) this.#unlinkEntry(this.#foundLink, found);
         } else {
           this.#put(c.key, c.bytes, KIND_VALUE, c.ttlMs === undefined ? 0 : now + c.ttlMs);
         }
@@ -721,7 +718,7 @@ export class SharedMap<V = unknown> {
     this.#write(() => {
       for (let b = 0; b < this.#buckets; b++) {
         while (Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1) !== 0) {
-          this.#unlinkEntry({ linkIndex: this.#indexBase + (b << 1) + 1, offset: Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1) });
+          this.#unlinkEntry(this.#indexBase + (b << 1) + 1, Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1));
         }
       }
     });
@@ -751,8 +748,11 @@ export class SharedMap<V = unknown> {
     return v | 0;
   }
 
-  /** Writer-side lookup (lock held, no seqlock needed). */
-  #find(key: string, h: number): Found | null {
+  /**
+   * Writer-side lookup (lock held, no seqlock needed): the entry's offset or 0;
+   * its link word's index is left in #foundLink.
+   */
+  #find(key: string, h: number): number {
     const i32 = this.#i32;
     const u16 = this.#u16;
     let link = this.#indexBase + ((h & this.#mask) << 1) + 1;
@@ -764,23 +764,15 @@ export class SharedMap<V = unknown> {
         const k = (off + B_KEY) >> 1;
         let i = 0;
         while (i < len && u16[k + i] === key.charCodeAt(i)) i++;
-        if (i === len) return { linkIndex: link, offset: off };
+        if (i === len) {
+          this.#foundLink = link;
+          return off;
+        }
       }
       link = w + 1;
       off = i32[link]!;
     }
-    return null;
-  }
-
-  /** Make the bucket's sequence odd around `fn` so that readers of it retry. */
-  #inBucket(h: number, fn: () => void): void {
-    const si = this.#indexBase + ((h & this.#mask) << 1);
-    Atomics.add(this.#i32, si, 1);
-    try {
-      fn();
-    } finally {
-      Atomics.add(this.#i32, si, 1);
-    }
+    return 0;
   }
 
   #allocOrEvict(order: number): number {
@@ -796,25 +788,26 @@ export class SharedMap<V = unknown> {
 
   #put(key: string, bytes: Uint8Array, kind: number, expiresAt: number): void {
     const h = hashKey(key);
-    const found = this.#find(key, h);
-    const vstart = valueOffset(key.length);
-    const order = this.#alloc.orderFor(vstart + bytes.length);
     const i32 = this.#i32;
+    const order = this.#alloc.orderFor(valueOffset(key.length) + bytes.length);
     // Always copy-on-write: a new block is filled while unreachable and linked by one
     // store, so a writer killed at any point leaves either the old or the new entry whole.
     const off = this.#allocOrEvict(order);
-    // The sweep inside allocOrEvict may have unlinked `found`; look again.
-    const current = found === null ? null : this.#find(key, h);
-    this.#fillEntry(off, key, h, bytes, kind, expiresAt, current === null ? i32[this.#indexBase + ((h & this.#mask) << 1) + 1]! : i32[(current.offset + B_NEXT) >> 2]!);
-    this.#inBucket(h, () => {
-      if (current === null) {
-        Atomics.store(i32, this.#indexBase + ((h & this.#mask) << 1) + 1, off);
-        i32[H_ENTRIES] = i32[H_ENTRIES]! + 1;
-      } else {
-        Atomics.store(i32, current.linkIndex, off);
-      }
-    });
-    if (current !== null) this.#alloc.free(current.offset);
+    // Looked up after the allocation: an eviction sweep may have changed the chain.
+    const current = this.#find(key, h);
+    const headIndex = this.#indexBase + ((h & this.#mask) << 1) + 1;
+    this.#fillEntry(off, key, h, bytes, kind, expiresAt, current === 0 ? i32[headIndex]! : i32[(current + B_NEXT) >> 2]!);
+    // Bucket sequence odd around the link store (no call in between can throw).
+    const si = headIndex - 1;
+    Atomics.add(i32, si, 1);
+    if (current === 0) {
+      Atomics.store(i32, headIndex, off);
+      i32[H_ENTRIES] = i32[H_ENTRIES]! + 1;
+    } else {
+      Atomics.store(i32, this.#foundLink, off);
+    }
+    Atomics.add(i32, si, 1);
+    if (current !== 0) this.#alloc.free(current);
   }
 
   #putCounter(key: string, value: number, expiresAt: number): void {
@@ -843,13 +836,13 @@ export class SharedMap<V = unknown> {
     this.#u8().set(bytes, off + valueOffset(key.length));
   }
 
-  #unlinkEntry(found: Found): void {
+  /** Unlink the entry at `off`, whose link word is `linkIndex`, and free its block. */
+  #unlinkEntry(linkIndex: number, off: number): void {
     const i32 = this.#i32;
-    const off = found.offset;
-    const h = i32[(off + B_HASH) >> 2]!;
-    this.#inBucket(h, () => {
-      Atomics.store(i32, found.linkIndex, i32[(off + B_NEXT) >> 2]!);
-    });
+    const si = this.#indexBase + ((i32[(off + B_HASH) >> 2]! & this.#mask) << 1);
+    Atomics.add(i32, si, 1);
+    Atomics.store(i32, linkIndex, i32[(off + B_NEXT) >> 2]!);
+    Atomics.add(i32, si, 1);
     i32[H_ENTRIES] = i32[H_ENTRIES]! - 1;
     this.#alloc.free(off);
   }
@@ -865,7 +858,7 @@ export class SharedMap<V = unknown> {
         const e = this.#f64[(off + B_EXPIRES_AT) >> 3]!;
         const next = i32[(off + B_NEXT) >> 2]!;
         if (e !== 0 && e <= now) {
-          this.#unlinkEntry({ linkIndex: link, offset: off });
+          this.#unlinkEntry(link, off);
           removed++;
         } else {
           link = (off + B_NEXT) >> 2;
