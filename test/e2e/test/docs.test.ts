@@ -1,0 +1,59 @@
+/**
+ * Keeps docs/ in step with the code: every server option (with its environment variable and
+ * default) in docs/configuration.md, every route in docs/api.md, every metric in
+ * docs/operations.md, every test key in docs/api.md.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { OPTION_PATHS, TEST_KEYS, defaults, envNameOf } from '@hurdle/server';
+
+const ROOT = new URL('../../../../', import.meta.url);
+const read = (rel: string): string => readFileSync(new URL(rel, ROOT), 'utf8');
+
+test('configuration.md: one row per option, with its environment variable, flag and default', () => {
+  const doc = read('docs/configuration.md');
+  const rows = new Map<string, string[]>();
+  for (const line of doc.split('\n')) {
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const name = /^`([A-Za-z.]+)`$/.exec(cells[0] ?? '')?.[1];
+    if (name && cells.length === 5) rows.set(name, cells);
+  }
+  const d = defaults() as unknown as Record<string, unknown>;
+  for (const path of OPTION_PATHS) {
+    const cells = rows.get(path);
+    assert.ok(cells, `docs/configuration.md: no row for option '${path}'`);
+    assert.equal(cells[1], `\`${envNameOf(path)}\``, `${path}: environment variable`);
+    const flag = `--${path.split('.').map((p) => p.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join('.')}`;
+    assert.equal(cells[2], `\`${flag}\``, `${path}: flag`);
+    if (path === 'workers') continue; // machine-dependent default, described in words
+    const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], d);
+    assert.ok((cells[3] as string).startsWith(`\`${JSON.stringify(value)}\``), `${path}: default should be ${JSON.stringify(value)}, the doc says ${cells[3]}`);
+  }
+  for (const name of rows.keys()) assert.ok(OPTION_PATHS.includes(name), `docs/configuration.md documents '${name}', which is not an option`);
+});
+
+test('api.md: every route the server registers is documented', () => {
+  const api = read('docs/api.md');
+  const source = read('packages/server/src/app.ts');
+  const routes = [...source.matchAll(/\b(?:app|admin)\.(get|post|patch|put|delete)(?:<[^(]*>)?\('([^']+)'/g)].map((m) => `${(m[1] as string).toUpperCase()} ${m[2] as string}`);
+  assert.ok(routes.length >= 10, `expected the server's routes, found ${routes.length}`);
+  for (const route of routes) {
+    const [method, path] = route.split(' ') as [string, string];
+    // Documented as `METHOD /path` or, for GET-only operations routes, as `GET /path` in a table.
+    assert.ok(api.includes(`${method} ${path}`), `docs/api.md does not document ${route}`);
+  }
+});
+
+test('api.md: the test keys are the server\'s', () => {
+  const api = read('docs/api.md');
+  for (const [name, key] of Object.entries(TEST_KEYS)) assert.ok(api.includes(key), `docs/api.md lacks test key ${name} (${key})`);
+});
+
+test('operations.md: every metric is documented', () => {
+  const ops = read('docs/operations.md');
+  const source = read('packages/server/src/metrics.ts');
+  const names = [...new Set([...source.matchAll(/name: '(hurdle_[a-z_]+)'/g)].map((m) => m[1] as string))];
+  assert.ok(names.length >= 15, `expected the server's metrics, found ${names.length}`);
+  for (const name of names) assert.ok(ops.includes(`\`${name}\``), `docs/operations.md does not document metric ${name}`);
+});
