@@ -3,7 +3,7 @@
 //
 //   npm run bench:challenge            human table
 //   npm run bench:challenge -- --json  one JSON object on stdout
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   DEFAULT_TRAJECTORY_RULES,
@@ -105,7 +105,7 @@ function fixedRenderer(puzzle: RenderedPuzzle): SlideRenderer {
   return { threads: 1, render: (task) => Promise.resolve({ ...puzzle, seed: task.seed }), queueSize: () => 0, close: () => Promise.resolve() };
 }
 
-async function poolIssue(): Promise<{ p50: number; p99: number; hits: number; misses: number; loopP99Ms: number; onDemandP50: number; onDemandP99: number }> {
+async function poolIssue(): Promise<{ p50: number; p99: number; floorP99: number; hits: number; misses: number; loopP99Ms: number; onDemandP50: number; onDemandP99: number }> {
   const threads = Math.max(1, cores - 1);
   const site = { sitekey: 'bench', challengeTypes: ['slide' as const], difficulty: 0 };
   const engine = createChallengeEngine({
@@ -119,6 +119,7 @@ async function poolIssue(): Promise<{ p50: number; p99: number; hits: number; mi
   await until(() => engine.stats().pool.depth >= 256, 60_000);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
+  const floor: number[] = [];
   let misses = 0;
   for (let round = 0; round < 5; round++) {
     await until(() => engine.stats().pool.depth >= 220, 30_000);
@@ -129,6 +130,12 @@ async function poolIssue(): Promise<{ p50: number; p99: number; hits: number; mi
       await engine.issue({ site });
       samples.push(Number(process.hrtime.bigint() - t0) / 1000);
     }
+    // The machine's floor: the same timing around an empty await, interleaved.
+    for (let i = 0; i < 200; i++) {
+      const t0 = process.hrtime.bigint();
+      await Promise.resolve();
+      floor.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
     // Rounds start >= 220 deep, so every issue is a hit; a miss would be counted here.
     misses += engine.stats().pool.misses - missesBefore;
     // The refill after each round runs on the threads while the loop keeps serving timers.
@@ -137,6 +144,7 @@ async function poolIssue(): Promise<{ p50: number; p99: number; hits: number; mi
   }
   await engine.close();
   samples.sort((a, b) => a - b);
+  floor.sort((a, b) => a - b);
 
   // The alternative: no pool, every challenge rendered on demand on the same threads.
   const onDemand = createChallengeEngine({ store: createMemoryStore(), secrets: [SECRET], renderThreads: threads, format: 'jpeg', pool: false });
@@ -152,6 +160,7 @@ async function poolIssue(): Promise<{ p50: number; p99: number; hits: number; mi
   return {
     p50: percentile(samples, 50),
     p99: percentile(samples, 99),
+    floorP99: percentile(floor, 99),
     hits: samples.length - misses,
     misses,
     loopP99Ms: delay.percentile(99) / 1e6,
@@ -206,6 +215,7 @@ async function verifyCosts(): Promise<{ slideUs: number; trajectoryUs: number; p
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   log(`challenge bench: ${cores} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`);
   const webp = await renderRates('webp', { one: 40, all: 60 * cores });
   log(`render webp: ${webp.perThread.toFixed(0)}/s per thread, ${webp.allCores.toFixed(0)}/s on ${cores} cores, ceiling ${webp.ceiling.toFixed(0)}/s`);
@@ -226,6 +236,8 @@ async function main(): Promise<void> {
     jpeg_render_vs_ceiling: Number(jpeg.ratio.toFixed(3)),
     pool_issue_p50_us: Number(pool.p50.toFixed(1)),
     pool_issue_p99_us: Number(pool.p99.toFixed(1)),
+    empty_await_p99_us: Number(pool.floorP99.toFixed(1)),
+    load_average_1m_at_start: Number(loadAtStart.toFixed(2)),
     pool_issue_hits: pool.hits,
     pool_issue_misses: pool.misses,
     ondemand_issue_p50_us: Math.round(pool.onDemandP50),
@@ -247,6 +259,7 @@ async function main(): Promise<void> {
     ['render vs ceiling (webp)', `${(webp.ratio * 100).toFixed(1)} %`, 'target >= 80 %'],
     ['render vs ceiling (jpeg)', `${(jpeg.ratio * 100).toFixed(1)} %`, `${result.jpeg_render_all_cores_per_s}/s vs ${result.jpeg_encode_ceiling_per_s}/s`],
     ['issue from warm pool p50 / p99', `${result.pool_issue_p50_us} / ${result.pool_issue_p99_us} us`, `on demand: ${result.ondemand_issue_p50_us} / ${result.ondemand_issue_p99_us} us`],
+    ['empty await p99 (timing floor), load avg', `${result.empty_await_p99_us} us`, `${result.load_average_1m_at_start}`],
     ['event-loop delay p99 while refilling', `${result.event_loop_delay_p99_ms_while_refilling} ms`, `${pool.misses} misses of ${pool.hits + pool.misses}`],
     ['verify slide (answer + trajectory + token)', `${result.verify_slide_us} us`, `trajectory rules alone ${result.trajectory_check_us} us`],
     ['verify pow (HMAC + SHA-256 + once + token)', `${result.verify_pow_us} us`, ''],
