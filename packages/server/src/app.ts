@@ -65,8 +65,9 @@ function hostnameOf(req: FastifyRequest): string {
   }
 }
 
-function profileOf(site: SiteRecord): SiteProfile {
-  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty };
+function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>>): SiteProfile {
+  const imageSet = site.imageSet !== '' && Object.hasOwn(imageSets, site.imageSet) ? site.imageSet : undefined;
+  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet };
 }
 
 const TEST_PROFILE = (sitekey: string): SiteProfile => ({ sitekey, challengeTypes: ['slide', 'pow'], difficulty: 1 });
@@ -93,10 +94,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const e = err as Error & { code?: string };
       const status = e.code === 'HPE_HEADER_OVERFLOW' ? 431 : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       const body = JSON.stringify({ code: status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_http', message: 'malformed HTTP request' });
-      if (socket.writable) {
+      // As node's own handler: when a response is already on its way on this socket (the
+      // leftover of an unread body parsed as a next request), write nothing more.
+      const current = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (socket.writable && current?.headersSent !== true) {
         socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else if (socket.writable) {
+        // Let the response already written flush, then close: the parser is done with this socket.
+        socket.end();
       } else {
-        socket.destroy(e);
+        socket.destroy();
       }
     },
   });
@@ -236,7 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       throw new ServerError('SERVER_ERR_HOSTNAME_NOT_ALLOWED', `hostname '${hostname.slice(0, 100)}' is not allowed for site '${sitekey}'`);
     }
     await siteLimited(site);
-    return engine.issue({ site: profileOf(site), type, action, cdata, hostname });
+    return engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
   });
 
   app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][] } }>('/v1/verify', {

@@ -13,6 +13,7 @@ export function createEngine(options: Readonly<ServerOptions>, store: ChallengeS
     challengeTtlMs: options.challengeTtlMs,
     tokenTtlMs: options.tokenTtlMs,
     renderThreads: options.renderThreads,
+    imageSets: options.imageSets,
   });
   // Key rotation through the DB reaches every worker through the mirror.
   let current = JSON.stringify(keys);

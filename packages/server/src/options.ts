@@ -102,6 +102,11 @@ export interface ServerOptions {
   publicUrl: string;
   /** Slide-puzzle render threads per worker process (0 renders on the event loop: tests only). @default 1 */
   renderThreads: number;
+  /**
+   * Site image sets for slide backgrounds: name -> image file paths (PNG/JPEG/WebP). A site
+   * whose `imageSet` names none of these gets procedural backgrounds. @default {}
+   */
+  imageSets: Record<string, string[]>;
   admission: AdmissionOptions;
   rateLimit: RateLimitOptions;
   shm: ShmOptions;
@@ -115,7 +120,7 @@ export type ServerOptionsInput = {
     : ServerOptions[K];
 };
 
-type Kind = 'int' | 'bool' | 'string' | 'enum' | 'trustProxy';
+type Kind = 'int' | 'bool' | 'string' | 'enum' | 'trustProxy' | 'imageSets';
 interface Spec {
   kind: Kind;
   min?: number;
@@ -149,6 +154,7 @@ const SPECS: Record<string, Spec> = {
   demoSite: { kind: 'bool' },
   publicUrl: { kind: 'string' },
   renderThreads: { kind: 'int', min: 0, max: 64 },
+  imageSets: { kind: 'imageSets' },
   'admission.concurrency': { kind: 'int', min: 1, max: 1_000_000 },
   'admission.maxQueue': { kind: 'int', min: 0, max: 10_000_000 },
   'admission.siteverifyDeadlineMs': { kind: 'int', min: 1, max: 600_000 },
@@ -194,6 +200,7 @@ export function defaults(): ServerOptions {
     demoSite: true,
     publicUrl: '',
     renderThreads: 1,
+    imageSets: {},
     admission: {
       concurrency: 256,
       maxQueue: 2048,
@@ -240,6 +247,12 @@ function fromString(path: string, spec: Spec, raw: string, source: string): unkn
       if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     }
+    case 'imageSets':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw invalid(path, 'JSON like {"name": ["/path/a.jpg"]}', raw, source);
+      }
     default:
       return raw;
   }
@@ -268,6 +281,13 @@ function checkValue(path: string, spec: Spec, value: unknown, source: string): u
       if (typeof value === 'boolean') return value;
       if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0)) return [...value];
       throw invalid(path, 'a boolean or a list of addresses/CIDRs', value, source);
+    case 'imageSets': {
+      const ok = typeof value === 'object' && value !== null && !Array.isArray(value)
+        && Object.entries(value).every(([k, v]) => /^[A-Za-z0-9_.-]{1,200}$/.test(k) && Array.isArray(v) && v.length > 0
+          && v.every((f) => typeof f === 'string' && f.length > 0));
+      if (!ok) throw invalid(path, 'an object of name -> non-empty list of image file paths', value, source);
+      return Object.fromEntries(Object.entries(value as Record<string, string[]>).map(([k, v]) => [k, [...v]]));
+    }
   }
 }
 

@@ -40,6 +40,7 @@ describe('options', () => {
       assert.equal(o.admission.maxQueue, 9);
       assert.equal(o.testHooks, true);
       assert.equal(o.logLevel, 'warn');
+      assert.deepEqual(resolveOptions({ env: { HURDLE_IMAGE_SETS: '{"shop":["/img/a.jpg"]}' } }).imageSets, { shop: ['/img/a.jpg'] });
     } finally {
       dir.remove();
     }
@@ -56,6 +57,8 @@ describe('options', () => {
       [() => resolveOptions({ overrides: { db: 'mysql://x' } }), /option 'db'/],
       [() => resolveOptions({ overrides: { adminToken: 'short' } }), /option 'adminToken'.*<redacted>/],
       [() => resolveOptions({ overrides: { ringOptions: { replicas: 1, writeQuorum: 2 } } }), /ringOptions.writeQuorum/],
+      [() => resolveOptions({ overrides: { imageSets: { a: [] } } }), /option 'imageSets'/],
+      [() => resolveOptions({ env: { HURDLE_IMAGE_SETS: '{nope' } }), /option 'imageSets' \(from env HURDLE_IMAGE_SETS\)/],
     ];
     for (const [fn, re] of cases) {
       assert.equal(codeOf(fn), 'SERVER_ERR_INVALID_OPTION');
