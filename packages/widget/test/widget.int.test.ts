@@ -245,6 +245,32 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await waitState(page, 'puzzle');
   });
 
+  test('an unused pass token expires: field cleared, hurdle:expired fired, invisible mode verifies again', async () => {
+    await context?.close().catch(() => {});
+    context = await browser.newContext({ viewport: { width: 520, height: 760 }, baseURL: server.baseUrl, locale: 'en-US' });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.clock.install();
+    await page.goto('/demo?lang=en&size=invisible');
+    await page.evaluate(`window.expiredEvents = 0;
+      document.addEventListener('hurdle:expired', () => {
+        window.expiredEvents++;
+        window.fieldAtExpiry = document.querySelector('input[name="hurdle-response"]').value;
+      });`);
+    await waitState(page, 'success', 30_000);
+    const first = await page.inputValue('input[name="hurdle-response"]');
+    assert.ok(first.length > 20);
+    const again = nextChallenge(page);
+    await page.clock.fastForward('30:00');
+    await again;
+    assert.equal(await page.evaluate<number>('window.expiredEvents'), 1);
+    assert.equal(await page.evaluate<string>('window.fieldAtExpiry'), '', 'the expired token left the form');
+    await waitState(page, 'success', 30_000);
+    const second = await page.inputValue('input[name="hurdle-response"]');
+    assert.ok(second.length > 20 && second !== first, 'a fresh token replaced the expired one');
+    assert.deepEqual(problems, []);
+  });
+
   test('screenshots: light/dark, en/zh-CN', async () => {
     for (const [theme, lang] of [['light', 'zh-CN'], ['dark', 'zh-CN']] as const) {
       const { page, problems } = await open(`/demo?theme=${theme}&lang=${lang}&type=slide`, { colorScheme: theme });
