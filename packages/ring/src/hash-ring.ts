@@ -56,6 +56,12 @@ export function hashKey(key: string): number {
 export interface HashRingInternals {
   /** Preference list as indexes into `nodeIds`; the array is shared, do not mutate. */
   preferenceIndexes(key: string, count: number): readonly number[];
+  /** Number of points (virtual nodes) on the ring. */
+  readonly pointCount: number;
+  /** Index of the point that owns `key`. */
+  pointOf(key: string): number;
+  /** Preference list (node indexes) of the keys owned by point `point`; shared, do not mutate. */
+  listAt(point: number, count: number): readonly number[];
 }
 
 class KetamaRing implements HashRing, HashRingInternals {
@@ -93,6 +99,18 @@ class KetamaRing implements HashRing, HashRingInternals {
     pts.sort((a, b) => a.p - b.p || a.n - b.n);
     this.#points = Uint32Array.from(pts, (x) => x.p);
     this.#pointNode = Uint32Array.from(pts, (x) => x.n);
+  }
+
+  get pointCount(): number {
+    return this.#points.length;
+  }
+
+  pointOf(key: string): number {
+    return this.#pointIndex(key);
+  }
+
+  listAt(point: number, count: number): readonly number[] {
+    return this.#listsFor(count)[point] ?? [];
   }
 
   #pointIndex(key: string): number {

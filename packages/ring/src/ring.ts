@@ -129,6 +129,8 @@ interface View {
   readonly lookup: HashRingInternals;
   /** Aligned with ring.nodeIds. */
   readonly nodes: readonly RedisNode[];
+  /** Per ring point, the preference list as nodes (shared arrays: never mutate). */
+  readonly lists: readonly RedisNode[][];
 }
 
 interface PastView {
@@ -271,7 +273,10 @@ class RedisRing implements Ring {
     }
     this.#byId = byId;
     this.#sweep(now);
-    return { ring, lookup: ringInternals(ring), nodes };
+    const lookup = ringInternals(ring);
+    const lists: RedisNode[][] = [];
+    for (let p = 0; p < lookup.pointCount; p++) lists.push(lookup.listAt(p, this.#replicas).map((i) => nodes[i] as RedisNode));
+    return { ring, lookup, nodes, lists };
   }
 
   #sweep(now: number): void {
@@ -303,6 +308,12 @@ class RedisRing implements Ring {
     this.#hooks.membership?.(nodes);
   }
 
+  /** The current view when an operation can start synchronously; undefined sends it the slow way. */
+  #viewNow(key: string): View | undefined {
+    return this.#ready && !this.#closed && typeof key === 'string' && key.length > 0 && this.#view.nodes.length > 0
+      ? this.#view : undefined;
+  }
+
   async #enter(key: string): Promise<View> {
     if (this.#closed) throw new RingError('RING_ERR_CLOSED', 'the ring is closed');
     checkKey(key);
@@ -314,12 +325,9 @@ class RedisRing implements Ring {
     return view;
   }
 
-  /** The key's preference list as nodes (owner first). */
+  /** The key's preference list as nodes (owner first); a shared array, never mutate it. */
   #pref(view: View, key: string): RedisNode[] {
-    const idx = view.lookup.preferenceIndexes(key, this.#replicas);
-    const out = new Array<RedisNode>(idx.length);
-    for (let i = 0; i < idx.length; i++) out[i] = view.nodes[idx[i] as number] as RedisNode;
-    return out;
+    return view.lists[view.lookup.pointOf(key)] as RedisNode[];
   }
 
   /** Nodes that held `key` under recent previous memberships and are not in `seen`. */
@@ -336,6 +344,24 @@ class RedisRing implements Ring {
       }
     }
     return out;
+  }
+
+  /**
+   * The nodes to use: the up ones; if none is up, those whose connection is still open,
+   * as a last resort (a burst of timeouts must not turn an overloaded but live ring into
+   * a total outage).
+   */
+  #usable(nodes: RedisNode[]): RedisNode[] {
+    let allUp = true;
+    for (const n of nodes) {
+      if (n.state !== 'up') {
+        allUp = false;
+        break;
+      }
+    }
+    if (allUp) return nodes;
+    const up = nodes.filter((n) => n.state === 'up');
+    return up.length > 0 ? up : nodes.filter((n) => n.state !== 'closed' && n.redis.status === 'ready');
   }
 
   #failed(node: RedisNode, op: RingOp, err: unknown): void {
@@ -369,14 +395,33 @@ class RedisRing implements Ring {
     return new RingError('RING_ERR_UNAVAILABLE', `${op}: no copy of the key could be reached; nodes: ${list || 'none'}`);
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const view = await this.#enter(key);
+  get(key: string): Promise<string | undefined> {
+    const view = this.#viewNow(key);
+    if (view === undefined) return this.#enter(key).then((v) => this.#get(v, key, 0, false));
     const pref = this.#pref(view, key);
-    let answered = false;
+    const owner = pref[0] as RedisNode;
+    // Fast path (no allocation, no extra await): the owner is up and no latency hook is set.
+    if (owner.state === 'up' && !this.#timed) {
+      owner.ops++;
+      return owner.redis.get(key).then(
+        (v) => (v === null ? this.#get(view, key, 1, true) : v === CONSUMED ? undefined : v),
+        (err: unknown) => {
+          this.#failed(owner, 'get', err);
+          return this.#get(view, key, 1, false);
+        },
+      );
+    }
+    return this.#get(view, key, 0, false);
+  }
+
+  /** Reads `key` from pref[from..], then from recent previous placements. */
+  async #get(view: View, key: string, from: number, answeredBefore: boolean): Promise<string | undefined> {
+    const pref = this.#pref(view, key);
+    let answered = answeredBefore;
     // Owner first; on error/timeout at once the next copy; on a miss the next copy too
     // (it may hold a write the owner missed while it was down).
-    for (const node of pref) {
-      if (node.state !== 'up') continue;
+    const usable = this.#usable(from === 0 ? pref : pref.slice(from));
+    for (const node of usable) {
       try {
         const v = await this.#call(node, 'get', node.redis.get(key));
         answered = true;
@@ -385,8 +430,7 @@ class RedisRing implements Ring {
         this.#failed(node, 'get', err);
       }
     }
-    for (const node of this.#pastNodes(key, pref)) {
-      if (node.state !== 'up') continue;
+    for (const node of this.#usable(this.#pastNodes(key, pref))) {
       try {
         const v = await this.#call(node, 'get', node.redis.get(key));
         answered = true;
@@ -400,8 +444,8 @@ class RedisRing implements Ring {
   }
 
   /** Sends `send(node)` to every up node, resolves after W acks, rejects when W is out of reach. */
-  #write<T>(op: RingOp, targets: readonly RedisNode[], send: (node: RedisNode) => Promise<T>): Promise<void> {
-    const up = targets.filter((n) => n.state === 'up');
+  #write<T>(op: RingOp, targets: RedisNode[], send: (node: RedisNode) => Promise<T>): Promise<void> {
+    const up = this.#usable(targets);
     const need = Math.min(this.#w, targets.length);
     if (up.length < need) {
       return Promise.reject(up.length === 0 ? this.#unavailable(op, targets)
@@ -435,11 +479,18 @@ class RedisRing implements Ring {
     });
   }
 
-  async set(key: string, value: string, ttl: Ttl): Promise<void> {
-    const ms = ttlOf(ttl);
-    checkValue(value);
-    const view = await this.#enter(key);
-    return this.#write('set', this.#pref(view, key), (n) => n.redis.set(key, value, 'PX', ms));
+  set(key: string, value: string, ttl: Ttl): Promise<void> {
+    let ms: number;
+    try {
+      ms = ttlOf(ttl);
+      checkValue(value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const send = (n: RedisNode): Promise<unknown> => n.redis.set(key, value, 'PX', ms);
+    const view = this.#viewNow(key);
+    if (view === undefined) return this.#enter(key).then((v) => this.#write('set', this.#pref(v, key), send));
+    return this.#write('set', this.#pref(view, key), send);
   }
 
   async add(key: string, value: string, ttl: Ttl): Promise<boolean> {
@@ -449,9 +500,10 @@ class RedisRing implements Ring {
     const pref = this.#pref(view, key);
     // The first reachable copy decides (SET NX is atomic there); the others then get the
     // winner's value so that every copy agrees.
+    const usable = this.#usable(pref);
     for (let i = 0; i < pref.length; i++) {
       const node = pref[i] as RedisNode;
-      if (node.state !== 'up') continue;
+      if (!usable.includes(node)) continue;
       let stored: string | null;
       try {
         stored = await this.#call(node, 'add', node.redis.set(key, value, 'PX', ms, 'NX'));
@@ -472,8 +524,8 @@ class RedisRing implements Ring {
   }
 
   /** Like #write with an explicit quorum. */
-  #writeN<T>(op: RingOp, targets: readonly RedisNode[], need: number, send: (node: RedisNode) => Promise<T>): Promise<void> {
-    const up = targets.filter((n) => n.state === 'up');
+  #writeN<T>(op: RingOp, targets: RedisNode[], need: number, send: (node: RedisNode) => Promise<T>): Promise<void> {
+    const up = this.#usable(targets);
     if (up.length < need) {
       return Promise.reject(new RingError('RING_ERR_QUORUM', `${op}: ${up.length + 1} copies are up, writeQuorum is ${need + 1}`));
     }
@@ -503,9 +555,10 @@ class RedisRing implements Ring {
     let decider = -1;
     let value: string | null = null;
     // The first reachable node that holds a copy decides, atomically (GET + mark consumed).
+    const usable = this.#usable(candidates);
     for (let i = 0; i < candidates.length; i++) {
       const node = candidates[i] as RedisNode;
-      if (node.state !== 'up') continue;
+      if (!usable.includes(node)) continue;
       try {
         value = await this.#call(node, 'take', node.scripts.ringTake(key, CONSUMED));
       } catch (err) {
@@ -525,7 +578,7 @@ class RedisRing implements Ring {
     let takenElsewhere = false;
     await Promise.all(candidates.map(async (node, i) => {
       if (i === decider) return;
-      if (node.state !== 'up') {
+      if (!usable.includes(node)) {
         node.hint(key, 'mark');
         return;
       }
@@ -546,7 +599,7 @@ class RedisRing implements Ring {
     const ms = ttlOf(ttl);
     const view = await this.#enter(key);
     const pref = this.#pref(view, key);
-    const up = pref.filter((n) => n.state === 'up');
+    const up = this.#usable(pref);
     if (up.length === 0) throw this.#unavailable('incr', pref);
     // Copies count independently; the highest count wins (over-counting is the safe side
     // for attempt limits and rate limits).
@@ -573,8 +626,9 @@ class RedisRing implements Ring {
     const pref = this.#pref(view, key);
     const targets = [...pref, ...this.#pastNodes(key, pref)];
     let acks = 0;
+    const usable = this.#usable(targets);
     await Promise.all(targets.map(async (node) => {
-      if (node.state !== 'up') {
+      if (!usable.includes(node)) {
         node.hint(key, 'del');
         return;
       }
