@@ -30,4 +30,5 @@ export type { PrimaryHandle } from './primary.js';
 export { createShmStore, openRingStore } from './state-store.js';
 export type { StateStoreHandle } from './state-store.js';
 export { dashboardFrom } from './metrics.js';
+export { createLogger, REDACT_PATHS } from './logger.js';
 export type { DashboardStats } from './metrics.js';

@@ -14,11 +14,13 @@ export const REDACT_PATHS: readonly string[] = [
   'body', 'req.body', '*.body',
 ];
 
-export function createLogger(options: Pick<ServerOptions, 'logLevel'>, bindings: Record<string, unknown> = {}): Logger {
-  return pino({
+/** The service's logger: JSON lines to stdout (or `destination`), secrets redacted. */
+export function createLogger(options: Pick<ServerOptions, 'logLevel'>, bindings: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
+  const config: pino.LoggerOptions = {
     level: options.logLevel,
     base: { pid: process.pid, ...bindings },
     redact: { paths: [...REDACT_PATHS], censor: '<redacted>' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination === undefined ? pino(config) : pino(config, destination);
 }

@@ -87,7 +87,7 @@ export interface DashboardStats {
   /** Epoch ms of this sample. */
   at: number;
   requestsTotal: number;
-  /** Requests per second since the previous sample (0 on the first). */
+  /** Requests per second over the last few seconds (0 until two samples ≥ 1 s apart). */
   requestsPerSecond: number;
   /** pass/fail by reason, verify and siteverify. */
   verify: Record<string, number>;
@@ -174,4 +174,25 @@ export function dashboardFrom(json: MetricsJson, previous: { at: number; request
       dbUp: values(json, 'hurdle_config_db_up').every((v) => v.value >= 1),
     },
   };
+}
+
+/**
+ * Keeps recent (time, total) samples so that requests/s is measured over a window of at
+ * least a second however often (and by however many viewers) the stats are polled.
+ */
+export class RateWindow {
+  readonly #samples: { at: number; requestsTotal: number }[] = [];
+
+  /** The sample to compare a new one taken at `now` with: the newest that is >= 1 s old. */
+  baseline(now: number): { at: number; requestsTotal: number } | undefined {
+    let best: { at: number; requestsTotal: number } | undefined;
+    for (const s of this.#samples) if (now - s.at >= 1000) best = s;
+    return best;
+  }
+
+  record(sample: { at: number; requestsTotal: number }): void {
+    this.#samples.push(sample);
+    while (this.#samples.length > 2 && sample.at - (this.#samples[0] as { at: number }).at > 10_000) this.#samples.shift();
+    if (this.#samples.length > 200) this.#samples.shift();
+  }
 }

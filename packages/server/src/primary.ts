@@ -17,7 +17,7 @@ import { isServerError } from './errors.js';
 import { isHurdleMessage } from './ipc.js';
 import type { AdminOp, InitMessage, PrimaryReply, PrimaryToWorker, WorkerRequest, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
-import { PrimaryMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
+import { PrimaryMetrics, RateWindow, aggregateMetrics, dashboardFrom } from './metrics.js';
 import type { DashboardStats, MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
@@ -193,12 +193,13 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     parts.push(await primaryMetrics.registry.getMetricsAsJSON());
     return parts;
   };
-  let lastStats: { at: number; requestsTotal: number } | undefined;
+  const rates = new RateWindow();
   const stats = async (): Promise<DashboardStats> => {
     const parts = await gather();
     const merged = (await import('prom-client')).default.AggregatorRegistry.aggregate(parts);
-    const s = dashboardFrom(await merged.getMetricsAsJSON(), lastStats);
-    lastStats = { at: s.at, requestsTotal: s.requestsTotal };
+    const now = Date.now();
+    const s = dashboardFrom(await merged.getMetricsAsJSON(), rates.baseline(now), now);
+    rates.record({ at: s.at, requestsTotal: s.requestsTotal });
     return s;
   };
 

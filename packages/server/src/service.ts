@@ -16,7 +16,7 @@ import type { ControlPlane } from './control-plane.js';
 import { createEngine } from './engine.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import { createLogger } from './logger.js';
-import { PrimaryMetrics, WorkerMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
+import { PrimaryMetrics, RateWindow, WorkerMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
 import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
@@ -61,7 +61,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const loop = new EventLoopMonitor();
   const siteService = createSiteService({ db: boot.db, onWrite: () => void mirror.refresh() });
   let refreshGauges = (): void => undefined;
-  let last: { at: number; requestsTotal: number } | undefined;
+  const rates = new RateWindow();
   const gather = async () => {
     refreshGauges();
     const m = mirror.stats();
@@ -82,8 +82,9 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     stats: async () => {
       const parts = await gather();
       const { default: client } = await import('prom-client');
-      const s = dashboardFrom(await client.AggregatorRegistry.aggregate(parts).getMetricsAsJSON(), last);
-      last = { at: s.at, requestsTotal: s.requestsTotal };
+      const now = Date.now();
+      const s = dashboardFrom(await client.AggregatorRegistry.aggregate(parts).getMetricsAsJSON(), rates.baseline(now), now);
+      rates.record({ at: s.at, requestsTotal: s.requestsTotal });
       return s;
     },
   };

@@ -1,0 +1,44 @@
+// Logs at the most verbose level through a whole flow contain no secret, token or answer.
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createLogger, createService } from '../src/index.js';
+import { humanTrace, tempDir } from './fixtures.js';
+
+describe('logging', () => {
+  it('never logs secrets, tokens or answers, and tags lines with request ids', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(...chunk.toString().split('\n').filter(Boolean)); cb(); } });
+    const dir = tempDir();
+    const adminToken = 'admin-token-for-logging-test-0123';
+    const logger = createLogger({ logLevel: 'trace' }, {}, sink);
+    const svc = await createService({
+      options: { dataDir: dir.path, adminToken, testHooks: true, renderThreads: 0, admission: { maxEventLoopDelayMs: 600_000 } },
+      logger,
+      widget: false,
+    });
+    try {
+      const created = (await svc.app.inject({ method: 'POST', url: '/admin/api/sites', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'log', challengeTypes: ['slide'] } })).json() as { site: { sitekey: string }; secret: string };
+      const c = (await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey: created.site.sitekey } })).json() as { id: string };
+      const a = (await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(c.id)}` })).json() as { x: number };
+      const wrong = a.x > 100 ? a.x - 50 : a.x + 50;
+      await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: c.id, answer: { x: wrong }, trajectory: humanTrace(wrong) } });
+      const v = (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: c.id, answer: { x: a.x }, trajectory: humanTrace(a.x) } })).json() as { token: string };
+      const sv = (await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret: created.secret, response: v.token } })).json() as { success: boolean };
+      assert.equal(sv.success, true);
+      logger.info({ secret: created.secret, nested: { token: v.token } }, 'a careless log line');
+      await svc.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-42' } });
+    } finally {
+      await svc.close();
+      dir.remove();
+    }
+    const text = lines.join('\n');
+    assert.ok(lines.length > 5, 'trace logging produced lines');
+    assert.ok(lines.some((l) => l.includes('"reqId":"req-42"')), 'request lines carry the request id');
+    for (const line of lines) {
+      assert.ok(!/hs_[A-Za-z0-9_-]{20,}/.test(line), `no secret in: ${line.slice(0, 200)}`);
+      assert.ok(!line.includes(adminToken), 'no admin token');
+    }
+    assert.ok(text.includes('<redacted>'), 'the careless line was redacted');
+  });
+});
