@@ -141,6 +141,7 @@ interface L1Entry {
 interface EncodedChange {
   readonly del: boolean;
   readonly key: string;
+  readonly h: number;
   readonly bytes: Uint8Array;
   readonly ttlMs: number | undefined;
 }
@@ -150,7 +151,7 @@ const NAME_RE = /^[A-Za-z0-9._-]{1,200}$/;
 const MiB = 1024 * 1024;
 const MISSING = Symbol('missing');
 const RETRY = Symbol('retry');
-const SWEEP_BUCKETS_PER_WRITE = 4;
+const SWEEP_BUCKETS_PER_WRITE = 2;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 function sleepMs(ms: number): void {
@@ -578,8 +579,9 @@ export class SharedMap<V = unknown> {
     const ttlMs = options?.ttlMs;
     this.#checkTtl(ttlMs);
     const bytes = this.#encode(value);
+    const h = hashKey(key); // outside the lock: lock hold time bounds multi-process write throughput
     this.#write(() => {
-      this.#put(key, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+      this.#put(key, h, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
     });
   }
 
@@ -590,10 +592,11 @@ export class SharedMap<V = unknown> {
     this.#checkTtl(ttlMs);
     const bytes = this.#encode(value);
     let stored = false;
+    const h = hashKey(key);
     this.#write(() => {
-      const found = this.#find(key, hashKey(key));
+      const found = this.#find(key, h);
       if (found !== 0 && !this.#expired(found)) return;
-      this.#put(key, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+      this.#put(key, h, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
       stored = true;
     });
     return stored;
@@ -640,8 +643,8 @@ export class SharedMap<V = unknown> {
     const ttlMs = options?.ttlMs;
     this.#checkTtl(ttlMs);
     let result = 0;
+    const h = hashKey(key);
     this.#write(() => {
-      const h = hashKey(key);
       const off = this.#find(key, h);
       if (off !== 0 && !this.#expired(off)) {
         const w = off >> 2;
@@ -660,11 +663,11 @@ export class SharedMap<V = unknown> {
         const current = this.#codec.toNumber(this.#codec.decode(this.#buf, start, start + this.#i32[w + 5]!));
         if (Number.isNaN(current)) throw new ShmError('SHM_ERR_NOT_A_NUMBER', `incr of a key whose value is not a number`);
         result = current + by;
-        this.#putCounter(key, result, this.#f64[(off + B_EXPIRES_AT) >> 3]!);
+        this.#putCounter(key, h, result, this.#f64[(off + B_EXPIRES_AT) >> 3]!);
         return;
       }
       result = by;
-      this.#putCounter(key, result, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+      this.#putCounter(key, h, result, ttlMs === undefined ? 0 : this.#now() + ttlMs);
     });
     return result;
   }
@@ -685,20 +688,20 @@ export class SharedMap<V = unknown> {
       }
       this.#checkKey(c.key);
       if (c.type === 'delete') {
-        encoded.push({ del: true, key: c.key, bytes: new Uint8Array(0), ttlMs: undefined });
+        encoded.push({ del: true, key: c.key, h: hashKey(c.key), bytes: new Uint8Array(0), ttlMs: undefined });
       } else {
         this.#checkTtl(c.ttlMs);
-        encoded.push({ del: false, key: c.key, bytes: this.#encode(c.value), ttlMs: c.ttlMs });
+        encoded.push({ del: false, key: c.key, h: hashKey(c.key), bytes: this.#encode(c.value), ttlMs: c.ttlMs });
       }
     }
     this.#write(() => {
       const now = this.#now();
       for (const c of encoded) {
         if (c.del) {
-          const found = this.#find(c.key, hashKey(c.key));
+          const found = this.#find(c.key, c.h);
           if (found !== 0) this.#unlinkEntry(this.#foundLink, found);
         } else {
-          this.#put(c.key, c.bytes, KIND_VALUE, c.ttlMs === undefined ? 0 : now + c.ttlMs);
+          this.#put(c.key, c.h, c.bytes, KIND_VALUE, c.ttlMs === undefined ? 0 : now + c.ttlMs);
         }
       }
     });
@@ -786,8 +789,7 @@ export class SharedMap<V = unknown> {
     throw new ShmError('SHM_ERR_SEGMENT_FULL', `segment '${this.#name}' has no free block of ${2 ** order} bytes (free ${s.freeBytes} bytes, largest ${s.largestFreeBytes}); raise 'sizeBytes'`);
   }
 
-  #put(key: string, bytes: Uint8Array, kind: number, expiresAt: number): void {
-    const h = hashKey(key);
+  #put(key: string, h: number, bytes: Uint8Array, kind: number, expiresAt: number): void {
     const i32 = this.#i32;
     const order = this.#alloc.orderFor(valueOffset(key.length) + bytes.length);
     // Always copy-on-write: a new block is filled while unreachable and linked by one
@@ -810,10 +812,10 @@ export class SharedMap<V = unknown> {
     if (current !== 0) this.#alloc.free(current);
   }
 
-  #putCounter(key: string, value: number, expiresAt: number): void {
+  #putCounter(key: string, h: number, value: number, expiresAt: number): void {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setFloat64(0, value, true);
-    this.#put(key, bytes, KIND_COUNTER, expiresAt);
+    this.#put(key, h, bytes, KIND_COUNTER, expiresAt);
   }
 
   #u8(): Uint8Array {
