@@ -3,7 +3,7 @@ export interface Strings {
   verify: string; loading: string; slideTitle: string; sliderLabel: string; keyboardHint: string;
   position: string; verifying: string; success: string; retry: string; newPuzzle: string;
   expired: string; tokenExpired: string; refresh: string; error: string; busy: string;
-  tryAgain: string; verifyLabel: string; powWorking: string; usePow: string; brand: string; badSitekey: string;
+  tryAgain: string; verifyLabel: string; powWorking: string; usePow: string; brand: string; badSitekey: string; siteDisabled: string;
   close: string; dragHint: string;
 }
 
@@ -29,6 +29,7 @@ const en: Strings = {
   usePow: 'Verify without the puzzle',
   brand: 'Protected by Hurdle',
   badSitekey: 'This site key is not valid.',
+  siteDisabled: 'Verification is switched off for this site.',
   close: 'Close',
   dragHint: 'Drag the slider',
 };
@@ -55,6 +56,7 @@ const zhCN: Strings = {
   usePow: '不用拼图验证',
   brand: '由 Hurdle 提供保护',
   badSitekey: '站点密钥无效。',
+  siteDisabled: '此站点已停用人机验证。',
   close: '关闭',
   dragHint: '向右拖动滑块',
 };

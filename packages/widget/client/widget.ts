@@ -298,8 +298,11 @@ export class Widget {
       return;
     }
     this.#busyRetries = 0;
-    const badKey = /sitekey|site_key|BAD_SITE|SITE/i.test(api.code) && api.status >= 400 && api.status < 500;
-    this.#setState('error', badKey ? this.#t.badSitekey : this.#t.error, 'bad');
+    const client = api.status >= 400 && api.status < 500;
+    const message = client && api.code === 'site_disabled' ? this.#t.siteDisabled
+      : client && /sitekey|^invalid_site$/i.test(api.code) ? this.#t.badSitekey
+        : this.#t.error;
+    this.#setState('error', message, 'bad');
     this.#label.textContent = this.#t.tryAgain;
     this.#emitError(api.code);
   }

@@ -353,6 +353,14 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     assert.match(await page.locator('.msg').innerText(), /Rotated/);
     await row.locator('[data-action="disable"]').click();
     await row.locator('.pill.off').waitFor();
+    // ...and the widget says so once the mirror has the change.
+    await pollUntil('the disabled site to reach the widget', 20_000, async () => {
+      await widgetPage.goto(`/demo?sitekey=${sitekey}&lang=en`);
+      await widgetPage.locator(CHECK).click();
+      await widgetPage.locator('.hurdle[data-hurdle-state="puzzle"], .hurdle[data-hurdle-state="error"]').waitFor();
+      return (await state(widgetPage)) === 'error' ? true : undefined;
+    }, 250);
+    assert.match(await widgetPage.locator(STATUS).innerText(), /switched off/);
     assert.deepEqual(problems, []);
   });
 });
