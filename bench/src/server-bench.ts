@@ -21,6 +21,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +113,10 @@ async function waitFor(url: string, timeoutMs: number, child: ChildProcess): Pro
 interface PhaseResult {
   readonly phase: string;
   readonly target_rps: number | null;
+  /** All answered requests per second (503s included). */
   readonly rps: number;
+  /** 2xx answers per second: the rate the service really served. */
+  readonly ok_rps: number;
   readonly p50_ms: number;
   readonly p99_ms: number;
   readonly requests: number;
@@ -136,29 +140,57 @@ async function fire(phase: string, url: string, requests: Req[] | undefined, opt
     };
     autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
   });
+  return toPhase(phase, result, opts.rate);
+}
+
+function toPhase(phase: string, result: autocannon.Result, rate: number | undefined): PhaseResult {
   const r = result as autocannon.Result & { statusCodeStats?: Record<string, { count: number }> };
   const status: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) status[code] = s.count ?? 0;
   const total = Object.values(status).reduce((a, b) => a + b, 0);
+  const ok = Object.entries(status).filter(([code]) => code.startsWith('2')).reduce((a, [, n]) => a + n, 0);
   const out: PhaseResult = {
     phase,
-    target_rps: opts.rate === undefined ? null : Math.round(opts.rate),
+    target_rps: rate === undefined ? null : Math.round(rate),
     rps: Math.round(total / Math.max(0.001, r.duration)),
+    ok_rps: Math.round(ok / Math.max(0.001, r.duration)),
     p50_ms: r.latency.p50,
     p99_ms: r.latency.p99,
     requests: total,
     status,
     errors: r.errors + r.timeouts,
   };
-  log(`  ${phase.padEnd(26)} ${String(out.rps).padStart(7)} req/s  p50 ${String(out.p50_ms).padStart(5)} ms  p99 ${String(out.p99_ms).padStart(5)} ms  ${JSON.stringify(status)}${out.errors ? ` errors ${out.errors}` : ''}`);
+  log(`  ${phase.padEnd(26)} ${String(out.ok_rps).padStart(7)} ok/s ${String(out.rps).padStart(7)} req/s  p50 ${String(out.p50_ms).padStart(5)} ms  p99 ${String(out.p99_ms).padStart(5)} ms  ${JSON.stringify(status)}${out.errors ? ` errors ${out.errors}` : ''}`);
   return out;
 }
 
-/** Unthrottled run, then runs at 50 % and 90 % of its rate. */
+const AUTOCANNON_CLI = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+/**
+ * The same as {@link fire} for a fixed request, but from a second autocannon process: a flood
+ * generated in this process would also delay this process's other load (its event loop is
+ * shared), so the overload phase runs the flood from a child.
+ */
+async function fireFromChild(phase: string, url: string, body: string, opts: { durationS: number; rate: number; connections: number }): Promise<PhaseResult> {
+  const args = [AUTOCANNON_CLI, '-m', 'POST', '-H', 'content-type=application/json', '-b', body,
+    '-c', String(opts.connections), '-R', String(Math.max(1, Math.round(opts.rate))), '-d', String(opts.durationS), '-t', '10', '-j', url];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  children.delete(child);
+  if (code !== 0) throw new Error(`autocannon child exited ${code}`);
+  return toPhase(phase, JSON.parse(out) as autocannon.Result, opts.rate);
+}
+
+/** Unthrottled run, then runs at 50 % and 90 % of the rate it served (2xx answers). */
 async function profile(name: string, url: string, makeRequests: () => Req[] | undefined, durationS = PHASE_S): Promise<{ max: PhaseResult; at50: PhaseResult; at90: PhaseResult }> {
   const max = await fire(`${name} max`, url, makeRequests(), { durationS });
-  const at50 = await fire(`${name} @50%`, url, makeRequests(), { durationS, rate: max.rps * 0.5 });
-  const at90 = await fire(`${name} @90%`, url, makeRequests(), { durationS, rate: max.rps * 0.9 });
+  const at50 = await fire(`${name} @50%`, url, makeRequests(), { durationS, rate: max.ok_rps * 0.5 });
+  const at90 = await fire(`${name} @90%`, url, makeRequests(), { durationS, rate: max.ok_rps * 0.9 });
   return { max, at50, at90 };
 }
 
@@ -169,6 +201,7 @@ interface FlowContext {
   id?: string;
   nonce?: string;
   token?: string;
+  noToken?: boolean;
 }
 
 function challengeRequest(sitekey: string, type: 'pow' | 'slide', onPow?: (ctx: FlowContext, body: string) => void): Req {
@@ -208,6 +241,8 @@ function verifyRequest(onToken: (context: FlowContext, token: string) => void): 
 interface Tally {
   ok: number;
   fail: number;
+  /** Requests sent after the minted tokens ran out (not counted as ok or fail). */
+  exhausted: number;
 }
 
 function siteverifyRequest(secret: string, tokenOf: (context: FlowContext) => string | undefined, tally: Tally, first = false): Req {
@@ -219,10 +254,12 @@ function siteverifyRequest(secret: string, tokenOf: (context: FlowContext) => st
       const token = tokenOf(context);
       // The first request of a sequence may not be skipped (autocannon refuses it).
       if (token === undefined && !first) return undefined;
+      context.noToken = token === undefined;
       return { ...req, body: `secret=${encodeURIComponent(secret)}&response=${encodeURIComponent(token ?? 'none')}` };
     },
-    onResponse: (status: number, body: string) => {
-      if (status === 200 && (JSON.parse(body) as { success: boolean }).success) tally.ok++;
+    onResponse: (status: number, body: string, context: FlowContext) => {
+      if (context.noToken) tally.exhausted++;
+      else if (status === 200 && (JSON.parse(body) as { success: boolean }).success) tally.ok++;
       else tally.fail++;
     },
   } as unknown as Req;
@@ -280,6 +317,17 @@ async function stats(base: string, adminToken: string): Promise<SlideStats> {
   return { poolDepth: body.poolDepth ?? -1 };
 }
 
+/** `hurdle_shed_total` of the whole machine, by `class:reason`. */
+async function shedTotals(base: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^hurdle_shed_total\{([^}]*)\} (\d+(?:\.\d+)?)$/gm)) {
+    const labels = Object.fromEntries([...(m[1] as string).matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    out[`${labels.class ?? '?'}:${labels.reason ?? '?'}`] = Number(m[2]);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   const cpus = os.cpus();
@@ -314,16 +362,21 @@ async function main(): Promise<void> {
     try {
       await waitFor(`${base}/readyz`, 30_000, hurdle);
 
-      // (a) the PoW flow, 1:1:1.
+      // (a) the PoW flow, 1:1:1, after a short warm-up (JIT, connection set-up).
       log('hurdle (a) PoW flow challenge:verify:siteverify 1:1:1:');
-      const flowTally: Tally = { ok: 0, fail: 0 };
-      const flow = await profile('flow', base, () => [
+      const flowTally: Tally = { ok: 0, fail: 0, exhausted: 0 };
+      const flowRequests = (): Req[] => [
         challengeRequest(powSite.sitekey, 'pow', solveInto),
         verifyRequest((context, token) => {
           context.token = token;
         }),
         siteverifyRequest(powSite.secret, (context) => context.token, flowTally),
-      ]);
+      ];
+      await fire('flow warm-up (not counted)', base, flowRequests(), { durationS: 2, connections: 16 });
+      flowTally.ok = 0;
+      flowTally.fail = 0;
+      const flow = await profile('flow', base, flowRequests);
+      const shedAfterFlow = await shedTotals(base);
       const flowSiteverifyOkRate = flowTally.ok / Math.max(1, flowTally.ok + flowTally.fail);
 
       // (b) siteverify alone, tokens minted beforehand (each redeemed once).
@@ -336,7 +389,7 @@ async function main(): Promise<void> {
         mintMs += Date.now() - started;
         return out;
       };
-      const svTally: Tally = { ok: 0, fail: 0 };
+      const svTally: Tally = { ok: 0, fail: 0, exhausted: 0 };
       const tokenQueue = (tokens: string[]): (() => string | undefined) => {
         let i = 0;
         return () => tokens[i++];
@@ -345,11 +398,11 @@ async function main(): Promise<void> {
       const maxTokens = await mint(Math.min(200_000, Math.max(20_000, helloMax.rps * PHASE_S)));
       const svMax = await fire('siteverify max', base, [siteverifyRequest(powSite.secret, tokenQueue(maxTokens), svTally, true)], { durationS: PHASE_S, amount: maxTokens.length });
       const svMaxOk = svTally.ok / Math.max(1, svTally.ok + svTally.fail);
-      const rateTokens = async (rate: number): Promise<() => string | undefined> => tokenQueue(await mint(Math.ceil(rate * PHASE_S * 1.1) + 100));
-      const sv50 = await fire('siteverify @50%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.rps * 0.5), svTally, true)], { durationS: PHASE_S, rate: svMax.rps * 0.5 });
-      const sv90 = await fire('siteverify @90%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.rps * 0.9), svTally, true)], { durationS: PHASE_S, rate: svMax.rps * 0.9 });
+      const rateTokens = async (rate: number): Promise<() => string | undefined> => tokenQueue(await mint(Math.ceil(rate * PHASE_S * 1.6) + 200));
+      const sv50 = await fire('siteverify @50%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.ok_rps * 0.5), svTally, true)], { durationS: PHASE_S, rate: svMax.ok_rps * 0.5 });
+      const sv90 = await fire('siteverify @90%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.ok_rps * 0.9), svTally, true)], { durationS: PHASE_S, rate: svMax.ok_rps * 0.9 });
       const svOk = svTally.ok / Math.max(1, svTally.ok + svTally.fail);
-      log(`  siteverify success ${(svOk * 100).toFixed(2)} % (${svTally.ok}/${svTally.ok + svTally.fail}); tokens minted in-process in ${(mintMs / 1000).toFixed(1)} s`);
+      log(`  siteverify success ${(svOk * 100).toFixed(2)} % (${svTally.ok}/${svTally.ok + svTally.fail}; ${svTally.exhausted} sent after the tokens ran out, not counted); tokens minted in-process in ${(mintMs / 1000).toFixed(1)} s`);
 
       // (c) slide challenges from warm pools.
       log('hurdle (c) slide challenges from warm pools:');
@@ -375,16 +428,17 @@ async function main(): Promise<void> {
       log('hurdle (d) 2x overload:');
       const overloadS = Math.max(2, Math.min(PHASE_S, 6));
       const challengeMax = await fire('challenge (pow) max', base, [challengeRequest(powSite.sitekey, 'pow')], { durationS: Math.max(2, Math.min(PHASE_S, 3)) });
-      const svRate = Math.max(50, Math.min(svMax.rps * 0.25, 2000));
-      const overTokens = tokenQueue(await mint(Math.ceil(svRate * overloadS * 1.2) + 100));
+      const svRate = Math.max(50, Math.min(svMax.ok_rps * 0.25, 2000));
+      const overTokens = tokenQueue(await mint(Math.ceil(svRate * overloadS * 1.6) + 200));
       minter.close();
-      const overTally: Tally = { ok: 0, fail: 0 };
-      const challengeRate = challengeMax.rps * 2;
+      const overTally: Tally = { ok: 0, fail: 0, exhausted: 0 };
+      const challengeRate = challengeMax.ok_rps * 2;
       const [overChallenge, overSiteverify] = await Promise.all([
-        fire('overload challenge (pow)', base, [challengeRequest(powSite.sitekey, 'pow')], { durationS: overloadS, rate: challengeRate, connections: 1024 }),
+        fireFromChild('overload challenge (pow)', `${base}/v1/challenge`, JSON.stringify({ sitekey: powSite.sitekey, type: 'pow' }), { durationS: overloadS, rate: challengeRate, connections: 1024 }),
         fire('overload siteverify', base, [siteverifyRequest(powSite.secret, overTokens, overTally, true)], { durationS: overloadS, rate: svRate, connections: 32 }),
       ]);
       const overloadSuccess = overTally.ok / Math.max(1, overTally.ok + overTally.fail);
+      const shedAtEnd = await shedTotals(base);
       const shed = overChallenge.status['503'] ?? 0;
       log(`  siteverify success ${(overloadSuccess * 100).toFixed(2)} %, challenges shed (503) ${shed}/${overChallenge.requests}`);
 
@@ -396,16 +450,17 @@ async function main(): Promise<void> {
         load_generator: 'autocannon in the bench process, on the same machine as the servers (shares its CPU cores): figures are lower bounds',
         pow_answers: 'real site with PoW difficulty 1 (the lowest allowed); the load generator solves each issued challenge (about 2 SHA-256 hashes); no test sitekey',
         siteverify_tokens: 'minted in the bench process by a challenge engine holding the instance HMAC keys (read from its config DB), each redeemed once',
-        hello_rps: helloMax.rps,
-        flow_rps: flow.max.rps,
-        flow_per_s: Math.round(flow.max.rps / 3),
-        flow_vs_hello: Number((flow.max.rps / Math.max(1, helloMax.rps)).toFixed(3)),
+        hello_rps: helloMax.ok_rps,
+        rates: '*_rps are 2xx answers per second (shed 503s excluded); phases[] also has all answers per second (rps)',
+        flow_rps: flow.max.ok_rps,
+        flow_per_s: Math.round(flow.max.ok_rps / 3),
+        flow_vs_hello: Number((flow.max.ok_rps / Math.max(1, helloMax.ok_rps)).toFixed(3)),
         flow_siteverify_success: Number(flowSiteverifyOkRate.toFixed(4)),
-        siteverify_rps: svMax.rps,
-        siteverify_vs_hello: Number((svMax.rps / Math.max(1, helloMax.rps)).toFixed(3)),
+        siteverify_rps: svMax.ok_rps,
+        siteverify_vs_hello: Number((svMax.ok_rps / Math.max(1, helloMax.ok_rps)).toFixed(3)),
         siteverify_success: Number(svOk.toFixed(4)),
         siteverify_max_success: Number(svMaxOk.toFixed(4)),
-        slide_rps: slide.max.rps,
+        slide_rps: slide.max.ok_rps,
         slide_pool_depth_before: before.poolDepth,
         slide_pool_depth_after: after.poolDepth,
         latency_ms: {
@@ -413,14 +468,18 @@ async function main(): Promise<void> {
           siteverify: { at50: { rps: sv50.rps, p50: sv50.p50_ms, p99: sv50.p99_ms }, at90: { rps: sv90.rps, p50: sv90.p50_ms, p99: sv90.p99_ms } },
           slide: { at50: { rps: slide.at50.rps, p50: slide.at50.p50_ms, p99: slide.at50.p99_ms }, at90: { rps: slide.at90.rps, p50: slide.at90.p50_ms, p99: slide.at90.p99_ms } },
         },
-        challenge_pow_rps: challengeMax.rps,
+        challenge_pow_rps: challengeMax.ok_rps,
         overload_challenge_offered_rps: Math.round(challengeRate),
         overload_challenge_rps: overChallenge.rps,
+        overload_challenge_ok_rps: overChallenge.ok_rps,
         overload_challenge_shed: shed,
         overload_challenge_shed_ratio: Number((shed / Math.max(1, overChallenge.requests)).toFixed(4)),
-        overload_siteverify_rps: overSiteverify.rps,
+        overload_siteverify_offered_rps: Math.round(svRate),
+        overload_siteverify_rps: overSiteverify.ok_rps,
         overload_siteverify_p99_ms: overSiteverify.p99_ms,
         overload_siteverify_success: Number(overloadSuccess.toFixed(4)),
+        shed_after_flow: shedAfterFlow,
+        shed_at_end: shedAtEnd,
         phases: [helloMax, flow.max, flow.at50, flow.at90, svMax, sv50, sv90, slide.max, slide.at50, slide.at90, challengeMax, overChallenge, overSiteverify],
         total_s: Math.round((Date.now() - t0) / 1000),
       };
