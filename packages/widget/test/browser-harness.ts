@@ -152,9 +152,10 @@ export const HANDLE = '.hurdle-widget [role="slider"]';
 
 /**
  * Drags the slider so the piece lands at background x `targetX`, along a human-like path:
- * ease-in-out speed, a little vertical wobble, a small overshoot and correction.
+ * ease-in-out speed, a little vertical wobble, a small overshoot and correction. `touch`
+ * drives a finger through the DevTools protocol (touchStart/Move/End), as a phone would.
  */
-export async function humanDrag(page: Page, targetX: number): Promise<void> {
+export async function humanDrag(page: Page, targetX: number, input: 'mouse' | 'touch' = 'mouse'): Promise<void> {
   const handle = page.locator(HANDLE);
   await handle.waitFor({ state: 'visible' });
   const geometry = await handle.evaluate((el) => {
@@ -170,21 +171,36 @@ export async function humanDrag(page: Page, targetX: number): Promise<void> {
   const startX = geometry.box.x + geometry.box.width / 2;
   const startY = geometry.box.y + geometry.box.height / 2;
   const distance = (targetX / geometry.maxX) * maxOffset;
-  await page.mouse.move(startX - 3, startY + 2);
-  await page.mouse.move(startX, startY);
-  await page.mouse.down();
-  const steps = 28;
   const overshoot = Math.min(6, maxOffset - distance);
+  const path: [number, number, number][] = [];
+  const steps = 28;
   for (let i = 1; i <= steps; i++) {
     const p = i / steps;
     const eased = p < 0.5 ? 2 * p * p : 1 - (-2 * p + 2) ** 2 / 2;
-    const wobble = Math.sin(p * Math.PI * 3) * 2.5;
-    await page.mouse.move(startX + eased * (distance + overshoot), startY + wobble);
-    await page.waitForTimeout(14 + Math.round(Math.abs(Math.sin(i)) * 12));
+    path.push([startX + eased * (distance + overshoot), startY + Math.sin(p * Math.PI * 3) * 2.5, 14 + Math.round(Math.abs(Math.sin(i)) * 12)]);
   }
-  for (let i = 1; i <= 4; i++) {
-    await page.mouse.move(startX + distance + overshoot * (1 - i / 4), startY + 1);
-    await page.waitForTimeout(30 + i * 5);
+  for (let i = 1; i <= 4; i++) path.push([startX + distance + overshoot * (1 - i / 4), startY + 1, 30 + i * 5]);
+
+  if (input === 'mouse') {
+    await page.mouse.move(startX - 3, startY + 2);
+    await page.mouse.move(startX, startY);
+    await page.mouse.down();
+    for (const [x, y, pauseMs] of path) {
+      await page.mouse.move(x, y);
+      await page.waitForTimeout(pauseMs);
+    }
+    await page.mouse.up();
+    return;
   }
-  await page.mouse.up();
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: startX, y: startY }] });
+    for (const [x, y, pauseMs] of path) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+      await page.waitForTimeout(pauseMs);
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  } finally {
+    await cdp.detach();
+  }
 }

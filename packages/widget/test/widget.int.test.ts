@@ -100,6 +100,23 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     assert.deepEqual(problems, []);
   });
 
+  test('touch: a finger drags the slider on a phone-sized screen', async () => {
+    await context?.close().catch(() => {});
+    context = await browser.newContext({ viewport: { width: 390, height: 760 }, hasTouch: true, isMobile: true, baseURL: server.baseUrl, locale: 'en-US' });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto('/demo?lang=en&type=slide');
+    const challenge = nextChallenge(page);
+    await page.locator(CHECK).tap();
+    const c = await challenge;
+    await waitState(page, 'puzzle');
+    const { x } = await answerOf(server.baseUrl, c.id);
+    await humanDrag(page, x as number, 'touch');
+    await waitState(page, 'success');
+    await page.screenshot({ path: screenshotPath('widget-mobile-touch.png') });
+    assert.deepEqual(problems, []);
+  });
+
   // The widget sends a keyboard solve as one sample per key press, y the piece centre.
   // The server's trajectory rules are pointer rules (they require off-axis jitter, which a
   // key press cannot have), so they reject these until they learn keyboard traces.
