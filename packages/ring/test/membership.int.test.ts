@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { startRedisServers, startZooKeeper } from '@hurdle/test-helpers';
+import { startRedisServers, startTcpProxy, startZooKeeper } from '@hurdle/test-helpers';
 import type { RedisServer, ZooKeeperServer } from '@hurdle/test-helpers';
 import zookeeper from 'node-zookeeper-client';
 
@@ -19,8 +19,8 @@ let zk: ZooKeeperServer;
 let servers: RedisServer[] = [];
 const agents = new Map<string, AgentProcess>();
 
-const agentFor = (i: number): Promise<AgentProcess> => forkAgent({
-  redis: `127.0.0.1:${(servers[i] as RedisServer).port}`, zk: zk.connectString, id: `n${i}`, root: ROOT,
+const agentFor = (i: number, zkAddress?: string): Promise<AgentProcess> => forkAgent({
+  redis: `127.0.0.1:${(servers[i] as RedisServer).port}`, zk: zkAddress ?? zk.connectString, id: `n${i}`, root: ROOT,
   intervalMs: 100, checkTimeoutMs: 1_000, sessionTimeoutMs: SESSION_MS,
 }).then((a) => {
   agents.set(`n${i}`, a);
@@ -92,6 +92,25 @@ describe('ZooKeeper membership with ring agents', () => {
     await agentFor(3);
     await waitFor('4 members', () => ids(membership) === 'n0,n1,n2,n3', 8_000);
     await waitFor('ring sees n3 up', () => ring.nodes().find((n) => n.id === 'n3')?.state === 'up', 3_000);
+  });
+
+  it('an agent whose ZooKeeper session expires registers again with a new session', async () => {
+    // n3's agent reaches ZooKeeper through a proxy; stalling it past the session timeout
+    // makes ZooKeeper expire the session and drop the znode.
+    await (agents.get('n3') as AgentProcess).stop();
+    await waitFor('n3 gone', () => ids(membership) === 'n0,n1,n2', 8_000);
+    const proxy = await startTcpProxy({ target: { host: zk.host, port: zk.port } });
+    try {
+      await agentFor(3, proxy.address);
+      await waitFor('n3 registered through the proxy', () => ids(membership) === 'n0,n1,n2,n3', 8_000);
+      proxy.stall();
+      await waitFor('n3 dropped when its session expired', () => ids(membership) === 'n0,n1,n2', 10_000);
+      proxy.cut();
+      proxy.pass();
+      await waitFor('n3 registered again', () => ids(membership) === 'n0,n1,n2,n3', 15_000);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('keeps serving on the last membership while ZooKeeper is down, and resyncs after', async () => {

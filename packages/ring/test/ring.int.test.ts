@@ -6,7 +6,9 @@ import type { RedisServer } from '@hurdle/test-helpers';
 import { Redis } from 'ioredis';
 
 import { CONSUMED, createRing, createStaticMembership, isRingError } from '../src/index.js';
-import type { Ring, RingNodeInput, RingNodeStateEvent, StaticMembership } from '../src/index.js';
+import type {
+  Ring, RingCommandEvent, RingFailoverEvent, RingNodeInput, RingNodeStateEvent, StaticMembership,
+} from '../src/index.js';
 import { waitFor } from './wait-for.js';
 
 // Real redis-server ×4 (the fourth joins later), a static membership, short timeouts.
@@ -23,10 +25,19 @@ after(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 
-function open(membership: StaticMembership, extra: { onState?: (e: RingNodeStateEvent) => void } = {}): Ring {
+interface Observed {
+  onState?: (e: RingNodeStateEvent) => void;
+  onFailover?: (e: RingFailoverEvent) => void;
+  onCommand?: (e: RingCommandEvent) => void;
+}
+function open(membership: StaticMembership, extra: Observed = {}): Ring {
   return createRing({
     membership, replicas: 2, writeQuorum: 1, commandTimeoutMs: 150, probeIntervalMs: 50,
-    hooks: { nodeState: (e) => extra.onState?.(e) },
+    hooks: {
+      nodeState: (e) => extra.onState?.(e),
+      ...(extra.onFailover ? { failover: extra.onFailover } : {}),
+      ...(extra.onCommand ? { command: extra.onCommand } : {}),
+    },
   });
 }
 const rawOf = (id: string): Redis => raw.get(id) as Redis;
@@ -90,7 +101,11 @@ describe('ring over real Redis servers', () => {
 
   it('routes around a hung node (SIGSTOP) within one command timeout, then reads at once', async (t) => {
     const states: RingNodeStateEvent[] = [];
-    const ring = open(createStaticMembership([node(0), node(1), node(2)]), { onState: (e) => states.push(e) });
+    const failovers: RingFailoverEvent[] = [];
+    const commands: RingCommandEvent[] = [];
+    const ring = open(createStaticMembership([node(0), node(1), node(2)]), {
+      onState: (e) => states.push(e), onFailover: (e) => failovers.push(e), onCommand: (e) => commands.push(e),
+    });
     t.after(() => ring.close());
     await ring.ready();
     const keys = Array.from({ length: 200 }, (_, i) => `hung:${i}`);
@@ -119,6 +134,11 @@ describe('ring over real Redis servers', () => {
     paused = false;
     await waitFor('n1 back up after SIGCONT', () => ring.nodes().find((n) => n.id === 'n1')?.state === 'up', 3_000);
     assert.ok(states.some((s) => s.nodeId === 'n1' && s.state === 'down'));
+    // Metric hooks: the timed-out command, the failover away from n1, per-node latencies.
+    assert.ok(failovers.some((f) => f.fromNodeId === 'n1' && f.op === 'get'));
+    assert.ok(commands.some((c) => c.nodeId === 'n1' && !c.ok && c.latencyMs >= 140));
+    assert.ok(commands.filter((c) => c.ok).length > 200);
+    assert.ok((ring.nodes().find((n) => n.id === 'n1')?.failovers ?? 0) >= 1);
   });
 
   it('reads walk the preference list: a write the owner missed is found on the replica', async (t) => {
