@@ -58,6 +58,7 @@ export class PrimaryMetrics {
   readonly configGeneration: client.Gauge;
   readonly configRefreshErrors: client.Gauge;
   readonly configDbUp: client.Gauge;
+  readonly configDbQueries: client.Gauge;
   readonly shmUsedBytes: client.Gauge<'segment'>;
   readonly shmEntries: client.Gauge<'segment'>;
   readonly workerRestarts: client.Counter;
@@ -69,6 +70,7 @@ export class PrimaryMetrics {
     this.configGeneration = new client.Gauge({ name: 'hurdle_config_generation', help: 'Config mirror generation', registers: r });
     this.configRefreshErrors = new client.Gauge({ name: 'hurdle_config_refresh_errors', help: 'Failed config DB refreshes so far', registers: r });
     this.configDbUp = new client.Gauge({ name: 'hurdle_config_db_up', help: '1 when the last config DB refresh succeeded', registers: r });
+    this.configDbQueries = new client.Gauge({ name: 'hurdle_config_db_queries', help: 'Queries the primary has sent to the config DB (requests send none)', registers: r });
     this.shmUsedBytes = new client.Gauge({ name: 'hurdle_shm_used_bytes', help: 'Bytes allocated in a shared-memory segment', labelNames: ['segment'], registers: r });
     this.shmEntries = new client.Gauge({ name: 'hurdle_shm_entries', help: 'Entries in a shared-memory segment', labelNames: ['segment'], registers: r });
     this.workerRestarts = new client.Counter({ name: 'hurdle_worker_restarts_total', help: 'Workers restarted after an unexpected exit', registers: r });

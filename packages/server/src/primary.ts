@@ -183,6 +183,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     primaryMetrics.configGeneration.set(m.generation);
     primaryMetrics.configRefreshErrors.set(m.refreshErrors);
     primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
+    primaryMetrics.configDbQueries.set(db.queryCount);
     primaryMetrics.workers.set(workerIds.size);
     for (const [segment, map] of [['config', configMap], ['state', stateMap]] as const) {
       if (!map) continue;

@@ -69,6 +69,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     primaryMetrics.configGeneration.set(m.generation);
     primaryMetrics.configRefreshErrors.set(m.refreshErrors);
     primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
+    primaryMetrics.configDbQueries.set(boot.db.queryCount);
     return [await metrics.registry.getMetricsAsJSON(), await primaryMetrics.registry.getMetricsAsJSON()];
   };
   const control: ControlPlane = {

@@ -85,6 +85,26 @@ describe('hurdle start (2 workers)', () => {
     }
   });
 
+  it('no request queries the config DB: only the primary polls it', async () => {
+    const site = await createSite({ name: 'int nodb', challengeTypes: ['pow'], difficulty: 2 });
+    const queries = async (): Promise<number> => Number(/hurdle_config_db_queries (\d+)/.exec((await http(server.port, 'GET', '/metrics')).text)?.[1]);
+    const q0 = await queries();
+    const t0 = Date.now();
+    const REQUESTS = 120;
+    let served = 0;
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (served < REQUESTS) {
+        served += 1;
+        const r = await post('/v1/challenge', { sitekey: site.sitekey });
+        assert.equal(r.status, 200);
+      }
+    }));
+    const q1 = await queries();
+    // Each poll is two queries (sites changed since, HMAC keys); allow one extra poll of slack.
+    const polls = Math.ceil((Date.now() - t0) / REFRESH_MS) + 2;
+    assert.ok(q1 - q0 <= polls * 2, `${q1 - q0} DB queries during ${REQUESTS} requests (polls allowed: ${polls})`);
+  });
+
   it('an admin change reaches every worker within the refresh interval', async () => {
     const site = await createSite({ name: 'int cfg', challengeTypes: ['pow'], difficulty: 3 });
     const patched = await http(server.port, 'PATCH', `/admin/api/sites/${site.sitekey}`, { difficulty: 7 }, admin());
