@@ -352,7 +352,8 @@ async function main(): Promise<void> {
     const adminToken = `bench-admin-token-${process.pid}-0123456789`;
     const hurdle = startChild(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--workers', String(WORKERS), '--log-level', 'warn'], {
       ...process.env,
-      HURDLE_TEST_HOOKS: '1',
+      // No test hooks: the PoW answers are found here, as a browser finds them, so the flow
+      // stays exactly challenge:verify:siteverify = 1:1:1 (a hook would add a request).
       HURDLE_ADMIN_TOKEN: adminToken,
       // A load generator is one address: the per-IP limit would measure 429s, not the service.
       HURDLE_RATE_LIMIT__IP_PER_MINUTE: '0',
@@ -448,7 +449,7 @@ async function main(): Promise<void> {
         workers: WORKERS,
         phase_s: PHASE_S,
         load_generator: 'autocannon in the bench process, on the same machine as the servers (shares its CPU cores): figures are lower bounds',
-        pow_answers: 'real site with PoW difficulty 1 (the lowest allowed); the load generator solves each issued challenge (about 2 SHA-256 hashes); no test sitekey',
+        pow_answers: 'real site with PoW difficulty 1 (the lowest allowed); the load generator solves each issued challenge (about 2 SHA-256 hashes), as a browser would; no test sitekey, no test hook',
         siteverify_tokens: 'minted in the bench process by a challenge engine holding the instance HMAC keys (read from its config DB), each redeemed once',
         hello_rps: helloMax.ok_rps,
         rates: '*_rps are 2xx answers per second (shed 503s excluded); phases[] also has all answers per second (rps)',
