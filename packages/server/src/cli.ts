@@ -28,6 +28,7 @@ Options (also from a JSON config file and HURDLE_* environment variables; flags 
   --data-dir D             data directory for the embedded SQLite DB and admin token (default ./data)
   --db URL                 config DB: postgres://user:pass@host:port/db, or a .db file (default: SQLite in data dir)
   --ring zk://H:P/ROOT     keep challenge state in the Redis ring registered under ROOT in ZooKeeper
+  --single-process         serve from one process (no cluster); automatic without the shm addon
   --test-hooks             serve GET /v1/test-hooks/answer/:id (tests only; never in production)
   --log-level L            fatal|error|warn|info|debug|trace|silent (default info)
   --refresh-interval-ms N  config DB poll interval (default 2000)

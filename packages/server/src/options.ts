@@ -100,6 +100,11 @@ export interface ServerOptions {
   demoSite: boolean;
   /** Public base URL printed for the demo (default `http://HOST:PORT`). @default '' */
   publicUrl: string;
+  /**
+   * Serve from the primary process alone (no cluster, no shared memory). Also the automatic
+   * fallback when the shared-memory addon cannot load. @default false
+   */
+  singleProcess: boolean;
   /** Slide-puzzle render threads per worker process (0 renders on the event loop: tests only). @default 1 */
   renderThreads: number;
   /**
@@ -154,6 +159,7 @@ const SPECS: Record<string, Spec> = {
   demoSite: { kind: 'bool' },
   publicUrl: { kind: 'string' },
   renderThreads: { kind: 'int', min: 0, max: 64 },
+  singleProcess: { kind: 'bool' },
   imageSets: { kind: 'imageSets' },
   'admission.concurrency': { kind: 'int', min: 1, max: 1_000_000 },
   'admission.maxQueue': { kind: 'int', min: 0, max: 10_000_000 },
@@ -200,6 +206,7 @@ export function defaults(): ServerOptions {
     demoSite: true,
     publicUrl: '',
     renderThreads: 1,
+    singleProcess: false,
     imageSets: {},
     admission: {
       concurrency: 256,

@@ -21,7 +21,9 @@ import { PrimaryMetrics, RateWindow, aggregateMetrics, dashboardFrom } from './m
 import type { DashboardStats, MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
+import { createService } from './service.js';
 import { createSiteService } from './site-service.js';
+import { openRingStore } from './state-store.js';
 import type { AdminOperations } from './site-service.js';
 
 const COLLECT_TIMEOUT_MS = 2000;
@@ -79,8 +81,19 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   const { db } = boot;
   const primaryMetrics = new PrimaryMetrics();
 
+  if (opts.singleProcess) {
+    await db.close();
+    return startSingleProcess(opts, logger, boot);
+  }
   sweepStaleSegments(logger);
   const configMap = createSharedMap({ name: segmentName('config'), sizeBytes: opts.shm.configBytes, codec: 'json', maxValueBytes: 256 * 1024 });
+  if (configMap.stats().backend !== 'native') {
+    // Without the native addon a segment cannot be shared with other processes.
+    logger.warn({ event: 'shm_unavailable' }, 'the shared-memory addon could not load: serving from this one process (option workers ignored)');
+    configMap.unlink();
+    await db.close();
+    return startSingleProcess(opts, logger, boot);
+  }
   let stateMap: SharedMap<string> | undefined;
   if (opts.ring === '') {
     stateMap = createSharedMap({ name: segmentName('state'), sizeBytes: opts.shm.stateBytes, codec: 'string' }) as SharedMap<string>;
@@ -308,4 +321,37 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     return stopping;
   }
   return { listening: announced, stop };
+}
+
+/** Serve from this process alone: the in-process service on the configured port. */
+async function startSingleProcess(opts: Readonly<ServerOptions>, logger: Logger, boot: Bootstrapped): Promise<PrimaryHandle> {
+  const ring = opts.ring === '' ? undefined : await openRingStore(opts.ring, opts.ringOptions);
+  const svc = await createService({
+    options: opts, logger,
+    ...(ring ? { store: ring.store, storeHealthy: () => ring.healthy() } : {}),
+  });
+  try {
+    await svc.app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    await svc.close();
+    await ring?.close();
+    throw err;
+  }
+  const address = svc.app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
+  const host = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = opts.publicUrl !== '' ? opts.publicUrl.replace(/\/+$/, '') : `http://${host}:${port}`;
+  logger.info({ event: 'listening', port, workers: 0, db: svc.db.description, store: ring ? 'ring' : 'memory' }, `Hurdle listening on ${url} (single process)`);
+  process.stderr.write(banner(boot, url));
+  let stopping: Promise<void> | undefined;
+  return {
+    listening: Promise.resolve(port),
+    stop: () => {
+      stopping ??= (async () => {
+        await svc.close();
+        await ring?.close();
+      })();
+      return stopping;
+    },
+  };
 }

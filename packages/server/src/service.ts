@@ -31,6 +31,8 @@ export interface ServiceInput {
   logger?: Logger;
   /** Mount the widget routes. @default true */
   widget?: boolean;
+  /** Readiness of the store (e.g. the ring's node states). @default () => true */
+  storeHealthy?: () => boolean;
 }
 
 export interface Service {
@@ -92,6 +94,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const app = await buildApp({
     options, sites, engine, store, control, metrics, loop, workerId: 'w0', logger,
     ...(input.widget === undefined ? {} : { widget: input.widget }),
+    ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
   });
   refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
   let closed = false;

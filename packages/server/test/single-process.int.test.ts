@@ -1,0 +1,35 @@
+// `hurdle start --single-process` (also the fallback without the shared-memory addon).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { http, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import type { RunningServer } from './fixtures.js';
+
+let server: RunningServer;
+let dir: { path: string; remove: () => void };
+
+before(async () => {
+  dir = tempDir();
+  server = await startHurdle(['--single-process', '--data-dir', dir.path, '--test-hooks']);
+});
+
+after(async () => {
+  assert.equal(await server.stop(), 0, server.output());
+  dir.remove();
+});
+
+describe('single-process mode', () => {
+  it('serves the full PoW flow from one process', async () => {
+    await pollUntil('the banner', () => (/demo secret\s+hs_/.test(server.output()) ? true : undefined));
+    const secret = /demo secret\s+(\S+)/.exec(server.output())?.[1] as string;
+    const sitekey = /demo sitekey (\S+)/.exec(server.output())?.[1] as string;
+    const c = (await http(server.port, 'POST', '/v1/challenge', { sitekey, type: 'pow' })).json() as { id: string };
+    const a = (await http(server.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(c.id)}`)).json() as { nonce: string };
+    const v = (await http(server.port, 'POST', '/v1/verify', { id: c.id, answer: { nonce: a.nonce } })).json() as { success: boolean; token: string };
+    assert.equal(v.success, true);
+    const form = `secret=${encodeURIComponent(secret)}&response=${encodeURIComponent(v.token)}`;
+    const sv = (await http(server.port, 'POST', '/siteverify', form, { 'content-type': 'application/x-www-form-urlencoded' })).json() as { success: boolean };
+    assert.equal(sv.success, true);
+    const h = (await http(server.port, 'GET', '/healthz')).json() as { pid: number };
+    assert.equal(h.pid, server.child.pid, 'answered by the started process itself');
+  });
+});
