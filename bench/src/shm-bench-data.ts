@@ -29,8 +29,8 @@ function rng(seed: number): () => number {
 
 function hex(r: () => number, n: number): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += Math.floor(r() * 16).toString(16);
-  return s;
+  while (s.length < n) s += Math.floor(r() * 2 ** 32).toString(16).padStart(8, '0');
+  return s.slice(0, n);
 }
 
 export interface DataSet {
