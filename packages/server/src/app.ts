@@ -88,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    routerOptions: { maxParamLength: 300 },
+    routerOptions: { maxParamLength: 2200 },
     // Malformed HTTP (the parser rejected it before Fastify saw a request): still a coded 4xx.
     clientErrorHandler: (err, socket) => {
       const e = err as Error & { code?: string };

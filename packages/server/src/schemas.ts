@@ -58,7 +58,8 @@ export const verifyBody = {
   additionalProperties: false,
   required: ['id', 'answer'],
   properties: {
-    id: { type: 'string', minLength: 1, maxLength: 256 },
+    // PoW ids carry their signed claims (site, hostname, action, cdata): up to 2048 chars.
+    id: { type: 'string', minLength: 1, maxLength: 2100 },
     answer: {
       oneOf: [
         { type: 'object', additionalProperties: false, required: ['x'], properties: { x: { type: 'number' } } },
@@ -156,5 +157,5 @@ export const siteWithSecretResponse = { type: 'object', properties: { site: site
 export const siteListResponse = { type: 'object', properties: { sites: { type: 'array', items: siteView } } } as const;
 export const idParams = {
   type: 'object', additionalProperties: false, required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  properties: { id: { type: 'string', minLength: 1, maxLength: 2100 } },
 } as const;

@@ -61,6 +61,11 @@ describe('public flow', () => {
     assert.equal(c.status, 200);
     assert.equal(c.body.type, 'pow');
     assert.equal((c.body.pow as { algorithm: string }).algorithm, 'sha256');
+    // The longest action and cdata make the longest PoW id (it carries its signed claims).
+    const longCdata = 'c'.repeat(255);
+    const longToken = await passChallenge(site.sitekey, 'pow', { action: 'a'.repeat(32), cdata: longCdata });
+    const long = await inject('POST', '/siteverify', { secret: site.secret, response: longToken });
+    assert.equal(long.body.cdata, longCdata);
     const token = await passChallenge(site.sitekey, 'pow', { action: 'login', cdata: 'abc' });
     const first = await inject('POST', '/siteverify', { secret: site.secret, response: token, idempotency_key: 'k1' });
     assert.equal(first.status, 200);
