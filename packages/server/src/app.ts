@@ -132,7 +132,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, err));
-  app.setNotFoundHandler((req, reply) => sendError(reply, new ServerError('SERVER_ERR_NOT_FOUND', `no route ${req.method} ${req.url.slice(0, 100)}`)));
+  // The query string is left out of the message: it may carry a secret sent by mistake.
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ServerError('SERVER_ERR_NOT_FOUND', `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 100)}`)));
 
   // JSON everywhere; form bodies too (siteverify clients send them); nothing else.
   app.removeContentTypeParser('text/plain');
