@@ -65,6 +65,10 @@ function hostnameOf(req: FastifyRequest): string {
   }
 }
 
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
 function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>>): SiteProfile {
   const imageSet = site.imageSet !== '' && Object.hasOwn(imageSets, site.imageSet) ? site.imageSet : undefined;
   return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet };
@@ -179,7 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Route-level (only the rate-limited routes pay for an async hook).
   const ipLimit = async (req: FastifyRequest): Promise<void> => {
-    if (options.rateLimit.ipPerMinute > 0) {
+    if (options.rateLimit.ipPerMinute > 0 && !(options.rateLimit.exemptLoopback && isLoopback(req.ip))) {
       const window = Math.floor(Date.now() / 60_000);
       let count: number;
       try {

@@ -34,6 +34,12 @@ export interface RateLimitOptions {
   ipPerMinute: number;
   /** Challenge requests per site per second; 0 = unlimited. @default 0 */
   sitePerSecond: number;
+  /**
+   * Do not apply the per-IP limit to a loopback client address (after `trustProxy`): such a
+   * client is a local proxy that hides the real clients (set `trustProxy`) or a local tool,
+   * and limiting it would limit every visitor at once. @default true
+   */
+  exemptLoopback: boolean;
 }
 
 /** Shared-memory segment sizes. */
@@ -170,6 +176,7 @@ const SPECS: Record<string, Spec> = {
   'admission.maxEventLoopDelayMs': { kind: 'int', min: 1, max: 600_000 },
   'rateLimit.ipPerMinute': { kind: 'int', min: 0, max: 1e9 },
   'rateLimit.sitePerSecond': { kind: 'int', min: 0, max: 1e9 },
+  'rateLimit.exemptLoopback': { kind: 'bool' },
   'shm.configBytes': { kind: 'int', min: MIB, max: 4096 * MIB },
   'shm.stateBytes': { kind: 'int', min: MIB, max: 16384 * MIB },
   'ringOptions.replicas': { kind: 'int', min: 1, max: 16 },
@@ -217,7 +224,7 @@ export function defaults(): ServerOptions {
       adminDeadlineMs: 500,
       maxEventLoopDelayMs: 150,
     },
-    rateLimit: { ipPerMinute: 600, sitePerSecond: 0 },
+    rateLimit: { ipPerMinute: 600, sitePerSecond: 0, exemptLoopback: true },
     shm: { configBytes: 16 * MIB, stateBytes: 128 * MIB },
     ringOptions: { replicas: 2, writeQuorum: 1, commandTimeoutMs: 250, sessionTimeoutMs: 10_000 },
   };

@@ -37,6 +37,8 @@ describe('rate limits', () => {
     assert.equal((limited.json() as { code: string }).code, 'rate_limited');
     assert.ok(Number(limited.headers['retry-after']) >= 1);
     assert.equal((await hit('203.0.113.8')).statusCode, 200, 'another client is not affected');
+    const local = await Promise.all(Array.from({ length: 8 }, () => svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey }, remoteAddress: '127.0.0.1' })));
+    assert.ok(local.every((r) => r.statusCode === 200), 'a loopback client is exempt by default');
   });
 
   it('limits per site per second', async () => {
