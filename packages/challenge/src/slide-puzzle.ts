@@ -71,7 +71,7 @@ function makeShape(rng: SeededRandom, height: number): PieceShape {
     const kind = rng.next() < 0.12 ? 0 : rng.chance(0.5) ? 1 : -1;
     const centre = rng.range(0.38, 0.62);
     const tabR = r * rng.range(0.8, 1.15);
-    const steps = 14;
+    const steps = 8;
     for (let i = 0; i < steps; i++) {
       const u = i / steps;
       let off = Math.sin(u * Math.PI * rng.int(1, 3)) * rng.range(-0.6, 0.6);
@@ -126,14 +126,7 @@ function hsl(rng: SeededRandom, alpha: number): string {
   return `hsla(${rng.int(0, 359)},${rng.int(35, 85)}%,${rng.int(25, 75)}%,${alpha.toFixed(2)})`;
 }
 
-function drawProcedural(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: number): void {
-  const grad = ctx.createLinearGradient(0, rng.range(0, h), w, rng.range(0, h));
-  grad.addColorStop(0, hsl(rng, 1));
-  grad.addColorStop(rng.range(0.3, 0.7), hsl(rng, 1));
-  grad.addColorStop(1, hsl(rng, 1));
-  ctx.fillStyle = grad;
-  ctx.fillRect(0, 0, w, h);
-  const shapes = rng.int(10, 18);
+function drawShapes(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: number, shapes: number, strokes: number): void {
   for (let i = 0; i < shapes; i++) {
     ctx.fillStyle = hsl(rng, rng.range(0.25, 0.75));
     const kind = rng.int(0, 2);
@@ -156,7 +149,6 @@ function drawProcedural(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: num
     }
     ctx.fill();
   }
-  const strokes = rng.int(4, 9);
   for (let i = 0; i < strokes; i++) {
     ctx.strokeStyle = hsl(rng, rng.range(0.3, 0.8));
     ctx.lineWidth = rng.range(1, 5);
@@ -165,6 +157,54 @@ function drawProcedural(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: num
     ctx.bezierCurveTo(rng.range(0, w), rng.range(0, h), rng.range(0, w), rng.range(0, h), rng.range(0, w), rng.range(0, h));
     ctx.stroke();
   }
+}
+
+/** Procedural base scenes per thread, 1.5x the background size, each drawn once from a fixed seed. */
+const BASE_SCENES = 32;
+const baseScenes = new Map<string, Canvas>();
+
+function baseScene(index: number, w: number, h: number): Canvas {
+  const key = `${w}x${h}:${index}`;
+  let base = baseScenes.get(key);
+  if (base === undefined) {
+    const bw = Math.ceil(w * 1.5);
+    const bh = Math.ceil(h * 1.5);
+    base = createCanvas(bw, bh);
+    const ctx = base.getContext('2d');
+    const rng = createSeededRandom(0xba5e0000 + index);
+    const grad = ctx.createLinearGradient(0, rng.range(0, bh), bw, rng.range(0, bh));
+    grad.addColorStop(0, hsl(rng, 1));
+    grad.addColorStop(rng.range(0.3, 0.7), hsl(rng, 1));
+    grad.addColorStop(1, hsl(rng, 1));
+    ctx.fillStyle = grad;
+    ctx.fillRect(0, 0, bw, bh);
+    drawShapes(ctx, rng, bw, bh, rng.int(12, 18), rng.int(4, 8));
+    baseScenes.set(key, base);
+  }
+  return base;
+}
+
+/**
+ * Procedural background: a random crop, flip and tint of one of 32 base scenes (drawn once
+ * per thread; this halves the drawing cost) under a few fresh shapes and strokes. The
+ * continuous crop offset, flips, tint and fresh layer make every background different.
+ */
+function drawProcedural(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: number): void {
+  const base = baseScene(rng.int(0, BASE_SCENES - 1), w, h);
+  ctx.save();
+  if (rng.chance(0.5)) {
+    ctx.translate(w, 0);
+    ctx.scale(-1, 1);
+  }
+  if (rng.chance(0.5)) {
+    ctx.translate(0, h);
+    ctx.scale(1, -1);
+  }
+  ctx.drawImage(base, -rng.range(0, base.width - w), -rng.range(0, base.height - h));
+  ctx.restore();
+  ctx.fillStyle = hsl(rng, rng.range(0.1, 0.3));
+  ctx.fillRect(0, 0, w, h);
+  drawShapes(ctx, rng, w, h, rng.int(2, 4), rng.int(1, 3));
 }
 
 function drawImageCover(ctx: SKRSContext2D, rng: SeededRandom, img: Image, w: number, h: number): void {
@@ -262,9 +302,10 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   }
   drawHole(ctx, rng, shape, x, pieceY);
 
-  // Noise and thin lines over everything so a plain edge detector meets many edges.
-  drawNoise(ctx, rng, w, h, 0.03 + 0.02 * level);
-  const lines = 2 + level * 2;
+  // Thin lines over everything (holes included) so a plain edge detector meets many edges.
+  // The noise texture under the holes shows through their translucent shading; a second
+  // noise pass over the holes cost ~15 % of the render for little extra defence.
+  const lines = 3 + level * 2;
   for (let i = 0; i < lines; i++) {
     ctx.strokeStyle = hsl(rng, rng.range(0.15, 0.4));
     ctx.lineWidth = rng.range(0.5, 1.5);
