@@ -98,3 +98,34 @@ describe('AdmissionQueue', () => {
     assert.equal(q.stats().active, 1);
   });
 });
+
+describe('admission control over HTTP', () => {
+  it('while the event loop lags, challenges get 503 + Retry-After and siteverify still answers', async () => {
+    const { createService, TEST_KEYS } = await import('../src/index.js');
+    const { tempDir } = await import('./fixtures.js');
+    const dir = tempDir();
+    const svc = await createService({
+      options: { dataDir: dir.path, adminToken: 'admin-token-for-tests-0123456789', logLevel: 'silent', renderThreads: 0, admission: { maxEventLoopDelayMs: 50 } },
+      widget: false,
+    });
+    try {
+      // Block the loop for most of several 500 ms sample windows.
+      for (let i = 0; i < 4; i++) {
+        const until = Date.now() + 400;
+        while (Date.now() < until) { /* busy */ }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const c = await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey: TEST_KEYS.sitekeyAlwaysPass, type: 'pow' } });
+      assert.equal(c.statusCode, 503, c.body);
+      assert.equal((c.json() as { code: string }).code, 'overloaded');
+      assert.ok(Number(c.headers['retry-after']) >= 1);
+      const sv = await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret: TEST_KEYS.secretAlwaysPass, response: 'x' } });
+      assert.equal(sv.statusCode, 200);
+      const metrics = (await svc.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, /hurdle_shed_total\{class="challenge",reason="event_loop"\} [1-9]/);
+    } finally {
+      await svc.close();
+      dir.remove();
+    }
+  });
+});
