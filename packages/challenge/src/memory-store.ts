@@ -26,7 +26,8 @@ interface Entry {
  *
  * Every operation completes synchronously before its promise is returned, so on one
  * event loop `add`, `take` and `incr` are atomic. Expired entries are invisible at once
- * and are reclaimed lazily: each write examines the two oldest insertions.
+ * and are reclaimed incrementally: each write examines the next two entries of a
+ * round-robin pass over the map.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
@@ -58,19 +59,37 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     }
   }
 
-  function put(key: string, value: string, ttlMs: number, t: number): void {
-    // Re-insert so Map order approximates expiry order for the lazy sweep below.
-    map.delete(key);
-    map.set(key, { value, expiresAt: t + ttlMs });
-    let examined = 0;
-    for (const [k, e] of map) {
-      if (map.size > maxEntries) {
-        map.delete(k);
-        continue;
+  // Incremental expiry: one long-lived iterator advances two entries per write and starts
+  // over at the end. Map iterators stay valid across inserts and deletes, and each pass
+  // skips the holes left by deletes once, so a write costs O(1) however many keys were taken.
+  let cursor = map.entries();
+
+  function sweepStep(t: number): void {
+    for (let i = 0; i < 2; i++) {
+      const next = cursor.next();
+      if (next.done === true) {
+        cursor = map.entries();
+        return;
       }
-      if (examined++ >= 2) break;
+      const [k, e] = next.value;
       if (e.expiresAt <= t) map.delete(k);
     }
+  }
+
+  function put(key: string, value: string, ttlMs: number, t: number): void {
+    const e = map.get(key);
+    if (e !== undefined) {
+      e.value = value;
+      e.expiresAt = t + ttlMs;
+    } else {
+      map.set(key, { value, expiresAt: t + ttlMs });
+      if (map.size > maxEntries) {
+        // Over the bound: drop the oldest insertion (rare; a fresh iterator from the front).
+        const oldest = map.keys().next();
+        if (oldest.done !== true) map.delete(oldest.value);
+      }
+    }
+    sweepStep(t);
   }
 
   const store: MemoryStore = {
