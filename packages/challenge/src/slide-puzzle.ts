@@ -286,7 +286,7 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   pctx.stroke();
 
   // Decoys: other random shapes shaded like the hole, away from it.
-  const decoys = level + rng.int(0, 1);
+  const decoys = level + (level === 3 ? rng.int(0, 1) : 0);
   for (let i = 0; i < decoys; i++) {
     const dshape = makeShape(rng, h);
     let dx = 0;
@@ -305,7 +305,7 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   // Thin lines over everything (holes included) so a plain edge detector meets many edges.
   // The noise texture under the holes shows through their translucent shading; a second
   // noise pass over the holes cost ~15 % of the render for little extra defence.
-  const lines = 3 + level * 2;
+  const lines = 2 + level * 2;
   for (let i = 0; i < lines; i++) {
     ctx.strokeStyle = hsl(rng, rng.range(0.15, 0.4));
     ctx.lineWidth = rng.range(0.5, 1.5);
