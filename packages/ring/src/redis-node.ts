@@ -3,20 +3,30 @@ import { Redis } from 'ioredis';
 import type { RingNodeInfo } from './membership.js';
 
 /**
- * Value written in place of a taken key. It keeps the key's remaining TTL, so a copy that
- * was taken on any node reads as consumed until the original would have expired. A value
- * equal to this string cannot be stored (`RING_ERR_INVALID_ARGUMENT`).
+ * Prefix of the marker written in place of a taken key. The marker keeps the key's
+ * remaining TTL, so a copy that was taken on any node reads as consumed until the original
+ * would have expired. Each take writes `CONSUMED + takeId`, so a take can tell its own
+ * mark (e.g. from a command that timed out but was applied) from another take's. Values
+ * starting with this prefix cannot be stored (`RING_ERR_INVALID_ARGUMENT`).
  */
-export const CONSUMED = '\u0000hurdle:consumed';
+export const CONSUMED = '\u0000hurdle:consumed:';
 
-// GET + replace with the consumed marker, atomically on one node (GETDEL that leaves a tombstone).
+/** True when a stored value is a consumed marker. */
+export function isConsumed(v: string): boolean {
+  return v.startsWith(CONSUMED);
+}
+
+// GET + replace with this take's consumed marker, atomically on one node (a GETDEL that
+// leaves a tombstone). ARGV[1]: the marker, ARGV[2]: the marker prefix.
 const TAKE_LUA = `local v = redis.call('GET', KEYS[1])
-if v and v ~= ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
+if v and string.sub(v, 1, #ARGV[2]) ~= ARGV[2] then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
 return v`;
-// Marks an existing copy consumed. 0: no copy, 1: marked now, 2: was already consumed.
+// Marks an existing copy consumed. 0: no copy, 1: marked now, 2: already consumed by
+// another take, 3: already carries this take's marker.
 const MARK_LUA = `local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
-if v == ARGV[1] then return 2 end
+if v == ARGV[1] then return 3 end
+if string.sub(v, 1, #ARGV[2]) == ARGV[2] then return 2 end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 return 1`;
 // INCR that sets the TTL when the counter is created (or has lost its TTL).
@@ -25,8 +35,8 @@ if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1],
 return n`;
 
 interface ScriptCommands {
-  ringTake(key: string, marker: string): Promise<string | null>;
-  ringMark(key: string, marker: string): Promise<number>;
+  ringTake(key: string, marker: string, prefix: string): Promise<string | null>;
+  ringMark(key: string, marker: string, prefix: string): Promise<number>;
   ringIncr(key: string, ttlMs: number): Promise<number>;
 }
 
@@ -43,7 +53,7 @@ export interface NodeSettings {
   readonly onState: (node: RedisNode, reason: string) => void;
 }
 
-type Hint = { readonly op: 'mark' | 'del'; readonly until: number };
+type Hint = { readonly op: 'mark' | 'del'; readonly marker: string; readonly until: number };
 
 /** True for an error Redis itself answered with (the node is healthy; the command was wrong). */
 export function isReplyError(err: unknown): boolean {
@@ -124,13 +134,13 @@ export class RedisNode {
   }
 
   /** Remembers a mark/delete that could not reach this node, replayed before it is used again. */
-  hint(key: string, op: 'mark' | 'del'): void {
+  hint(key: string, op: 'mark' | 'del', marker = CONSUMED): void {
     if (this.#hints.size >= this.#s.maxHints) {
       const oldest = this.#hints.keys().next();
       if (oldest.done !== true) this.#hints.delete(oldest.value);
     }
     this.#hints.delete(key);
-    this.#hints.set(key, { op, until: this.#s.now() + this.#s.hintTtlMs });
+    this.#hints.set(key, { op, marker, until: this.#s.now() + this.#s.hintTtlMs });
   }
 
   get hintCount(): number {
@@ -175,7 +185,7 @@ export class RedisNode {
     const batch = [...this.#hints];
     await Promise.all(batch.map(async ([key, h]) => {
       if (h.until > now) {
-        if (h.op === 'mark') await this.scripts.ringMark(key, CONSUMED);
+        if (h.op === 'mark') await this.scripts.ringMark(key, h.marker, CONSUMED);
         else await this.redis.del(key);
       }
       if (this.#hints.get(key) === h) this.#hints.delete(key);

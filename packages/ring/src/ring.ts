@@ -3,7 +3,9 @@ import type { HashRing, HashRingInternals } from './hash-ring.js';
 import { createHashRing, ringInternals } from './hash-ring.js';
 import type { Membership, RingNodeInfo } from './membership.js';
 import type { RingNodeState } from './redis-node.js';
-import { CONSUMED, RedisNode, isReplyError } from './redis-node.js';
+import { randomBytes } from 'node:crypto';
+
+import { CONSUMED, RedisNode, isConsumed, isReplyError } from './redis-node.js';
 
 export type { RingNodeState } from './redis-node.js';
 
@@ -129,8 +131,13 @@ interface View {
   readonly lookup: HashRingInternals;
   /** Aligned with ring.nodeIds. */
   readonly nodes: readonly RedisNode[];
-  /** Per ring point, the preference list as nodes (shared arrays: never mutate). */
+  /**
+   * Per ring point, the extended preference list as nodes: the `replicas` home nodes, then
+   * as many fallback nodes clockwise (shared arrays: never mutate).
+   */
   readonly lists: readonly RedisNode[][];
+  /** Per ring point, the `replicas` home nodes (a prefix of `lists[p]`). */
+  readonly heads: readonly RedisNode[][];
 }
 
 interface PastView {
@@ -169,7 +176,7 @@ function checkKey(key: string): void {
 
 function checkValue(value: string): void {
   if (typeof value !== 'string') throw new RingError('RING_ERR_INVALID_ARGUMENT', `value: expected a string, got ${typeof value}`);
-  if (value === CONSUMED) throw new RingError('RING_ERR_INVALID_ARGUMENT', 'value: this string is reserved as the consumed marker');
+  if (isConsumed(value)) throw new RingError('RING_ERR_INVALID_ARGUMENT', 'value: strings starting with the consumed-marker prefix are reserved');
 }
 
 function reasonOf(err: unknown): string {
@@ -192,6 +199,9 @@ class RedisRing implements Ring {
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #ready = false;
+  /** Unique per client; with #takeSeq it makes each take's consumed marker distinct. */
+  readonly #takeIds = randomBytes(6).toString('base64url');
+  #takeSeq = 0;
   readonly #readyPromise: Promise<void>;
   readonly #unsubscribe: () => void;
   readonly #timed: boolean;
@@ -275,8 +285,13 @@ class RedisRing implements Ring {
     this.#sweep(now);
     const lookup = ringInternals(ring);
     const lists: RedisNode[][] = [];
-    for (let p = 0; p < lookup.pointCount; p++) lists.push(lookup.listAt(p, this.#replicas).map((i) => nodes[i] as RedisNode));
-    return { ring, lookup, nodes, lists };
+    const heads: RedisNode[][] = [];
+    for (let p = 0; p < lookup.pointCount; p++) {
+      const ext = lookup.listAt(p, 2 * this.#replicas).map((i) => nodes[i] as RedisNode);
+      lists.push(ext);
+      heads.push(ext.length > this.#replicas ? ext.slice(0, this.#replicas) : ext);
+    }
+    return { ring, lookup, nodes, lists, heads };
   }
 
   #sweep(now: number): void {
@@ -325,9 +340,36 @@ class RedisRing implements Ring {
     return view;
   }
 
-  /** The key's preference list as nodes (owner first); a shared array, never mutate it. */
+  /** The key's extended preference list (owner first); a shared array, never mutate it. */
   #pref(view: View, key: string): RedisNode[] {
     return view.lists[view.lookup.pointOf(key)] as RedisNode[];
+  }
+
+  /**
+   * Where the copies of a write go: the first `replicas` up nodes of the extended list.
+   * A home node that is down is replaced by the next fallback node (a sloppy quorum), so a
+   * write acknowledged while one node is (even falsely) down still has `replicas` copies.
+   */
+  #copies(view: View, key: string): RedisNode[] {
+    const p = view.lookup.pointOf(key);
+    const heads = view.heads[p] as RedisNode[];
+    let allUp = true;
+    for (const n of heads) {
+      if (n.state !== 'up') {
+        allUp = false;
+        break;
+      }
+    }
+    if (allUp) return heads;
+    const ext = view.lists[p] as RedisNode[];
+    const out: RedisNode[] = [];
+    for (const n of ext) {
+      if (n.state === 'up') {
+        out.push(n);
+        if (out.length === this.#replicas) return out;
+      }
+    }
+    return out.length > 0 ? out : this.#usable(heads);
   }
 
   /** Nodes that held `key` under recent previous memberships and are not in `seen`. */
@@ -397,84 +439,124 @@ class RedisRing implements Ring {
 
   get(key: string): Promise<string | undefined> {
     const view = this.#viewNow(key);
-    if (view === undefined) return this.#enter(key).then((v) => this.#get(v, key, 0, false));
+    if (view === undefined) return this.#enter(key).then((v) => this.#get(v, key, 0, false, false));
     const pref = this.#pref(view, key);
     const owner = pref[0] as RedisNode;
     // Fast path (no allocation, no extra await): the owner is up and no latency hook is set.
     if (owner.state === 'up' && !this.#timed) {
       owner.ops++;
       return owner.redis.get(key).then(
-        (v) => (v === null ? this.#get(view, key, 1, true) : v === CONSUMED ? undefined : v),
+        (v) => (v === null ? this.#get(view, key, 1, true, false) : isConsumed(v) ? undefined : v),
         (err: unknown) => {
           this.#failed(owner, 'get', err);
-          return this.#get(view, key, 1, false);
+          return this.#get(view, key, 1, false, owner.redis.status === 'ready');
         },
       );
     }
-    return this.#get(view, key, 0, false);
+    return this.#get(view, key, 0, false, false);
   }
 
-  /** Reads `key` from pref[from..], then from recent previous placements. */
-  async #get(view: View, key: string, from: number, answeredBefore: boolean): Promise<string | undefined> {
+  /**
+   * Reads `key` from pref[from..] and the recent previous placements, all at once, and
+   * answers with the first copy in preference order. Reached when the owner failed, timed
+   * out or missed (a write it missed while down went to the next copy or a fallback).
+   */
+  async #get(view: View, key: string, from: number, answeredBefore: boolean, uncertainBefore: boolean): Promise<string | undefined> {
     const pref = this.#pref(view, key);
+    // A node that failed while its connection stayed open (a timeout) may hold the key:
+    // then "absent" cannot be claimed, and the read fails instead of lying.
+    let uncertain = uncertainBefore;
+    const nodes = [...this.#usable(from === 0 ? pref : pref.slice(from))];
+    for (const n of this.#usable(this.#pastNodes(key, pref))) if (!nodes.includes(n)) nodes.push(n);
     let answered = answeredBefore;
-    // Owner first; on error/timeout at once the next copy; on a miss the next copy too
-    // (it may hold a write the owner missed while it was down).
-    const usable = this.#usable(from === 0 ? pref : pref.slice(from));
-    for (const node of usable) {
-      try {
-        const v = await this.#call(node, 'get', node.redis.get(key));
-        answered = true;
-        if (v !== null) return v === CONSUMED ? undefined : v;
-      } catch (err) {
+    const replies = await Promise.all(nodes.map((node) => this.#call(node, 'get', node.redis.get(key)).then(
+      (v) => v,
+      (err: unknown) => {
         this.#failed(node, 'get', err);
-      }
+        if (node.redis.status === 'ready') uncertain = true;
+        return undefined;
+      },
+    )));
+    for (const v of replies) {
+      if (v === undefined) continue;
+      answered = true;
+      if (v !== null) return isConsumed(v) ? undefined : v;
     }
-    for (const node of this.#usable(this.#pastNodes(key, pref))) {
-      try {
-        const v = await this.#call(node, 'get', node.redis.get(key));
-        answered = true;
-        if (v !== null) return v === CONSUMED ? undefined : v;
-      } catch (err) {
-        this.#failed(node, 'get', err);
-      }
-    }
-    if (!answered) throw this.#unavailable('get', pref);
+    if (!answered || uncertain) throw this.#unavailable('get', pref);
     return undefined;
   }
 
-  /** Sends `send(node)` to every up node, resolves after W acks, rejects when W is out of reach. */
-  #write<T>(op: RingOp, targets: RedisNode[], send: (node: RedisNode) => Promise<T>): Promise<void> {
-    const up = this.#usable(targets);
-    const need = Math.min(this.#w, targets.length);
-    if (up.length < need) {
-      return Promise.reject(up.length === 0 ? this.#unavailable(op, targets)
-        : new RingError('RING_ERR_QUORUM', `${op}: ${up.length} of ${targets.length} copies are up, writeQuorum is ${need}`));
+  /**
+   * Sends `send(node)` to every copy, resolves after W acks, rejects when W is out of reach.
+   * A copy that fails (transport error or timeout) is replaced by the next up node of the
+   * extended list not yet written, so the write still ends with `replicas` copies.
+   */
+  #write<T>(op: RingOp, view: View, key: string, send: (node: RedisNode) => Promise<T>): Promise<void> {
+    const targets = this.#copies(view, key);
+    const need = Math.min(this.#w, this.#replicas);
+    if (targets.length === 0) return Promise.reject(this.#unavailable(op, this.#pref(view, key)));
+    if (targets.length < need) {
+      return Promise.reject(new RingError('RING_ERR_QUORUM', `${op}: ${targets.length} nodes are up for this key, writeQuorum is ${need}`));
     }
-    if (up.length === 1 && need === 1) {
-      const node = up[0] as RedisNode;
+    if (targets.length === 1 && need === 1) {
+      const node = targets[0] as RedisNode;
       return this.#call(node, op, send(node)).then(() => undefined, (err: unknown) => {
         this.#failed(node, op, err);
-        throw this.#unavailable(op, targets);
+        return this.#spread(op, view, key, [node], 1, send);
       });
     }
+    return this.#spread(op, view, key, [], need, send, targets);
+  }
+
+  #spread<T>(
+    op: RingOp, view: View, key: string, tried: RedisNode[], need: number,
+    send: (node: RedisNode) => Promise<T>, first?: RedisNode[],
+  ): Promise<void> {
+    const ext = this.#pref(view, key);
     return new Promise<void>((resolve, reject) => {
       let acks = 0;
-      let fails = 0;
+      let pending = 0;
+      let settled = false;
       let replyError: unknown;
-      for (const node of up) {
+      const nextSpare = (): RedisNode | undefined => {
+        // Up nodes first; as a last resort a node marked down whose connection is open.
+        const n = ext.find((x) => x.state === 'up' && !tried.includes(x))
+          ?? (acks === 0 ? ext.find((x) => x.state === 'down' && x.redis.status === 'ready' && !tried.includes(x)) : undefined);
+        if (n !== undefined) tried.push(n);
+        return n;
+      };
+      const launch = (node: RedisNode): void => {
+        pending++;
         this.#call(node, op, send(node)).then(() => {
-          if (++acks === need) resolve();
+          pending--;
+          if (++acks >= need && !settled) {
+            settled = true;
+            resolve();
+          }
         }, (err: unknown) => {
+          pending--;
+          let spare: RedisNode | undefined;
           try {
             this.#failed(node, op, err);
+            spare = nextSpare();
           } catch (e) {
-            replyError = e;
+            replyError = e; // Redis refused the command: another node would too
           }
-          if (++fails === up.length - need + 1) {
-            reject(replyError ?? new RingError('RING_ERR_QUORUM', `${op}: ${acks} of ${targets.length} copies acknowledged, writeQuorum is ${need}`));
+          if (spare !== undefined) launch(spare);
+          else if (pending === 0 && !settled) {
+            settled = true;
+            reject(replyError ?? (acks === 0 ? this.#unavailable(op, ext)
+              : new RingError('RING_ERR_QUORUM', `${op}: ${acks} copies acknowledged, writeQuorum is ${need}`)));
           }
         });
+      };
+      if (first !== undefined) {
+        tried.push(...first);
+        for (const n of first) launch(n);
+      } else {
+        const n = nextSpare();
+        if (n === undefined) reject(this.#unavailable(op, ext));
+        else launch(n);
       }
     });
   }
@@ -489,8 +571,8 @@ class RedisRing implements Ring {
     }
     const send = (n: RedisNode): Promise<unknown> => n.redis.set(key, value, 'PX', ms);
     const view = this.#viewNow(key);
-    if (view === undefined) return this.#enter(key).then((v) => this.#write('set', this.#pref(v, key), send));
-    return this.#write('set', this.#pref(view, key), send);
+    if (view === undefined) return this.#enter(key).then((v) => this.#write('set', v, key, send));
+    return this.#write('set', view, key, send);
   }
 
   async add(key: string, value: string, ttl: Ttl): Promise<boolean> {
@@ -500,10 +582,9 @@ class RedisRing implements Ring {
     const pref = this.#pref(view, key);
     // The first reachable copy decides (SET NX is atomic there); the others then get the
     // winner's value so that every copy agrees.
-    const usable = this.#usable(pref);
-    for (let i = 0; i < pref.length; i++) {
-      const node = pref[i] as RedisNode;
-      if (!usable.includes(node)) continue;
+    const usable = this.#copies(view, key);
+    for (let i = 0; i < usable.length; i++) {
+      const node = usable[i] as RedisNode;
       let stored: string | null;
       try {
         stored = await this.#call(node, 'add', node.redis.set(key, value, 'PX', ms, 'NX'));
@@ -512,9 +593,9 @@ class RedisRing implements Ring {
         continue;
       }
       if (stored === null) return false;
-      const rest = pref.filter((n, j) => j !== i);
+      const rest = this.#copies(view, key).filter((n) => n !== node);
       if (rest.length === 0 || this.#w <= 1) {
-        if (rest.length > 0) this.#write('add', rest, (n) => n.redis.set(key, value, 'PX', ms)).catch(() => undefined);
+        if (rest.length > 0) this.#writeN('add', rest, 1, (n) => n.redis.set(key, value, 'PX', ms)).catch(() => undefined);
         return true;
       }
       await this.#writeN('add', rest, this.#w - 1, (n) => n.redis.set(key, value, 'PX', ms));
@@ -525,7 +606,7 @@ class RedisRing implements Ring {
 
   /** Like #write with an explicit quorum. */
   #writeN<T>(op: RingOp, targets: RedisNode[], need: number, send: (node: RedisNode) => Promise<T>): Promise<void> {
-    const up = this.#usable(targets);
+    const up = targets;
     if (up.length < need) {
       return Promise.reject(new RingError('RING_ERR_QUORUM', `${op}: ${up.length + 1} copies are up, writeQuorum is ${need + 1}`));
     }
@@ -551,6 +632,7 @@ class RedisRing implements Ring {
     const view = await this.#enter(key);
     const pref = this.#pref(view, key);
     const candidates = [...pref, ...this.#pastNodes(key, pref)];
+    const marker = `${CONSUMED}${this.#takeIds}${(this.#takeSeq++).toString(36)}`;
     let answered = false;
     let decider = -1;
     let value: string | null = null;
@@ -560,7 +642,7 @@ class RedisRing implements Ring {
       const node = candidates[i] as RedisNode;
       if (!usable.includes(node)) continue;
       try {
-        value = await this.#call(node, 'take', node.scripts.ringTake(key, CONSUMED));
+        value = await this.#call(node, 'take', node.scripts.ringTake(key, marker, CONSUMED));
       } catch (err) {
         this.#failed(node, 'take', err);
         continue;
@@ -572,23 +654,23 @@ class RedisRing implements Ring {
       }
     }
     if (!answered) throw this.#unavailable('take', pref);
-    if (value === null || value === CONSUMED) return undefined;
+    if (value === null || isConsumed(value)) return undefined;
     // Mark every other copy consumed. If one was already consumed, a take elsewhere won
     // while the decider was unreachable to it: this take must not win a second time.
     let takenElsewhere = false;
     await Promise.all(candidates.map(async (node, i) => {
       if (i === decider) return;
       if (!usable.includes(node)) {
-        node.hint(key, 'mark');
+        node.hint(key, 'mark', marker);
         return;
       }
       try {
-        const r = await this.#call(node, 'take', node.scripts.ringMark(key, CONSUMED));
+        const r = await this.#call(node, 'take', node.scripts.ringMark(key, marker, CONSUMED));
         if (r === 2) takenElsewhere = true;
       } catch (err) {
         if (!isReplyError(err)) {
           node.fail(err);
-          node.hint(key, 'mark');
+          node.hint(key, 'mark', marker);
         }
       }
     }));
@@ -599,7 +681,7 @@ class RedisRing implements Ring {
     const ms = ttlOf(ttl);
     const view = await this.#enter(key);
     const pref = this.#pref(view, key);
-    const up = this.#usable(pref);
+    const up = this.#copies(view, key);
     if (up.length === 0) throw this.#unavailable('incr', pref);
     // Copies count independently; the highest count wins (over-counting is the safe side
     // for attempt limits and rate limits).

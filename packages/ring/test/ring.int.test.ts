@@ -32,7 +32,7 @@ interface Observed {
 }
 function open(membership: StaticMembership, extra: Observed = {}): Ring {
   return createRing({
-    membership, replicas: 2, writeQuorum: 1, commandTimeoutMs: 150, probeIntervalMs: 50,
+    membership, replicas: 2, writeQuorum: 1, commandTimeoutMs: 250, probeIntervalMs: 50,
     hooks: {
       nodeState: (e) => extra.onState?.(e),
       ...(extra.onFailover ? { failover: extra.onFailover } : {}),
@@ -65,7 +65,7 @@ describe('ring over real Redis servers', () => {
     assert.equal(await ring.get('a'), undefined);
     // Every copy reads as consumed and keeps its TTL.
     for (const id of ring.preferenceList('a')) {
-      assert.equal(await rawOf(id).get('a'), CONSUMED);
+      assert.ok((await rawOf(id).get('a'))?.startsWith(CONSUMED));
       assert.ok((await rawOf(id).pttl('a')) > 50_000);
     }
     assert.equal(await ring.take('missing'), undefined);
@@ -82,7 +82,7 @@ describe('ring over real Redis servers', () => {
 
     await ring.set('short', 'x', 40);
     await waitFor('expiry of a 40 ms key', async () => (await ring.get('short')) === undefined, 2_000);
-    await assert.rejects(ring.set('k', CONSUMED, 1000), (e: unknown) => isRingError(e, 'RING_ERR_INVALID_ARGUMENT'));
+    await assert.rejects(ring.set('k', `${CONSUMED}x`, 1000), (e: unknown) => isRingError(e, 'RING_ERR_INVALID_ARGUMENT'));
   });
 
   it('take is one-time under concurrency: 100 concurrent takes, exactly one value', async (t) => {
@@ -120,13 +120,14 @@ describe('ring over real Redis servers', () => {
     const t0 = performance.now();
     assert.equal(await ring.get(owned[0] as string), `v-${owned[0]}`);
     const first = performance.now() - t0;
-    assert.ok(first < 150 + 100, `first read after the hang took ${first} ms`);
+    // One command timeout (250 ms) plus the replica's answer; slack for a loaded machine.
+    assert.ok(first < 1_000, `first read after the hang took ${first} ms`);
     assert.equal(ring.nodes().find((n) => n.id === 'n1')?.state, 'down');
 
-    const t1 = performance.now();
+    const sentToHung = ring.nodes().find((n) => n.id === 'n1')?.ops;
     const values = await Promise.all(owned.map((k) => ring.get(k)));
     assert.deepEqual(values, owned.map((k) => `v-${k}`));
-    assert.ok(performance.now() - t1 < 100, 'later reads skip the hung node');
+    assert.equal(ring.nodes().find((n) => n.id === 'n1')?.ops, sentToHung, 'later reads skip the hung node');
     // Writes succeed with W=1 while the owner hangs.
     await Promise.all(owned.map((k) => ring.set(`${k}:new`, 'w', 60_000)));
 
@@ -136,7 +137,7 @@ describe('ring over real Redis servers', () => {
     assert.ok(states.some((s) => s.nodeId === 'n1' && s.state === 'down'));
     // Metric hooks: the timed-out command, the failover away from n1, per-node latencies.
     assert.ok(failovers.some((f) => f.fromNodeId === 'n1' && f.op === 'get'));
-    assert.ok(commands.some((c) => c.nodeId === 'n1' && !c.ok && c.latencyMs >= 140));
+    assert.ok(commands.some((c) => c.nodeId === 'n1' && !c.ok && c.latencyMs >= 240));
     assert.ok(commands.filter((c) => c.ok).length > 200);
     assert.ok((ring.nodes().find((n) => n.id === 'n1')?.failovers ?? 0) >= 1);
   });
@@ -180,7 +181,7 @@ describe('ring over real Redis servers', () => {
     assert.equal(a.nodes().find((n) => n.id === 'n0')?.pendingHints, 1);
     proxy.pass();
     await waitFor('n0 up in a', () => a.nodes().find((n) => n.id === 'n0')?.state === 'up', 3_000);
-    assert.equal(await rawOf('n0').get(key), CONSUMED);
+    assert.ok((await rawOf('n0').get(key))?.startsWith(CONSUMED));
     assert.equal(a.nodes().find((n) => n.id === 'n0')?.pendingHints, 0);
   });
 
