@@ -141,6 +141,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // JSON everywhere; form bodies too (siteverify clients send them); nothing else.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body is "no body" (POST …/disable with a content-type but nothing in it);
+  // routes that need a body still refuse it through their schema.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    defaultJson(req, text, done);
+  });
   await app.register(formbody, { bodyLimit: options.bodyLimitBytes });
   await app.register(swagger, {
     openapi: {

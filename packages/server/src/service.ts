@@ -97,6 +97,8 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
   });
   refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+  // Building the app is start-up work, not lag.
+  loop.reset();
   let closed = false;
   return {
     app, options, db: boot.db, mirror, sites, engine, boot,

@@ -109,13 +109,18 @@ describe('admission control over HTTP', () => {
       widget: false,
     });
     try {
-      // Block the loop for most of several 500 ms sample windows.
-      for (let i = 0; i < 4; i++) {
-        const until = Date.now() + 400;
+      // Keep the loop blocked for most of every 500 ms sample window until the monitor
+      // reports sustained lag (two windows), with a deadline.
+      const challenge = () => svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey: TEST_KEYS.sitekeyAlwaysPass, type: 'pow' } });
+      let c = await challenge();
+      assert.equal(c.statusCode, 200, 'no shedding before the lag');
+      const deadline = Date.now() + 15_000;
+      while (c.statusCode !== 503 && Date.now() < deadline) {
+        const until = Date.now() + 300;
         while (Date.now() < until) { /* busy */ }
         await new Promise((r) => setTimeout(r, 5));
+        c = await challenge();
       }
-      const c = await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey: TEST_KEYS.sitekeyAlwaysPass, type: 'pow' } });
       assert.equal(c.statusCode, 503, c.body);
       assert.equal((c.json() as { code: string }).code, 'overloaded');
       assert.ok(Number(c.headers['retry-after']) >= 1);

@@ -215,7 +215,7 @@ describe('admin API', () => {
     assert.equal(viaOld.body.success, true, 'previous secret valid during the grace period');
     assert.ok((graceful.body.site as { secretRotationEndsAt: number }).secretRotationEndsAt > Date.now());
 
-    const disabled = await inject('POST', `/admin/api/sites/${site.sitekey}/disable`, undefined, auth);
+    const disabled = await inject('POST', `/admin/api/sites/${site.sitekey}/disable`, '', { ...auth, 'content-type': 'application/json' });
     assert.equal((disabled.body.site as { enabled: boolean }).enabled, false);
     const refused = await inject('POST', '/v1/challenge', { sitekey: site.sitekey });
     assert.equal(refused.status, 403);
@@ -254,7 +254,8 @@ describe('bad input never 5xx', () => {
   it('maps every kind of bad request to a coded 4xx', async () => {
     const cases: [string, string, string | undefined, Record<string, string>, number, string][] = [
       ['POST', '/v1/challenge', '{"sitekey":', { 'content-type': 'application/json' }, 400, 'bad_json'],
-      ['POST', '/v1/challenge', '', { 'content-type': 'application/json' }, 400, 'bad_json'],
+      ['POST', '/v1/challenge', '', { 'content-type': 'application/json' }, 400, 'bad_request'],
+      ['POST', '/v1/challenge', '{"__proto__":{"x":1},"sitekey":"a"}', { 'content-type': 'application/json' }, 400, 'bad_json'],
       ['POST', '/v1/challenge', 'sitekey=x', { 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
       ['POST', '/v1/challenge', JSON.stringify({ sitekey: 'x'.repeat(9000) }), { 'content-type': 'application/json' }, 413, 'body_too_large'],
       ['POST', '/v1/challenge', JSON.stringify({ sitekey: 5 }), { 'content-type': 'application/json' }, 400, 'bad_request'],
