@@ -38,7 +38,8 @@ export function createRenderState(imageSets: ImageSets | undefined): (task: Rend
         image = list[Math.floor(createSeededRandom(task.seed ^ 0x1ace).next() * list.length)];
       }
     }
-    const drawn = drawSlidePuzzle(task, image);
+    // encodeOnly keeps the drawn canvases, so they must not be the reused scratch ones.
+    const drawn = drawSlidePuzzle(task, image, task.encodeOnly === true);
     if (task.encodeOnly === true && drawnBySeed.size < 64) drawnBySeed.set(task.seed, drawn);
     return encodeSlidePuzzle(task, drawn);
   };

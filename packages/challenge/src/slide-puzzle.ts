@@ -179,6 +179,8 @@ function baseScene(index: number, w: number, h: number): Canvas {
     ctx.fillStyle = grad;
     ctx.fillRect(0, 0, bw, bh);
     drawShapes(ctx, rng, bw, bh, rng.int(12, 18), rng.int(4, 8));
+    // The texture is baked in: a per-puzzle noise pass cost ~15 % of a render.
+    drawNoise(ctx, rng, bw, bh, 0.1);
     baseScenes.set(key, base);
   }
   return base;
@@ -204,7 +206,7 @@ function drawProcedural(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: num
   ctx.restore();
   ctx.fillStyle = hsl(rng, rng.range(0.1, 0.3));
   ctx.fillRect(0, 0, w, h);
-  drawShapes(ctx, rng, w, h, rng.int(2, 4), rng.int(1, 3));
+  drawShapes(ctx, rng, w, h, rng.int(2, 3), rng.int(1, 2));
 }
 
 function drawImageCover(ctx: SKRSContext2D, rng: SeededRandom, img: Image, w: number, h: number): void {
@@ -256,8 +258,30 @@ export interface DrawnPuzzle {
   readonly box: number;
 }
 
-/** Draw a slide puzzle deterministically from `task.seed`. */
-export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): DrawnPuzzle {
+/** Per-thread canvases reused across renders (creating one costs about as much as drawing it). */
+const scratch = new Map<string, Canvas>();
+
+function scratchCanvas(w: number, h: number, fresh: boolean): Canvas {
+  if (fresh) return createCanvas(w, h);
+  const key = `${w}x${h}`;
+  let c = scratch.get(key);
+  if (c === undefined) {
+    c = createCanvas(w, h);
+    scratch.set(key, c);
+  }
+  const ctx = c.getContext('2d');
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.globalAlpha = 1;
+  ctx.globalCompositeOperation = 'source-over';
+  ctx.clearRect(0, 0, w, h);
+  return c;
+}
+
+/**
+ * Draw a slide puzzle deterministically from `task.seed`. Unless `fresh`, the canvases are
+ * this thread's scratch canvases: encode the result before the next draw.
+ */
+export function drawSlidePuzzle(task: RenderTask, image: Image | undefined, fresh = false): DrawnPuzzle {
   const { width: w, height: h } = task;
   const level = Math.min(3, Math.max(1, Math.round(task.level)));
   const rng = createSeededRandom(task.seed);
@@ -267,13 +291,16 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   const x = rng.int(box + 4, w - box - 2);
   const pieceY = rng.int(2, h - box - 2);
 
-  const bg = createCanvas(w, h);
+  const bg = scratchCanvas(w, h, fresh);
   const ctx = bg.getContext('2d');
-  if (image !== undefined) drawImageCover(ctx, rng, image, w, h);
-  else drawProcedural(ctx, rng, w, h);
-  drawNoise(ctx, rng, w, h, 0.05 + 0.02 * level);
+  if (image !== undefined) {
+    drawImageCover(ctx, rng, image, w, h);
+    drawNoise(ctx, rng, w, h, 0.05 + 0.02 * level);
+  } else {
+    drawProcedural(ctx, rng, w, h);
+  }
 
-  const piece = createCanvas(box, box);
+  const piece = scratchCanvas(box, box, fresh);
   const pctx = piece.getContext('2d');
   tracePath(pctx, shape, 0, 0);
   pctx.save();
@@ -305,7 +332,7 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined): Dra
   // Thin lines over everything (holes included) so a plain edge detector meets many edges.
   // The noise texture under the holes shows through their translucent shading; a second
   // noise pass over the holes cost ~15 % of the render for little extra defence.
-  const lines = 2 + level * 2;
+  const lines = 1 + level;
   for (let i = 0; i < lines; i++) {
     ctx.strokeStyle = hsl(rng, rng.range(0.15, 0.4));
     ctx.lineWidth = rng.range(0.5, 1.5);
