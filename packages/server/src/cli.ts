@@ -16,6 +16,8 @@ Usage:
                                          create a site; prints its sitekey and secret (shown once)
   hurdle site rotate-secret SITEKEY [--grace-ms N] [options]
                                          new secret (shown once); the old one stays valid N ms
+  hurdle keys rotate [options]           new token/challenge signing key; the previous one still
+                                         verifies until the next rotation
   hurdle ring-agent --redis HOST:PORT --zk HOST:PORT --id ID [--root /hurdle/ring] [--interval-ms 250]
                                          keep this Redis registered in ZooKeeper while it is healthy
   hurdle --help | --version
@@ -174,6 +176,21 @@ async function cmdSite(positional: string[], flags: Map<string, string>): Promis
   }
 }
 
+async function cmdKeys(positional: string[], flags: Map<string, string>): Promise<void> {
+  if (positional[0] !== 'rotate') fail(`unknown 'keys' command '${positional[0] ?? ''}'; expected rotate`);
+  const options = await loadOptions(flags);
+  const { openConfigDb } = await import('./config-db.js');
+  const { rotateHmacKeys } = await import('./site-service.js');
+  const db = await openConfigDb(options.db, options.dataDir);
+  try {
+    await db.migrate();
+    const keys = await rotateHmacKeys(db);
+    process.stdout.write(`rotated: ${keys.length} key(s) active; running servers pick the new one up within refreshIntervalMs\n`);
+  } finally {
+    await db.close();
+  }
+}
+
 async function cmdRingAgent(flags: Map<string, string>): Promise<void> {
   const redis = flags.get('redis');
   const zk = flags.get('zk');
@@ -211,6 +228,8 @@ async function main(): Promise<void> {
       return cmdStart(flags);
     case 'site':
       return cmdSite(positional.slice(1), flags);
+    case 'keys':
+      return cmdKeys(positional.slice(1), flags);
     case 'ring-agent':
       return cmdRingAgent(flags);
     default:

@@ -28,6 +28,8 @@ export interface ConfigDb {
   getMeta(key: string): Promise<string | undefined>;
   /** Store `value` under `key` unless one is there; returns the value now stored. */
   initMeta(key: string, value: string): Promise<string>;
+  /** Store `value` under `key` (overwrites) and notify other instances. */
+  setMeta(key: string, value: string): Promise<void>;
   /** Register a callback for change notifications from other writers (PostgreSQL LISTEN). */
   onChange(listener: () => void): Promise<void>;
   close(): Promise<void>;

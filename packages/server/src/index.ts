@@ -16,7 +16,7 @@ export { ConfigMirror } from './config-mirror.js';
 export type { ConfigMirrorOptions, ConfigMirrorStats } from './config-mirror.js';
 export { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 export type { MirrorReaderMap, MirrorWriterMap, SnapshotInfo } from './site-directory.js';
-export { createSiteService, SITE_DEFAULTS } from './site-service.js';
+export { createSiteService, ensureHmacKeys, rotateHmacKeys, SITE_DEFAULTS } from './site-service.js';
 export type { AdminOperations, SiteServiceOptions } from './site-service.js';
 export { CHALLENGE_TYPES, TEST_KEYS, hashSecret, hostnameAllowed, validateSiteInput } from './site.js';
 export type { ChallengeType, SiteInput, SiteRecord, SiteView } from './site.js';

@@ -102,6 +102,10 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
       await query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
       return (await query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value ?? value;
     },
+    async setMeta(key, value) {
+      await query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value]);
+      await query(`NOTIFY ${CHANNEL}`);
+    },
     async onChange(fn) {
       listeners.push(fn);
       if (!listener) await connectListener().catch(() => undefined);

@@ -116,3 +116,15 @@ export async function ensureHmacKeys(db: ConfigDb): Promise<string[]> {
   const stored = await db.initMeta('hmac_keys', JSON.stringify([randomBytes(32).toString('base64url')]));
   return JSON.parse(stored) as string[];
 }
+
+/**
+ * Rotate the token/challenge HMAC keys: a new key signs from now on, the previous one still
+ * verifies (tokens and PoW challenges already out stay good until they expire), older keys
+ * are dropped. Every instance picks the change up through its config mirror.
+ */
+export async function rotateHmacKeys(db: ConfigDb): Promise<string[]> {
+  const current = await ensureHmacKeys(db);
+  const next = [randomBytes(32).toString('base64url'), ...current].slice(0, 2);
+  await db.setMeta('hmac_keys', JSON.stringify(next));
+  return next;
+}

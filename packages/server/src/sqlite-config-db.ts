@@ -67,6 +67,9 @@ export function openSqliteConfigDb(path: string): ConfigDb {
       db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
       return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value;
     }),
+    setMeta: (key, value) => wrap(() => {
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    }),
     onChange: () => Promise.resolve(),
     close: () => {
       db.close();

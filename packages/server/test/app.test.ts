@@ -1,9 +1,9 @@
 // The HTTP API through app.inject(): flows, siteverify compatibility, admin API, bad input.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createService, TEST_KEYS } from '../src/index.js';
+import { createService, rotateHmacKeys, TEST_KEYS } from '../src/index.js';
 import type { Service } from '../src/index.js';
-import { humanTrace, tempDir } from './fixtures.js';
+import { humanTrace, pollUntil, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -304,6 +304,24 @@ describe('operations', () => {
       assert.equal(r.body.success, true);
     }
     assert.equal(svc.db.queryCount, before);
+  });
+
+  it('HMAC key rotation: the previous key still verifies, the one before is dropped', async () => {
+    const site = await createSite({ name: 'keys', challengeTypes: ['pow'], difficulty: 2 });
+    const redeem = async (token: string) => (await inject('POST', '/siteverify', { secret: site.secret, response: token, idempotency_key: 'rotation' })).body;
+    const t0 = await passChallenge(site.sitekey, 'pow');
+    assert.equal((await redeem(t0)).success, true);
+    await rotateHmacKeys(svc.db);
+    await svc.mirror.refresh();
+    assert.equal((await redeem(t0)).success, true, 'a token of the previous key stays good');
+    await rotateHmacKeys(svc.db);
+    await svc.mirror.refresh();
+    await pollUntil('the oldest key to be dropped by the engine', async () => {
+      const r = await redeem(t0);
+      return r.success === false && (r['error-codes'] as string[])[0] === 'invalid-input-response' ? true : undefined;
+    }, 5000);
+    const t1 = await passChallenge(site.sitekey, 'pow');
+    assert.equal((await inject('POST', '/siteverify', { secret: site.secret, response: t1 })).body.success, true);
   });
 
   it('returns a request id and never logs secrets', async () => {

@@ -39,6 +39,12 @@ describe('hurdle CLI', () => {
     assert.match(rotated.out, /old secret valid until/);
   });
 
+  it('rotates the signing keys', () => {
+    const r = hurdle(['keys', 'rotate', '--data-dir', dir.path]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /rotated: 2 key\(s\) active/);
+  });
+
   it('fails clearly on bad input', () => {
     const badPort = hurdle(['start', '--port', 'abc', '--data-dir', dir.path]);
     assert.equal(badPort.code, 1);
