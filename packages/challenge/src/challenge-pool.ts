@@ -58,6 +58,7 @@ export class ChallengePool {
   #rendered = 0;
   #errors = 0;
   #closed = false;
+  #pending = false;
 
   constructor(renderer: SlideRenderer, sizing: PoolSizing, now: () => number, seed: () => number) {
     this.#renderer = renderer;
@@ -89,7 +90,7 @@ export class ChallengePool {
       p.hits++;
       this.#total--;
     }
-    this.#schedule();
+    this.#scheduleSoon();
     return item;
   }
 
@@ -185,6 +186,19 @@ export class ChallengePool {
       }
     }
     this.#schedule();
+  }
+
+  /**
+   * Refill after the current task: posting render tasks to the threads costs tens of
+   * microseconds, which would otherwise land on the issue that happened to trigger it.
+   */
+  #scheduleSoon(): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    setImmediate(() => {
+      this.#pending = false;
+      this.#schedule();
+    });
   }
 
   /** Start render tasks for the neediest profiles while there is room. */
