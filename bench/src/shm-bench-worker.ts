@@ -12,6 +12,7 @@ import type { SiteRecord } from './shm-bench-data.js';
 
 const RECORDS = 100_000;
 const TTL_MS = 60_000;
+const WARMUP_MS = 200;
 const [mode = '', impl = '', ...rest] = process.argv.slice(2);
 const send = (msg: unknown): void => void process.send?.(msg);
 let sink = 0;
@@ -52,6 +53,10 @@ async function getMode(durationMs: number, shmName: string, lmdbPath: string): P
     if (impl === 'shm-hot') for (const k of data.keys) map.get(k);
     get = (k) => map.get(k);
   }
+  // Warm up (JIT, page faults of the mapping) before the measured run.
+  loopFor(WARMUP_MS, (i) => {
+    if (get(order[(i * 7) % mask]!) !== undefined) sink++;
+  });
   send({ ready: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const cpu0 = process.cpuUsage();
@@ -66,66 +71,84 @@ async function setMode(durationMs: number, shmName: string, lmdbPath: string, re
   const order = data.lookupOrder;
   const n = order.length;
   const offset = Number(id) * 7919;
-  send({ ready: true });
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
-  let ops = 0;
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
+  // Returns the ops done in `ms`; stores, connections and JIT are set up before the measured run.
+  let runFor: (ms: number) => Promise<number>;
+  let finish = async (): Promise<void> => {};
   if (impl === 'shm') {
     const map = openSharedMap({ name: shmName });
-    ops = loopFor(durationMs, (i) => {
+    runFor = async (ms) => loopFor(ms, (i) => {
       const j = (i + offset) % n;
       map.set(order[j]!, data.values[j]!, { ttlMs: TTL_MS });
     });
   } else if (impl === 'lmdb') {
     // lmdb has no TTL: the expiry travels with the value, as a user would store it.
     const db = openLmdb<unknown, string>({ path: lmdbPath, encoder: { useRecords: false } });
-    const end = start + durationMs;
-    while (performance.now() < end) {
-      let last: Promise<boolean> | undefined;
-      for (let b = 0; b < 1000; b++, ops++) {
-        const j = (ops + offset) % n;
-        last = db.put(order[j]!, [Date.now() + TTL_MS, data.values[j]!]);
+    runFor = async (ms) => {
+      const end = performance.now() + ms;
+      let ops = 0;
+      while (performance.now() < end) {
+        let last: Promise<boolean> | undefined;
+        for (let b = 0; b < 1000; b++, ops++) {
+          const j = (ops + offset) % n;
+          last = db.put(order[j]!, [Date.now() + TTL_MS, data.values[j]!]);
+        }
+        await last;
       }
-      await last;
-    }
-    await db.close();
+      return ops;
+    };
+    finish = () => db.close();
   } else {
     const redis = new Redis({ host: '127.0.0.1', port: Number(redisPort), lazyConnect: true });
     await redis.connect();
-    const end = start + durationMs;
-    while (performance.now() < end) {
-      const p = redis.pipeline();
-      for (let b = 0; b < 1000; b++, ops++) {
-        const j = (ops + offset) % n;
-        p.set(order[j]!, pack(data.values[j]!), 'PX', TTL_MS);
+    runFor = async (ms) => {
+      const end = performance.now() + ms;
+      let ops = 0;
+      while (performance.now() < end) {
+        const p = redis.pipeline();
+        for (let b = 0; b < 1000; b++, ops++) {
+          const j = (ops + offset) % n;
+          p.set(order[j]!, pack(data.values[j]!), 'PX', TTL_MS);
+        }
+        await p.exec();
       }
-      await p.exec();
-    }
-    redis.disconnect();
+      return ops;
+    };
+    finish = async () => {
+      redis.disconnect();
+    };
   }
-  send({ ops, durationMs: performance.now() - start, cpuMs: cpuMs(cpu0) });
+  await runFor(WARMUP_MS);
+  send({ ready: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  const ops = await runFor(durationMs);
+  const result = { ops, durationMs: performance.now() - start, cpuMs: cpuMs(cpu0) };
+  await finish();
+  send(result);
 }
 
-// Each mode runs in a fresh process; 'idle' attaches and lists the keys like
-// the others, so mode - idle is what holding a copy / reading every record adds.
+// Private memory growth of this process while it holds a per-process copy
+// ('copy') or reads every record from the segment ('attach'). Both first read
+// 1% of the records (JIT, heap warm-up), collect garbage, take the baseline.
 async function memMode(shmName: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
   const map = openSharedMap({ name: shmName, l1: false });
   const keys = map.keys();
+  const warm = keys.slice(0, keys.length / 100);
+  for (let pass = 0; pass < 3; pass++) for (const k of warm) if (map.get(k) !== undefined) sink++;
+  for (let i = 0; i < 3; i++) gc();
+  const before = await privateBytes();
   let held: Map<string, unknown> | null = null;
   if (impl === 'copy') {
     held = new Map();
     for (const k of keys) held.set(k, map.get(k));
   } else {
-    // 'idle' reads 1% of the records so that both run the same (JIT-compiled)
-    // code; the difference is what reading all of them leaves behind.
-    const some = impl === 'attach' ? keys : keys.slice(0, keys.length / 100);
-    for (let pass = 0; pass < 2; pass++) for (const k of some) if (map.get(k) !== undefined) sink++;
+    for (let pass = 0; pass < 2; pass++) for (const k of keys) if (map.get(k) !== undefined) sink++;
   }
   for (let i = 0; i < 3; i++) gc();
-  send({ privateBytes: await privateBytes(), entries: held?.size ?? keys.length });
+  send({ grewBytes: (await privateBytes()) - before, entries: held?.size ?? keys.length });
 }
 
 const [a = '', b = '', c = '', d = '', e = ''] = rest;
