@@ -213,10 +213,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   };
 
+  // Label-bound children, cached: saves hashing the label set on every request.
+  const requestCounters = new Map<string, { inc: () => void }>();
+  const latencyHistograms = new Map<string, { observe: (v: number) => void }>();
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ route, status: String(reply.statusCode) });
-    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+    const key = `${route} ${reply.statusCode}`;
+    let counter = requestCounters.get(key);
+    if (counter === undefined) {
+      counter = metrics.requests.labels({ route, status: String(reply.statusCode) });
+      requestCounters.set(key, counter);
+    }
+    counter.inc();
+    let histogram = latencyHistograms.get(route);
+    if (histogram === undefined) {
+      histogram = metrics.latency.labels({ route });
+      latencyHistograms.set(route, histogram);
+    }
+    histogram.observe(reply.elapsedTime / 1000);
     if (reply.statusCode >= 500 && reply.statusCode !== 503) req.log.warn({ route, status: reply.statusCode }, 'request failed');
     else req.log.debug({ route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
     done();
