@@ -13,6 +13,7 @@ import { createInlineRenderer, createRenderThreads } from './slide-renderer.js';
 import type { SlideRenderer } from './slide-renderer.js';
 import { DEFAULT_TRAJECTORY_RULES, checkTrajectory, parseTrajectory } from './trajectory-check.js';
 import type { TrajectorySample } from './trajectory-check.js';
+import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 
 /** The challenge kinds Hurdle serves. */
 export type ChallengeType = 'slide' | 'pow';
@@ -95,7 +96,18 @@ export interface VerifyRequest {
   readonly answer: unknown;
   /** `[x, y, tMs][]`, slide only. */
   readonly trajectory?: unknown;
+  /**
+   * How the slide was solved, which selects the rules the trajectory is checked with:
+   * `'pointer'` (a drag, one sample per pointer move) or `'keyboard'` (arrow keys, one
+   * sample per key press; see the README's keyboard rules). Anything else throws
+   * CHALLENGE_ERR_BAD_TRAJECTORY; `null` counts as absent. Ignored for PoW answers.
+   * @default 'pointer'
+   */
+  readonly input?: unknown;
 }
+
+/** How a slide puzzle was solved (`VerifyRequest.input`). */
+export type TrajectoryInput = 'pointer' | 'keyboard';
 
 /** Codes a failed verify can carry (returned, not thrown). */
 export type VerifyFailureCode = Extract<
@@ -261,6 +273,20 @@ export interface TrajectoryRules {
   readonly minOffAxisPx: number;
   readonly maxEndErrorPx: number;
   readonly maxRepeatedTimeRatio: number;
+  /** Keyboard: the allowed |x step| of one key press, px (plain arrow, Shift+arrow). @default [1, 10] */
+  readonly keyStepsPx: readonly number[];
+  /** Keyboard: fewest key presses (also at least |answer| / largest step). @default 3 */
+  readonly minKeyPresses: number;
+  /** Keyboard: shortest interval between two key presses, ms. @default 25 */
+  readonly minKeyIntervalMs: number;
+  /** Keyboard: lowest coefficient of variation of the key intervals. @default 0.1 */
+  readonly minKeyIntervalVariation: number;
+  /** Keyboard: shortest time from the first to the last key press, ms. @default 300 */
+  readonly minKeyDurationMs: number;
+  /** Keyboard: longest time from the first to the last key press, ms. @default 90000 */
+  readonly maxKeyDurationMs: number;
+  /** Keyboard: largest distance between the last sample's x and the answer, px. @default 0.5 */
+  readonly maxKeyEndErrorPx: number;
 }
 
 /** The challenge engine the server drives. */
@@ -339,6 +365,14 @@ function numOption(name: string, value: unknown, fallback: number, min: number, 
   return v;
 }
 
+function keyStepsOption(value: unknown, fallback: readonly number[]): readonly number[] {
+  const v = value ?? fallback;
+  const ok = Array.isArray(v) && v.length >= 1 && v.length <= 8 &&
+    v.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0 && s <= MAX_ANSWER_X);
+  if (!ok) throw invalid('trajectory.keyStepsPx', `1-8 numbers in (0, ${MAX_ANSWER_X}]`, v);
+  return Object.freeze([...new Set(v as number[])]);
+}
+
 function resolveOptions(o: ChallengeEngineOptions, renderThreads: number): ResolvedOptions {
   const height = intOption('height', o.height, 160, 60, 1000);
   const width = intOption('width', o.width, 320, 100, 4000);
@@ -361,6 +395,13 @@ function resolveOptions(o: ChallengeEngineOptions, renderThreads: number): Resol
     minOffAxisPx: numOption('trajectory.minOffAxisPx', t.minOffAxisPx, d.minOffAxisPx, 0, 1000),
     maxEndErrorPx: numOption('trajectory.maxEndErrorPx', t.maxEndErrorPx, d.maxEndErrorPx, 0, MAX_ANSWER_X),
     maxRepeatedTimeRatio: numOption('trajectory.maxRepeatedTimeRatio', t.maxRepeatedTimeRatio, d.maxRepeatedTimeRatio, 0, 1),
+    keyStepsPx: keyStepsOption(t.keyStepsPx, d.keyStepsPx),
+    minKeyPresses: intOption('trajectory.minKeyPresses', t.minKeyPresses, d.minKeyPresses, 1, 10_000),
+    minKeyIntervalMs: numOption('trajectory.minKeyIntervalMs', t.minKeyIntervalMs, d.minKeyIntervalMs, 0, 60_000),
+    minKeyIntervalVariation: numOption('trajectory.minKeyIntervalVariation', t.minKeyIntervalVariation, d.minKeyIntervalVariation, 0, 10),
+    minKeyDurationMs: numOption('trajectory.minKeyDurationMs', t.minKeyDurationMs, d.minKeyDurationMs, 0, 3_600_000),
+    maxKeyDurationMs: numOption('trajectory.maxKeyDurationMs', t.maxKeyDurationMs, d.maxKeyDurationMs, 1, 3_600_000),
+    maxKeyEndErrorPx: numOption('trajectory.maxKeyEndErrorPx', t.maxKeyEndErrorPx, d.maxKeyEndErrorPx, 0, MAX_ANSWER_X),
   });
   let pool: PoolSizing | false = false;
   if (o.pool !== false) {
@@ -585,7 +626,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     return result;
   }
 
-  async function verifySlide(id: string, idExpiresAt: number, answer: unknown, trajectory: unknown): Promise<VerifyResult> {
+  async function verifySlide(id: string, idExpiresAt: number, answer: unknown, trajectory: unknown, input: TrajectoryInput): Promise<VerifyResult> {
     const x = parseSlideAnswer(answer);
     const samples: TrajectorySample[] | undefined =
       trajectory === undefined || trajectory === null ? undefined : parseTrajectory(trajectory, opts.rules.maxSamples);
@@ -617,7 +658,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (samples === undefined) {
       if (opts.requireTrajectory) return retryOrBurn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
     } else {
-      const verdict = checkTrajectory(samples, x, opts.rules);
+      const verdict = input === 'keyboard' ? checkKeyboardTrajectory(samples, x, opts.rules) : checkTrajectory(samples, x, opts.rules);
       if (!verdict.pass) return retryOrBurn('CHALLENGE_ERR_TRAJECTORY_REJECTED', verdict.reasons);
     }
     // take() makes success one-time even when two correct answers race.
@@ -636,6 +677,12 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const fresh = await store.add(`${prefix}p:${claims.challengeId}`, '1', Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
     if (!fresh) return failed(fail('CHALLENGE_ERR_ALREADY_SOLVED', false, 0));
     return passToken(claims.sitekey, claims.hostname, claims.action, claims.cdata, 'pow');
+  }
+
+  function parseInput(input: unknown): TrajectoryInput {
+    if (input === undefined || input === null) return 'pointer';
+    if (input === 'pointer' || input === 'keyboard') return input;
+    throw new ChallengeError('CHALLENGE_ERR_BAD_TRAJECTORY', `input: expected 'pointer' or 'keyboard', got ${describeValue(input)}`);
   }
 
   function parseId(id: unknown): { kind: 'slide'; expiresAt: number } | { kind: 'pow' } {
@@ -679,8 +726,9 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         throw new ChallengeError('CHALLENGE_ERR_BAD_ID', `request: expected an object, got ${describeValue(request)}`);
       }
       const id = parseId(request.id);
+      const input = parseInput(request.input);
       return id.kind === 'slide'
-        ? verifySlide(request.id as string, id.expiresAt, request.answer, request.trajectory)
+        ? verifySlide(request.id as string, id.expiresAt, request.answer, request.trajectory, input)
         : verifyPow(request.id as string, request.answer);
     },
 

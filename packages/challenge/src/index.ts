@@ -22,6 +22,7 @@ export type {
   RedeemResult,
   SiteProfile,
   SlidePayload,
+  TrajectoryInput,
   TrajectoryRules,
   VerifyFailureCode,
   VerifyRequest,
@@ -32,6 +33,8 @@ export type { ImageSets, RenderThreadsOptions, SlideRenderer } from './slide-ren
 export type { RenderTask, RenderedPuzzle } from './slide-puzzle.js';
 export { DEFAULT_TRAJECTORY_RULES, checkTrajectory, parseTrajectory } from './trajectory-check.js';
 export type { TrajectoryReason, TrajectorySample, TrajectoryVerdict } from './trajectory-check.js';
+export { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
+export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';
 export { checkPowSolution, leadingZeroBits, solvePow } from './proof-of-work.js';
 export { CHALLENGE_ERROR_CODES, ChallengeError, isChallengeError } from './errors.js';
 export type { ChallengeErrorCode } from './errors.js';

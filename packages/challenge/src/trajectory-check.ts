@@ -16,7 +16,19 @@ export type TrajectoryReason =
   | 'constant_speed'
   | 'no_acceleration'
   | 'no_jitter'
-  | 'end_mismatch';
+  | 'end_mismatch'
+  // Keyboard rules (`input: 'keyboard'`).
+  | 'key_too_few_presses'
+  | 'key_start'
+  | 'key_time_not_monotonic'
+  | 'key_interval_too_short'
+  | 'key_regular_timing'
+  | 'key_too_fast'
+  | 'key_too_slow'
+  | 'key_teleport'
+  | 'key_bad_step'
+  | 'key_off_axis'
+  | 'key_end_mismatch';
 
 /** Outcome of {@link checkTrajectory}. */
 export interface TrajectoryVerdict {
@@ -45,6 +57,13 @@ export const DEFAULT_TRAJECTORY_RULES: TrajectoryRules = Object.freeze({
   minOffAxisPx: 0.5,
   maxEndErrorPx: 12,
   maxRepeatedTimeRatio: 0.5,
+  keyStepsPx: Object.freeze([1, 10]),
+  minKeyPresses: 3,
+  minKeyIntervalMs: 25,
+  minKeyIntervalVariation: 0.1,
+  minKeyDurationMs: 300,
+  maxKeyDurationMs: 90_000,
+  maxKeyEndErrorPx: 0.5,
 });
 
 const MAX_COORD = 100_000;

@@ -199,9 +199,10 @@ describe('slide challenge verify', () => {
         fc.oneof(fc.constant(c.id), fc.anything(), fc.string()),
         fc.oneof(fc.record({ x: fc.oneof(fc.double(), fc.anything()) }), fc.record({ nonce: fc.anything() }), fc.anything()),
         fc.oneof(fc.array(sample, { maxLength: 30 }), fc.anything()),
-        async (id, answer, trajectory) => {
+        fc.oneof(fc.constantFrom('pointer', 'keyboard', undefined), fc.anything()),
+        async (id, answer, trajectory, input) => {
           try {
-            await engine.verify({ id, answer, trajectory });
+            await engine.verify({ id, answer, trajectory, input });
           } catch (err) {
             assert.ok(isChallengeError(err), String(err));
           }

@@ -52,3 +52,64 @@ export function teleportTrace(travel: number, seed = 1): Trace {
 export function tooFastTrace(travel: number, seed = 1): Trace {
   return humanTrace(travel, seed).map(([x, y, t]) => [x, y, t / 7.5]);
 }
+
+/** Keyboard: the y every sample carries (the widget fixes it at the piece's centre). */
+const KEY_Y = 84.5;
+
+/**
+ * A person solving with the keyboard, as the widget records it: a start marker [0, y, 0],
+ * then one sample per key press. Shift+arrow (10 px) taps or a held key (auto-repeat after
+ * a delay), a look-and-think pause, sometimes an overshoot and a step back, then plain
+ * arrow taps (1 px) to land on `answer` (an integer).
+ */
+export function humanKeyTrace(answer: number, seed = 1, style: 'taps' | 'held' = 'taps'): Trace {
+  const rng = createSeededRandom(seed);
+  const out: Trace = [[0, KEY_Y, 0]];
+  let x = 0;
+  let t = 0;
+  const press = (step: number, dt: number): void => {
+    x += step;
+    t += Math.round(dt);
+    out.push([x, KEY_Y, t]);
+  };
+  const tap = (): number => rng.range(90, 260);
+  // The first press comes with the start marker (same keydown).
+  let first = true;
+  const next = (held: boolean, i: number): number => {
+    if (first) {
+      first = false;
+      return rng.int(0, 1);
+    }
+    if (!held) return tap();
+    return i === 1 ? rng.range(300, 550) : rng.range(31, 35);
+  };
+  const overshoot = rng.next() < 0.5 ? 1 : 0;
+  const big = Math.floor(answer / 10) + overshoot;
+  for (let i = 0; i < big; i++) press(10, next(style === 'held', i));
+  t += Math.round(rng.range(300, 900)); // looks at the picture before fine-tuning
+  let rest = answer - x;
+  while (rest !== 0) {
+    const step = rest > 0 ? 1 : -1;
+    press(step, tap());
+    rest -= step;
+  }
+  return out;
+}
+
+/** Key presses at one fixed interval: a script. */
+export function evenKeyTrace(answer: number, intervalMs = 100): Trace {
+  const out: Trace = [[0, KEY_Y, 0]];
+  let x = 0;
+  let t = 0;
+  while (x < answer) {
+    x += answer - x >= 10 ? 10 : 1;
+    out.push([x, KEY_Y, t]);
+    t += intervalMs;
+  }
+  return out;
+}
+
+/** A human key trace replayed `factor` times faster. */
+export function fastKeyTrace(answer: number, seed = 1, factor = 20): Trace {
+  return humanKeyTrace(answer, seed).map(([x, y, t]) => [x, y, Math.round(t / factor)]);
+}
