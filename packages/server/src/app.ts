@@ -47,6 +47,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Admission class of the route; routes without one bypass the queue. */
     priority?: PriorityClass;
+    /** Answer cross-origin callers (the widget on a customer's page): `Access-Control-Allow-Origin: *`. */
+    cors?: boolean;
   }
 }
 
@@ -54,6 +56,19 @@ const TEST_PREFIX_PASS = '1x.';
 const TEST_PREFIX_FAIL = '2x.';
 const DUMMY_TOKEN = 'XXXX.DUMMY.TOKEN.XXXX';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * CORS for the routes the widget calls from the embedding page. They use no cookies or other
+ * credentials, so any origin may call them (`*`, nothing reflected, hence no `Vary: Origin`);
+ * which hostnames a site accepts is still decided from Origin/Referer by the handler.
+ * `/siteverify` (server to server) and the admin API (bearer token) stay same-origin.
+ */
+const CORS_ROUTES = ['/v1/challenge', '/v1/verify'] as const;
+const CORS_ALLOW_HEADERS = 'content-type, x-request-id';
+/** Browsers cap it lower (Chromium: 2 h); a day where they allow it. */
+const CORS_MAX_AGE_S = '86400';
+/** Read by the widget: the back-off of a 429/503, and the id to quote in a support request. */
+const CORS_EXPOSE_HEADERS = 'retry-after, x-request-id';
 
 function hostnameOf(req: FastifyRequest): string {
   const raw = req.headers.origin ?? req.headers.referer;
@@ -164,6 +179,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
+    // Before admission: a shed (503) or refused answer must reach the page's script too.
+    if (req.routeOptions.config.cors === true) {
+      void reply.header('access-control-allow-origin', '*');
+      void reply.header('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+    }
     const cls = req.routeOptions.config.priority;
     if (cls === undefined) {
       done();
@@ -217,7 +237,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requestCounters = new Map<string, { inc: () => void }>();
   const latencyHistograms = new Map<string, { observe: (v: number) => void }>();
   app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
+    // Preflights get their own label: a challenge route's figures count challenges only.
+    const route = req.method === 'OPTIONS' && req.routeOptions.url !== undefined ? 'preflight' : req.routeOptions.url ?? 'unmatched';
     const key = `${route} ${reply.statusCode}`;
     let counter = requestCounters.get(key);
     if (counter === undefined) {
@@ -255,8 +276,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ---- public API ----------------------------------------------------------------
 
+  // CORS preflights: no admission class (never queued or shed), no rate limit, no store.
+  for (const url of CORS_ROUTES) {
+    app.options(url, { config: { cors: true }, schema: { hide: true } }, async (_req, reply) => reply
+      .code(204)
+      .header('access-control-allow-methods', 'POST')
+      .header('access-control-allow-headers', CORS_ALLOW_HEADERS)
+      .header('access-control-max-age', CORS_MAX_AGE_S)
+      .send());
+  }
+
   app.post<{ Body: { sitekey: string; type?: 'slide' | 'pow'; action?: string; cdata?: string } }>('/v1/challenge', {
-    config: { priority: 'challenge' },
+    config: { priority: 'challenge', cors: true },
     preHandler: ipLimit,
     schema: { tags: ['public'], summary: 'Issue a challenge', body: S.challengeBody, response: { 200: S.challengeResponse, ...S.errorResponses } },
   }, async (req) => {
@@ -278,7 +309,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][] } }>('/v1/verify', {
-    config: { priority: 'verify' },
+    config: { priority: 'verify', cors: true },
     preHandler: ipLimit,
     schema: { tags: ['public'], summary: 'Answer a challenge; a pass returns a one-time token', body: S.verifyBody, response: { 200: S.verifyResponse, ...S.errorResponses } },
   }, async (req) => {

@@ -15,7 +15,6 @@ const STATUS = `${WIDGET} [role="status"]`;
 const CHECK = `${WIDGET} button.chk`;
 
 const unavailable = browserTestsUnavailable();
-const CORS_TODO = 'the service does not answer CORS requests on /v1/* yet';
 const KEYBOARD_TODO = 'the challenge trajectory rules reject keyboard traces (one sample per key press, constant y) until they learn them';
 
 describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: unavailable ?? false }, () => {
@@ -192,9 +191,10 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     assert.deepEqual(problems, []);
   });
 
-  // A site on another origin embeds the widget: the API calls are cross-origin and the PoW
-  // worker starts from a blob: URL. Needs CORS on the service's /v1/* routes.
-  test('cross-origin embed: invisible PoW from another origin', { todo: CORS_TODO }, async () => {
+  // A site on another origin embeds the widget: the API calls are cross-origin (a preflight
+  // for each JSON POST, answered by the service's CORS on /v1/*) and the PoW worker starts
+  // from a blob: URL.
+  test('cross-origin embed: invisible PoW from another origin', async () => {
     const demoHtml = await (await fetch(`${server.baseUrl}/demo`)).text();
     const sitekey = /data-sitekey="([^"]+)"/.exec(demoHtml)?.[1] ?? '';
     // The embedding site: another origin (localhost vs 127.0.0.1, another port), on loopback.
