@@ -317,6 +317,11 @@ async function stats(base: string, adminToken: string): Promise<SlideStats> {
   return { poolDepth: body.poolDepth ?? -1 };
 }
 
+/** Latency at a rate-limited phase: the rate asked for, the rate reached, p50/p99 in ms. */
+function latencyOf(p: PhaseResult): { target_rps: number | null; rps: number; p50: number; p99: number } {
+  return { target_rps: p.target_rps, rps: p.rps, p50: p.p50_ms, p99: p.p99_ms };
+}
+
 /** `hurdle_shed_total` of the whole machine, by `class:reason`. */
 async function shedTotals(base: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -465,9 +470,9 @@ async function main(): Promise<void> {
         slide_pool_depth_before: before.poolDepth,
         slide_pool_depth_after: after.poolDepth,
         latency_ms: {
-          flow: { at50: { rps: flow.at50.rps, p50: flow.at50.p50_ms, p99: flow.at50.p99_ms }, at90: { rps: flow.at90.rps, p50: flow.at90.p50_ms, p99: flow.at90.p99_ms } },
-          siteverify: { at50: { rps: sv50.rps, p50: sv50.p50_ms, p99: sv50.p99_ms }, at90: { rps: sv90.rps, p50: sv90.p50_ms, p99: sv90.p99_ms } },
-          slide: { at50: { rps: slide.at50.rps, p50: slide.at50.p50_ms, p99: slide.at50.p99_ms }, at90: { rps: slide.at90.rps, p50: slide.at90.p50_ms, p99: slide.at90.p99_ms } },
+          flow: { at50: latencyOf(flow.at50), at90: latencyOf(flow.at90) },
+          siteverify: { at50: latencyOf(sv50), at90: latencyOf(sv90) },
+          slide: { at50: latencyOf(slide.at50), at90: latencyOf(slide.at90) },
         },
         challenge_pow_rps: challengeMax.ok_rps,
         overload_challenge_offered_rps: Math.round(challengeRate),
