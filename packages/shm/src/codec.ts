@@ -51,7 +51,8 @@ const msgpack: Codec = {
     // means a torn read never reaches the decoder's allocations.
     const len = end - start;
     if (scratch.length < len) scratch = Buffer.allocUnsafeSlow(Math.max(len, scratch.length * 2));
-    buf.copy(scratch, 0, start, end);
+    // A fresh view + set is the cheapest copy out of a SharedArrayBuffer (Buffer#copy costs more).
+    scratch.set(new Uint8Array(buf.buffer, buf.byteOffset + start, len));
     return unpackr.unpack(scratch, { start: 0, end: len });
   },
   fromNumber: (n) => n,
