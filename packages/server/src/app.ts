@@ -9,7 +9,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { ChallengeEngine, ChallengeStore, SiteProfile } from '@hurdle/challenge';
+import type { ChallengeEngine, ChallengeStore, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import { isChallengeError } from '@hurdle/challenge';
 import type { Logger } from 'pino';
 import { AdmissionQueue } from './admission-queue.js';
@@ -308,12 +308,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
   });
 
-  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][] } }>('/v1/verify', {
+  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput } }>('/v1/verify', {
     config: { priority: 'verify', cors: true },
     preHandler: ipLimit,
     schema: { tags: ['public'], summary: 'Answer a challenge; a pass returns a one-time token', body: S.verifyBody, response: { 200: S.verifyResponse, ...S.errorResponses } },
   }, async (req) => {
-    const { id, answer, trajectory } = req.body;
+    const { id, answer, trajectory, input } = req.body;
     const type = 'x' in answer ? 'slide' : 'pow';
     if (options.testKeys && (id.startsWith(TEST_PREFIX_PASS) || id.startsWith(TEST_PREFIX_FAIL))) {
       if (id.startsWith(TEST_PREFIX_PASS)) {
@@ -323,14 +323,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       metrics.verify.inc({ type, result: 'fail', reason: 'test_key' });
       return { success: false, code: 'wrong_answer', retry: false, attemptsLeft: 0 };
     }
-    const result = await engine.verify({ id, answer, trajectory });
+    const result = await engine.verify({ id, answer, trajectory, input });
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       return { success: true, token: result.token, expiresAt: result.expiresAt };
     }
     const reason = publicChallengeCode(result.code);
     metrics.verify.inc({ type, result: 'fail', reason });
-    if (result.reasons && result.reasons.length > 0) req.log.info({ event: 'verify_failed', reason, rules: result.reasons }, 'challenge answer rejected');
+    if (result.reasons && result.reasons.length > 0) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons }, 'challenge answer rejected');
     return { success: false, code: reason, retry: result.retry, attemptsLeft: result.attemptsLeft };
   });
 

@@ -71,6 +71,11 @@ export const verifyBody = {
       maxItems: MAX_TRAJECTORY_SAMPLES,
       items: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number' } },
     },
+    input: {
+      type: 'string',
+      enum: ['pointer', 'keyboard'],
+      description: "How the slide was solved, which selects the trajectory rules: 'pointer' (a drag; the default) or 'keyboard' (one sample per key press). Ignored for PoW answers.",
+    },
   },
 } as const;
 

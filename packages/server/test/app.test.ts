@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createService, rotateHmacKeys, TEST_KEYS } from '../src/index.js';
 import type { Service } from '../src/index.js';
-import { humanTrace, pollUntil, tempDir } from './fixtures.js';
+import { humanTrace, keyboardTrace, pollUntil, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -109,6 +109,41 @@ describe('public flow', () => {
     const bad = await inject('POST', '/v1/verify', { id, answer: { x: 'left' } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'bad_request');
+  });
+
+  it("slide solved with the keyboard: input 'keyboard' selects the keyboard trace rules", async () => {
+    const site = await createSite({ name: 'keyboard', challengeTypes: ['slide'] });
+    const issue = async (): Promise<{ id: string; x: number }> => {
+      const c = await inject('POST', '/v1/challenge', { sitekey: site.sitekey });
+      const id = c.body.id as string;
+      const { x } = (await inject('GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).body as { x: number };
+      return { id, x };
+    };
+    // Pointer rules (the default) refuse a key-press trace: no jitter, no acceleration.
+    const a = await issue();
+    const asPointer = await inject('POST', '/v1/verify', { id: a.id, answer: { x: Math.round(a.x) }, trajectory: keyboardTrace(a.x) });
+    assert.equal(asPointer.body.success, false, asPointer.raw);
+    assert.equal(asPointer.body.code, 'trajectory_rejected');
+    const keyboard = await inject('POST', '/v1/verify', { id: a.id, answer: { x: Math.round(a.x) }, trajectory: keyboardTrace(a.x), input: 'keyboard' });
+    assert.equal(keyboard.body.success, true, keyboard.raw);
+    const r = await inject('POST', '/siteverify', { secret: site.secret, response: keyboard.body.token });
+    assert.equal(r.body.success, true, r.raw);
+    // ...and keyboard rules refuse a drag sent as keyboard; 'pointer' is the explicit default.
+    const b = await issue();
+    const dragAsKeys = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input: 'keyboard' });
+    assert.equal(dragAsKeys.body.code, 'trajectory_rejected', dragAsKeys.raw);
+    const drag = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input: 'pointer' });
+    assert.equal(drag.body.success, true, drag.raw);
+    // Only the two documented values.
+    for (const input of ['mouse', '', 1, null]) {
+      const bad = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input });
+      assert.equal(bad.status, 400, `${JSON.stringify(input)}: ${bad.raw}`);
+      assert.equal(bad.body.code, 'bad_request');
+    }
+    const doc = await inject('GET', '/docs/json');
+    const schema = (doc.body as { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, { enum?: string[] }> } }> } } }> })
+      .paths['/v1/verify']?.post.requestBody.content['application/json']?.schema;
+    assert.deepEqual(schema?.properties['input']?.enum, ['pointer', 'keyboard']);
   });
 
   it('test sitekeys and secrets behave as documented', async () => {

@@ -38,6 +38,29 @@ export function humanTrace(travel: number, durationMs = 900): Trace {
   return out;
 }
 
+/**
+ * A person solving the slide with the keyboard, as the widget records it: a start marker
+ * `[0, y, 0]`, then one sample per key press (Shift+arrow 10 px, then arrow 1 px) with y fixed
+ * at the piece's centre and uneven gaps between presses. Lands on `Math.round(answer)`.
+ */
+export function keyboardTrace(answer: number, y = 84.5): Trace {
+  const target = Math.round(answer);
+  const gaps = [140, 95, 210, 120, 175, 260, 105, 150];
+  const out: Trace = [[0, y, 0]];
+  let x = 0;
+  let t = 0;
+  let i = 0;
+  while (x !== target) {
+    const step = target - x >= 10 ? 10 : target - x <= -10 ? -10 : Math.sign(target - x);
+    x += step;
+    // The first press comes with the start marker (the same keydown).
+    if (i > 0) t += gaps[i % gaps.length] as number;
+    i += 1;
+    out.push([x, y, t]);
+  }
+  return out;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

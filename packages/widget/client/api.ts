@@ -69,10 +69,12 @@ export function verifyAnswer(
     answer: { x: number } | { nonce: string };
     /**
      * `[x, y, tMs]` samples in background pixels. A pointer drag samples the piece's left
-     * edge and the pointer's y; a keyboard solve has one sample per key press with y the
-     * piece's centre (constant: there is no pointer), which is how a server tells them apart.
+     * edge and the pointer's y; a keyboard solve has a start marker `[0, y, 0]`, then one
+     * sample per key press with y the piece's centre (constant: there is no pointer).
      */
     trajectory?: Trajectory;
+    /** How the slide was solved; selects the service's trajectory rules (default `pointer`). */
+    input?: 'pointer' | 'keyboard';
   },
 ): Promise<VerifyResult> {
   return post<VerifyResult>(apiUrl, 'v1/verify', body);

@@ -4,9 +4,21 @@ import { format, type Strings } from './i18n.js';
 
 type SlidePayload = NonNullable<Challenge['slide']>;
 
-/** Longest trajectory sent; samples closer than MIN_SAMPLE_MS apart are merged. */
+/** Longest pointer trajectory sent; samples closer than MIN_SAMPLE_MS apart are merged. */
 const MAX_SAMPLES = 400;
 const MIN_SAMPLE_MS = 8;
+/**
+ * Keyboard: the piece moves 1 px per arrow key, KEY_BIG_STEP with Shift (or Page Up/Down);
+ * the service's keyboard rules accept exactly these steps (`keyStepsPx`).
+ */
+const KEY_BIG_STEP = 10;
+/** Keyboard traces are never merged or cut; the service takes at most this many samples. */
+const MAX_KEY_SAMPLES = 2000;
+/**
+ * A held key's auto-repeat is followed no faster than this (some systems repeat every
+ * 15 ms; the service refuses presses under 25 ms apart as machine-made).
+ */
+const MIN_KEY_REPEAT_MS = 35;
 
 /**
  * The slide puzzle: a background with a gap, a piece that moves along x, and a slider that
@@ -30,7 +42,7 @@ export class SlidePuzzle {
   #startedAt = 0;
   #enabled = false;
   #input: 'pointer' | 'keyboard' = 'pointer';
-  #drag: { pointerId: number; startClientX: number; startX: number } | undefined;
+  #drag: { pointerId: number; startClientX: number; startX: number; keys: Trajectory | undefined } | undefined;
   #resize: ResizeObserver | undefined;
 
   constructor(t: Strings, hintId: string, onSubmit: (x: number, trajectory: Trajectory, input: 'pointer' | 'keyboard') => void) {
@@ -120,13 +132,11 @@ export class SlidePuzzle {
     this.handle.setAttribute('aria-valuetext', format(this.#t.position, { x, max: this.maxX }));
   }
 
-  #record(clientY: number | undefined): void {
+  #record(clientY: number): void {
     const slide = this.#slide;
     if (slide === undefined) return;
     const t = Math.round(performance.now() - this.#startedAt);
-    const y = clientY === undefined
-      ? slide.pieceY + slide.pieceHeight / 2
-      : (clientY - this.#stage.getBoundingClientRect().top) / this.#scale();
+    const y = (clientY - this.#stage.getBoundingClientRect().top) / this.#scale();
     const sample: [number, number, number] = [Math.round(this.#x * 10) / 10, Math.round(y * 10) / 10, t];
     const last = this.#trajectory[this.#trajectory.length - 1];
     if (last !== undefined && t - last[2] < MIN_SAMPLE_MS && this.#trajectory.length > 1) {
@@ -143,7 +153,9 @@ export class SlidePuzzle {
     e.preventDefault();
     this.handle.setPointerCapture(e.pointerId);
     this.handle.focus({ preventScroll: true });
-    this.#drag = { pointerId: e.pointerId, startClientX: e.clientX, startX: this.#x };
+    // A press that does not move the piece must not throw away a keyboard solve under way.
+    const keys = this.#input === 'keyboard' ? this.#trajectory : undefined;
+    this.#drag = { pointerId: e.pointerId, startClientX: e.clientX, startX: this.#x, keys };
     this.#trajectory = [];
     this.#input = 'pointer';
     this.#startedAt = performance.now();
@@ -166,39 +178,66 @@ export class SlidePuzzle {
     this.#move(e);
     this.#drag = undefined;
     if (e.type === 'pointercancel' || this.#x === drag.startX) {
-      if (e.type === 'pointercancel') this.reset();
+      if (e.type === 'pointercancel') {
+        this.reset();
+      } else if (drag.keys !== undefined) {
+        this.#trajectory = drag.keys;
+        this.#input = 'keyboard';
+      }
       return;
     }
     this.#submit();
   }
 
+  /**
+   * Keyboard solve, recorded as the service's keyboard rules expect: a start marker
+   * `[0, y, 0]` on the first key press, then one `[x, y, tMs]` per press (a press against an
+   * end of the track included), x the piece's left edge after it (whole pixels), y the piece's
+   * centre, tMs since the first press. Only ±1 and ±KEY_BIG_STEP moves: Home starts over
+   * rather than jumping, and there is no End.
+   */
   #key(e: KeyboardEvent): void {
     if (!this.#enabled || this.#drag !== undefined) return;
-    const page = Math.max(1, Math.round(this.maxX / 10));
-    const step = e.shiftKey ? 10 : 1;
-    let next: number | undefined;
+    let step: number;
     switch (e.key) {
-      case 'ArrowRight': case 'ArrowUp': next = this.#x + step; break;
-      case 'ArrowLeft': case 'ArrowDown': next = this.#x - step; break;
-      case 'PageUp': next = this.#x + page; break;
-      case 'PageDown': next = this.#x - page; break;
-      case 'Home': next = 0; break;
-      case 'End': next = this.maxX; break;
+      case 'ArrowRight': case 'ArrowUp': step = e.shiftKey ? KEY_BIG_STEP : 1; break;
+      case 'ArrowLeft': case 'ArrowDown': step = e.shiftKey ? -KEY_BIG_STEP : -1; break;
+      case 'PageUp': step = KEY_BIG_STEP; break;
+      case 'PageDown': step = -KEY_BIG_STEP; break;
+      case 'Home':
+        e.preventDefault();
+        this.#x = 0;
+        this.#trajectory = [];
+        this.#input = 'pointer';
+        this.#layout();
+        return;
       case 'Enter': case ' ':
         e.preventDefault();
-        if (this.#trajectory.length > 0) this.#submit();
+        if (this.#input === 'keyboard' && this.#trajectory.length > 1) this.#submit();
         return;
       default: return;
     }
     e.preventDefault();
-    this.#input = 'keyboard';
-    if (this.#trajectory.length === 0) {
-      this.#startedAt = performance.now();
-      this.#record(undefined);
+    if (this.#input !== 'keyboard' || this.#trajectory.length === 0) {
+      this.#input = 'keyboard';
+      this.#trajectory = [];
+      this.#startedAt = e.timeStamp;
+      this.#recordKey(e.timeStamp);
+    } else {
+      const last = this.#trajectory[this.#trajectory.length - 1] as [number, number, number];
+      if (this.#trajectory.length >= MAX_KEY_SAMPLES) return;
+      if (e.repeat && e.timeStamp - this.#startedAt - last[2] < MIN_KEY_REPEAT_MS) return;
     }
-    this.#x = Math.min(this.maxX, Math.max(0, Math.round(next)));
+    this.#x = Math.min(this.maxX, Math.max(0, Math.round(this.#x) + step));
     this.#layout();
-    this.#record(undefined);
+    this.#recordKey(e.timeStamp);
+  }
+
+  #recordKey(timeStamp: number): void {
+    const slide = this.#slide;
+    if (slide === undefined) return;
+    const y = Math.round((slide.pieceY + slide.pieceHeight / 2) * 10) / 10;
+    this.#trajectory.push([Math.round(this.#x), y, Math.max(0, Math.round(timeStamp - this.#startedAt))]);
   }
 
   #submit(): void {

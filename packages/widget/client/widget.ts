@@ -236,6 +236,8 @@ export class Widget {
         id: challenge.id,
         answer,
         ...(trajectory === undefined ? {} : { trajectory }),
+        // Only keyboard solves say so: pointer rules are the service's default.
+        ...(input === 'keyboard' ? { input } : {}),
       });
     } catch (err) {
       if (generation === this.#generation) this.#failed(err, () => void this.#submit(answer, trajectory, input));

@@ -15,7 +15,6 @@ const STATUS = `${WIDGET} [role="status"]`;
 const CHECK = `${WIDGET} button.chk`;
 
 const unavailable = browserTestsUnavailable();
-const KEYBOARD_TODO = 'the challenge trajectory rules reject keyboard traces (one sample per key press, constant y) until they learn them';
 
 describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: unavailable ?? false }, () => {
   let server: HurdleProcess;
@@ -116,11 +115,13 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     assert.deepEqual(problems, []);
   });
 
-  // The widget sends a keyboard solve as one sample per key press, y the piece centre.
-  // The server's trajectory rules are pointer rules (they require off-axis jitter, which a
-  // key press cannot have), so they reject these until they learn keyboard traces.
-  test('keyboard alone: Tab, Enter, arrow keys, Enter', { todo: KEYBOARD_TODO }, async () => {
+  // The widget sends a keyboard solve with input 'keyboard': a start marker [0, y, 0], then one
+  // sample per key press (1 or 10 px), y the piece centre; the service checks it with its
+  // keyboard rules (a key press has no pointer jitter or acceleration).
+  test('keyboard alone: Tab, Enter, arrow keys, Enter', async () => {
     const { page, problems } = await open('/demo?theme=dark&lang=en&type=slide', { colorScheme: 'dark' });
+    const verifyBody = page.waitForRequest((r) => r.url().endsWith('/v1/verify') && r.method() === 'POST')
+      .then((r) => r.postDataJSON() as { answer: { x: number }; trajectory: [number, number, number][]; input?: string });
     await page.locator(CHECK).waitFor();
     const challenge = nextChallenge(page);
     await page.focus('input[name="password"]');
@@ -150,6 +151,15 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await page.locator(WIDGET).screenshot({ path: screenshotPath('widget-puzzle-dark-en.png') });
     await page.keyboard.press('Enter');
     await waitOutcome(page);
+    const sent = await verifyBody;
+    assert.equal(sent.input, 'keyboard');
+    assert.equal(sent.answer.x, target);
+    const [marker, ...presses] = sent.trajectory;
+    assert.deepEqual([marker?.[0], marker?.[2]], [0, 0], 'a start marker at x = 0, tMs = 0');
+    assert.equal(presses.length, Math.floor(target / 10) + (target % 10), 'one sample per key press');
+    assert.ok(sent.trajectory.every(([, y]) => y === marker?.[1]), 'y fixed at the piece centre');
+    assert.ok(sent.trajectory.slice(1).every(([x], i) => [1, 10].includes(x - (sent.trajectory[i]?.[0] ?? 0))), 'steps of 1 or 10 px');
+    assert.equal(presses.at(-1)?.[0], target);
     assert.equal(await state(page), 'success', `after Enter: ${await page.locator(STATUS).innerText()}`);
     await page.locator(WIDGET).screenshot({ path: screenshotPath('widget-success-dark-en.png') });
     assert.match(await submitSignup(page), /Welcome, Ada!/);
