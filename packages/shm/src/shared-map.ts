@@ -895,10 +895,10 @@ export class SharedMap<V = unknown> {
         if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
         continue;
       }
-      // Spin ~10 µs first: a live holder on another core releases within a few µs;
+      // Spin ~3 µs first: a live holder on another core releases within a few µs;
       // sleeping right away would leave the lock to it for a whole timer tick.
       spins++;
-      if (spins < 4096 && ((spins & 63) !== 0 || performance.now() - spinStart < 0.01)) continue;
+      if (spins < 4096 && ((spins & 63) !== 0 || performance.now() - spinStart < 0.003)) continue;
       const now = Date.now();
       if (started === 0) {
         started = now;
