@@ -96,8 +96,15 @@ export interface DashboardStats {
   siteverify: Record<string, number>;
   shed: number;
   rateLimited: number;
-  /** p99 latency over all routes since start, ms (bucket upper bound). */
+  /**
+   * p99 latency over all routes, ms (histogram bucket upper bound), over the requests since
+   * the window's baseline sample (the last >= 1 s); since start when there is no baseline.
+   * A live dashboard needs the recent figure: an all-time p99 keeps a cold start's slow
+   * first renders on screen for ever.
+   */
   p99LatencyMs: number;
+  /** Cumulative latency histogram (le seconds -> count), the next call's baseline. */
+  latencyBuckets: [number, number][];
   poolDepth: number;
   ringNodes: Record<string, 'up' | 'down'>;
   workers: { worker: string; eventLoopUtilization: number; eventLoopDelayMs: number; queueDepth: number; inFlight: number }[];
@@ -109,8 +116,15 @@ function values(json: MetricsJson, name: string): MetricValue<string>[] {
   return m?.values ?? [];
 }
 
+/** What a stats call keeps of its predecessor, to report rates and p99 over a window. */
+export interface StatsSample {
+  at: number;
+  requestsTotal: number;
+  latencyBuckets?: [number, number][];
+}
+
 /** Compute dashboard figures from aggregated (or single-process) metric JSON. */
-export function dashboardFrom(json: MetricsJson, previous: { at: number; requestsTotal: number } | undefined, now = Date.now()): DashboardStats {
+export function dashboardFrom(json: MetricsJson, previous: StatsSample | undefined, now = Date.now()): DashboardStats {
   const sum = (name: string): number => values(json, name).reduce((s, v) => s + v.value, 0);
   const requestsTotal = sum('hurdle_http_requests_total');
   const byLabels = (name: string, keys: string[]): Record<string, number> => {
@@ -133,10 +147,18 @@ export function dashboardFrom(json: MetricsJson, previous: { at: number; request
       count += v.value;
     }
   }
+  const latencyBuckets = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  // Counters are cumulative, so the window's histogram is now minus the baseline. A worker
+  // restart resets its counters; a negative difference then falls back to the totals.
+  const base = new Map(previous?.latencyBuckets ?? []);
+  const windowed = latencyBuckets.map(([le, n]): [number, number] => [le, n - (base.get(le) ?? 0)]);
+  const useWindow = windowed.every(([, n]) => n >= 0) && (windowed[windowed.length - 1]?.[1] ?? 0) > 0;
+  const histogram = useWindow ? windowed : latencyBuckets;
+  const total = useWindow ? (windowed[windowed.length - 1]?.[1] ?? 0) : count;
   let p99 = 0;
-  if (count > 0) {
-    for (const le of [...buckets.keys()].sort((a, b) => a - b)) {
-      if ((buckets.get(le) ?? 0) >= count * 0.99) {
+  if (total > 0) {
+    for (const [le, n] of histogram) {
+      if (n >= total * 0.99) {
         p99 = Number.isFinite(le) ? le * 1000 : (LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1] as number) * 1000;
         break;
       }
@@ -167,6 +189,7 @@ export function dashboardFrom(json: MetricsJson, previous: { at: number; request
     shed: sum('hurdle_shed_total'),
     rateLimited: sum('hurdle_rate_limited_total'),
     p99LatencyMs: p99,
+    latencyBuckets,
     poolDepth: sum('hurdle_pool_depth'),
     ringNodes,
     workers: [...workers.values()].sort((a, b) => a.worker.localeCompare(b.worker, 'en', { numeric: true })),
@@ -183,16 +206,16 @@ export function dashboardFrom(json: MetricsJson, previous: { at: number; request
  * least a second however often (and by however many viewers) the stats are polled.
  */
 export class RateWindow {
-  readonly #samples: { at: number; requestsTotal: number }[] = [];
+  readonly #samples: StatsSample[] = [];
 
   /** The sample to compare a new one taken at `now` with: the newest that is >= 1 s old. */
-  baseline(now: number): { at: number; requestsTotal: number } | undefined {
-    let best: { at: number; requestsTotal: number } | undefined;
+  baseline(now: number): StatsSample | undefined {
+    let best: StatsSample | undefined;
     for (const s of this.#samples) if (now - s.at >= 1000) best = s;
     return best;
   }
 
-  record(sample: { at: number; requestsTotal: number }): void {
+  record(sample: StatsSample): void {
     this.#samples.push(sample);
     while (this.#samples.length > 2 && sample.at - (this.#samples[0] as { at: number }).at > 10_000) this.#samples.shift();
     if (this.#samples.length > 200) this.#samples.shift();

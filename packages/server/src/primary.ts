@@ -213,7 +213,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     const merged = (await import('prom-client')).default.AggregatorRegistry.aggregate(parts);
     const now = Date.now();
     const s = dashboardFrom(await merged.getMetricsAsJSON(), rates.baseline(now), now);
-    rates.record({ at: s.at, requestsTotal: s.requestsTotal });
+    rates.record({ at: s.at, requestsTotal: s.requestsTotal, latencyBuckets: s.latencyBuckets });
     return s;
   };
 

@@ -87,7 +87,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
       const { default: client } = await import('prom-client');
       const now = Date.now();
       const s = dashboardFrom(await client.AggregatorRegistry.aggregate(parts).getMetricsAsJSON(), rates.baseline(now), now);
-      rates.record({ at: s.at, requestsTotal: s.requestsTotal });
+      rates.record({ at: s.at, requestsTotal: s.requestsTotal, latencyBuckets: s.latencyBuckets });
       return s;
     },
   };
