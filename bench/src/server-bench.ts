@@ -4,7 +4,9 @@
  *
  * Scenarios (each: a short unthrottled run finds the highest rate, then rate-limited runs
  * at 50 % and 90 % of it report p50/p99 latency):
- *   hello     GET / on the Fastify hello-world cluster (the reference);
+ *   hello     GET / on the Fastify hello-world cluster (the reference), measured before and
+ *             after the flow's and siteverify's unthrottled runs; each ratio uses the mean of the
+ *             two hello runs around it;
  *   flow      the proof-of-work flow: POST /v1/challenge -> /v1/verify -> /siteverify, 1:1:1,
  *             on a real site with the lowest PoW difficulty (1 bit); the load generator
  *             solves each challenge as it arrives (about two SHA-256 hashes);
@@ -126,19 +128,29 @@ interface PhaseResult {
 
 type Req = autocannon.Request;
 
-async function fire(phase: string, url: string, requests: Req[] | undefined, opts: { durationS: number; rate?: number; connections?: number; amount?: number }): Promise<PhaseResult> {
-  const connections = opts.connections ?? CONNECTIONS;
+interface FireOptions {
+  durationS: number;
+  rate?: number;
+  connections?: number;
+  /** Receives a function that ends the run early (e.g. when the minted tokens run out). */
+  stopper?: (stop: () => void) => void;
+}
+
+async function fire(phase: string, url: string, requests: Req[] | undefined, opts: FireOptions): Promise<PhaseResult> {
+  // A connection carries one request at a time: a rate-limited run needs enough of them that
+  // each sends at most ~20 requests/s (50 ms each), or latency jitter caps the rate reached.
+  const connections = opts.connections ?? (opts.rate === undefined ? CONNECTIONS : Math.min(1024, Math.max(CONNECTIONS, Math.ceil(opts.rate / 20))));
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const options: autocannon.Options = {
       url,
       connections: opts.rate !== undefined ? Math.max(1, Math.min(connections, Math.ceil(opts.rate))) : connections,
       duration: opts.durationS,
-      ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
       ...(opts.rate !== undefined ? { overallRate: Math.max(1, Math.round(opts.rate)) } : {}),
       ...(requests ? { requests } : {}),
       timeout: 10,
     };
-    autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
+    const instance = autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
+    opts.stopper?.(() => instance.stop());
   });
   return toPhase(phase, result, opts.rate);
 }
@@ -344,9 +356,15 @@ async function main(): Promise<void> {
   const hello = startChild(process.execPath, [HELLO, String(helloPort), String(WORKERS)], process.env);
   const helloBase = `http://127.0.0.1:${helloPort}`;
   await waitFor(`${helloBase}/`, 20_000, hello);
-  log('hello-world cluster (Fastify):');
-  const helloMax = await fire('hello max', helloBase, undefined, { durationS: PHASE_S });
-  await stopChild(hello);
+  // It stays up (idle) while Hurdle runs: it is measured again between Hurdle's phases, so a
+  // change in what else the machine is doing shifts both sides of each ratio alike.
+  const helloRuns: PhaseResult[] = [];
+  const measureHello = async (): Promise<PhaseResult> => {
+    const r = await fire(`hello max #${helloRuns.length + 1}`, helloBase, undefined, { durationS: PHASE_S });
+    helloRuns.push(r);
+    return r;
+  };
+  const mean = (a: PhaseResult, b: PhaseResult): number => (a.ok_rps + b.ok_rps) / 2;
 
   // 2. Hurdle, embedded defaults (SQLite + shared-memory state store).
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hurdle-bench-'));
@@ -381,7 +399,16 @@ async function main(): Promise<void> {
       await fire('flow warm-up (not counted)', base, flowRequests(), { durationS: 2, connections: 16 });
       flowTally.ok = 0;
       flowTally.fail = 0;
-      const flow = await profile('flow', base, flowRequests);
+      log('hello-world cluster (Fastify), between Hurdle phases:');
+      const hello1 = await measureHello();
+      const flowMax = await fire('flow max', base, flowRequests(), { durationS: PHASE_S });
+      const hello2 = await measureHello();
+      const flowHello = mean(hello1, hello2);
+      const flow = {
+        max: flowMax,
+        at50: await fire('flow @50%', base, flowRequests(), { durationS: PHASE_S, rate: flowMax.ok_rps * 0.5 }),
+        at90: await fire('flow @90%', base, flowRequests(), { durationS: PHASE_S, rate: flowMax.ok_rps * 0.9 }),
+      };
       const shedAfterFlow = await shedTotals(base);
       const flowSiteverifyOkRate = flowTally.ok / Math.max(1, flowTally.ok + flowTally.fail);
 
@@ -400,9 +427,17 @@ async function main(): Promise<void> {
         let i = 0;
         return () => tokens[i++];
       };
-      // Enough for the unthrottled run at ~hello-world speed; it stops when they run out.
-      const maxTokens = await mint(Math.min(200_000, Math.max(20_000, helloMax.rps * PHASE_S)));
-      const svMax = await fire('siteverify max', base, [siteverifyRequest(powSite.secret, tokenQueue(maxTokens), svTally, true)], { durationS: PHASE_S, amount: maxTokens.length });
+      // Enough for the unthrottled run at hello-world speed; it ends early if they run out.
+      const maxTokens = await mint(Math.min(200_000, Math.max(20_000, Math.ceil(flowHello * PHASE_S * 1.1))));
+      let stopSvMax = (): void => undefined;
+      const maxQueue = tokenQueue(maxTokens);
+      const svMax = await fire('siteverify max', base, [siteverifyRequest(powSite.secret, () => {
+        const token = maxQueue();
+        if (token === undefined) stopSvMax();
+        return token;
+      }, svTally, true)], { durationS: PHASE_S, stopper: (stop) => { stopSvMax = stop; } });
+      const hello3 = await measureHello();
+      const svHello = mean(hello2, hello3);
       const svMaxOk = svTally.ok / Math.max(1, svTally.ok + svTally.fail);
       const rateTokens = async (rate: number): Promise<() => string | undefined> => tokenQueue(await mint(Math.ceil(rate * PHASE_S * 1.6) + 200));
       const sv50 = await fire('siteverify @50%', base, [siteverifyRequest(powSite.secret, await rateTokens(svMax.ok_rps * 0.5), svTally, true)], { durationS: PHASE_S, rate: svMax.ok_rps * 0.5 });
@@ -456,14 +491,15 @@ async function main(): Promise<void> {
         load_generator: 'autocannon in the bench process, on the same machine as the servers (shares its CPU cores): figures are lower bounds',
         pow_answers: 'real site with PoW difficulty 1 (the lowest allowed); the load generator solves each issued challenge (about 2 SHA-256 hashes), as a browser would; no test sitekey, no test hook',
         siteverify_tokens: 'minted in the bench process by a challenge engine holding the instance HMAC keys (read from its config DB), each redeemed once',
-        hello_rps: helloMax.ok_rps,
+        hello_rps: Math.round(flowHello),
+        hello_runs_rps: helloRuns.map((r) => r.ok_rps),
         rates: '*_rps are 2xx answers per second (shed 503s excluded); phases[] also has all answers per second (rps)',
         flow_rps: flow.max.ok_rps,
         flow_per_s: Math.round(flow.max.ok_rps / 3),
-        flow_vs_hello: Number((flow.max.ok_rps / Math.max(1, helloMax.ok_rps)).toFixed(3)),
+        flow_vs_hello: Number((flow.max.ok_rps / Math.max(1, flowHello)).toFixed(3)),
         flow_siteverify_success: Number(flowSiteverifyOkRate.toFixed(4)),
         siteverify_rps: svMax.ok_rps,
-        siteverify_vs_hello: Number((svMax.ok_rps / Math.max(1, helloMax.ok_rps)).toFixed(3)),
+        siteverify_vs_hello: Number((svMax.ok_rps / Math.max(1, svHello)).toFixed(3)),
         siteverify_success: Number(svOk.toFixed(4)),
         siteverify_max_success: Number(svMaxOk.toFixed(4)),
         slide_rps: slide.max.ok_rps,
@@ -486,14 +522,14 @@ async function main(): Promise<void> {
         overload_siteverify_success: Number(overloadSuccess.toFixed(4)),
         shed_after_flow: shedAfterFlow,
         shed_at_end: shedAtEnd,
-        phases: [helloMax, flow.max, flow.at50, flow.at90, svMax, sv50, sv90, slide.max, slide.at50, slide.at90, challengeMax, overChallenge, overSiteverify],
+        phases: [...helloRuns, flow.max, flow.at50, flow.at90, svMax, sv50, sv90, slide.max, slide.at50, slide.at90, challengeMax, overChallenge, overSiteverify],
         total_s: Math.round((Date.now() - t0) / 1000),
       };
       if (JSON_MODE) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
       } else {
         const rows: [string, string][] = [
-          ['hello-world req/s (Fastify cluster)', String(out.hello_rps)],
+          ['hello-world req/s (Fastify cluster)', `${out.hello_rps} (runs: ${out.hello_runs_rps.join(', ')})`],
           ['flow req/s (challenge+verify+siteverify)', `${out.flow_rps} (${out.flow_per_s} flows/s)`],
           ['flow vs hello', `${(out.flow_vs_hello * 100).toFixed(1)} %`],
           ['siteverify req/s', `${out.siteverify_rps} (success ${(out.siteverify_success * 100).toFixed(2)} %)`],
@@ -508,6 +544,7 @@ async function main(): Promise<void> {
       await stopChild(hurdle);
     }
   } finally {
+    await stopChild(hello);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
