@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { open as openLmdb } from 'lmdb';
 import { do_not_optimize } from 'mitata';
-import { createSharedMap, openSharedMap } from '@hurdle/shm';
+import { createSharedMap, openSharedMap, unlinkSharedMap } from '@hurdle/shm';
 import type { BatchChange } from '@hurdle/shm';
 import { startRedis } from '@hurdle/test-helpers';
 import { makeDataSet } from './shm-bench-data.js';
@@ -66,6 +66,7 @@ let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
 const cleanup = (): void => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(lmdbPath, { recursive: true, force: true });
+  unlinkSharedMap(name);
 };
 process.once('exit', cleanup);
 
@@ -78,6 +79,7 @@ try {
 
   // Load everything into each store.
   const shm = createSharedMap({ name, sizeBytes: 128 * 2 ** 20, replace: true });
+  if (shm.stats().backend !== 'native') throw new Error('the @hurdle/shm native addon is not built: npm run build:native -w @hurdle/shm');
   for (let i = 0; i < RECORDS; i += 10_000) {
     const changes: Array<BatchChange<unknown>> = [];
     for (let j = i; j < Math.min(RECORDS, i + 10_000); j++) changes.push({ type: 'set', key: data.keys[j]!, value: data.values[j]! });
