@@ -6,7 +6,7 @@
 //   node scripts/test.mjs packages/ring   only tests under that folder (still checks + lints all)
 //   HURDLE_TEST_SKIP_CHECKS=1 ...         skip build and lint (fast local loops only)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,12 @@ function findTests(dir, out) {
     if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) findTests(path, out);
-    else if (entry.name.endsWith('.test.js') && path.includes(`${'/dist/test/'}`)) out.push(path);
+    else if (entry.name.endsWith('.test.js') && path.includes('/dist/test/')) {
+      // tsc -b never deletes outputs, so a compiled test whose source is gone must not run.
+      const source = path.replace('/dist/test/', '/test/').replace(/\.js$/, '.ts');
+      if (existsSync(source)) out.push(path);
+      else process.stdout.write(`ignoring ${relative(repoRoot, path)}: its source ${relative(repoRoot, source)} no longer exists\n`);
+    }
   }
   return out;
 }
