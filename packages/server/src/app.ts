@@ -22,6 +22,7 @@ import type { WorkerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import * as S from './schemas.js';
 import type { SiteDirectory } from './site-directory.js';
+import type { RateLimitCounters } from './state-store.js';
 import { TEST_KEYS, hostnameAllowed } from './site.js';
 import type { SiteInput, SiteRecord } from './site.js';
 
@@ -30,8 +31,10 @@ export interface AppDeps {
   options: Readonly<ServerOptions>;
   sites: SiteDirectory;
   engine: ChallengeEngine;
-  /** The challenge/token state store (also used for rate-limit counters). */
+  /** The challenge/token state store (also the rate-limit counters without `rateCounters`). */
   store: ChallengeStore;
+  /** Machine-local rate-limit counters (shared memory); absent: `store.incr` counts. */
+  rateCounters?: RateLimitCounters;
   control: ControlPlane;
   metrics: WorkerMetrics;
   loop: EventLoopMonitor;
@@ -95,6 +98,7 @@ const TEST_PROFILE = (sitekey: string): SiteProfile => ({ sitekey, challengeType
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { options, sites, engine, store, control, metrics, loop, workerId } = deps;
   const storeHealthy = deps.storeHealthy ?? (() => true);
+  const rateCounters = deps.rateCounters;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -216,10 +220,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Route-level (only the rate-limited routes pay for an async hook).
   const ipLimit = async (req: FastifyRequest): Promise<void> => {
     if (options.rateLimit.ipPerMinute > 0 && !(options.rateLimit.exemptLoopback && isLoopback(req.ip))) {
-      const window = Math.floor(Date.now() / 60_000);
       let count: number;
       try {
-        count = await store.incr(`rl:ip:${req.ip}:${window}`, 60_000);
+        count = rateCounters !== undefined
+          ? rateCounters.hit('ip', req.ip, options.rateLimit.ipPerMinute)
+          : await store.incr(`rl:ip:${req.ip}:${Math.floor(Date.now() / 60_000)}`, 60_000);
       } catch {
         // Rate limiting protects the store; when it is down the handler's own store call
         // applies the failure policy, so a failed count is not a reason to refuse here.
@@ -260,10 +265,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const siteLimited = async (site: SiteRecord): Promise<void> => {
     const limit = site.rateLimitPerSecond || options.rateLimit.sitePerSecond;
     if (limit <= 0) return;
-    const sec = Math.floor(Date.now() / 1000);
     let count: number;
     try {
-      count = await store.incr(`rl:site:${site.sitekey}:${sec}`, 2000);
+      count = rateCounters !== undefined
+        ? rateCounters.hit('site', site.sitekey, limit)
+        : await store.incr(`rl:site:${site.sitekey}:${Math.floor(Date.now() / 1000)}`, 2000);
     } catch {
       metrics.storeErrors.inc({ op: 'rate_limit' });
       return;
@@ -341,13 +347,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       summary: 'Validate a pass token (reCAPTCHA / hCaptcha / Turnstile compatible); form or JSON',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: S.siteverifyBody,
-      response: { 200: S.siteverifyResponse, 400: S.siteverifyResponse, 413: S.siteverifyResponse, 415: S.siteverifyResponse, 503: S.siteverifyResponse },
+      response: { 200: S.siteverifyResponse, 400: S.siteverifyResponse, 413: S.siteverifyResponse, 415: S.siteverifyResponse, 500: S.siteverifyResponse, 503: S.siteverifyResponse },
     },
-    errorHandler: (err, _req, reply) => {
+    errorHandler: (err, req, reply) => {
       const mapped = mapError(err);
       if (mapped.retryAfterS !== undefined) void reply.header('retry-after', String(mapped.retryAfterS));
-      const errorCode = mapped.status === 503 ? 'internal-error' : 'bad-request';
-      return reply.code(mapped.status === 500 ? 400 : mapped.status).send({ success: false, 'error-codes': [errorCode], code: mapped.body.code, message: mapped.body.message });
+      if (mapped.status < 500) {
+        // The caller's mistake (schema, content type, body size, JSON): 4xx, `bad-request`.
+        return reply.code(mapped.status).send({ success: false, 'error-codes': ['bad-request'], code: mapped.body.code, message: mapped.body.message });
+      }
+      if (mapped.status !== 503) {
+        // A bug or a broken dependency, never the caller's fault: logged (no body, no
+        // secret: the request is not logged), counted, and answered as a 5xx.
+        const e = err as { name?: unknown; message?: unknown; code?: unknown; stack?: unknown };
+        req.log.error({ event: 'siteverify_internal_error', err: { name: e?.name, message: e?.message, code: e?.code, stack: e?.stack } }, 'siteverify failed with an unexpected error');
+        metrics.siteverify.inc({ result: 'error', reason: 'internal' });
+      }
+      return reply.code(mapped.status).send({ success: false, 'error-codes': ['internal-error'], code: mapped.body.code, message: mapped.body.message });
     },
   }, async (req) => {
     const body = req.body ?? {};

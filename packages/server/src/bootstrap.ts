@@ -22,6 +22,7 @@ export interface Bootstrapped {
   db: ConfigDb;
   /** The options with `adminToken` filled in. */
   options: Readonly<ServerOptions>;
+  /** The demo site with this start's fresh secret (held in memory only). */
   demo: DemoSite | undefined;
   /** True when this start created the demo site (print its credentials once). */
   demoCreated: boolean;
@@ -51,6 +52,45 @@ function settleAdminToken(options: Readonly<ServerOptions>): { token: string; cr
   return { token, created: true, file };
 }
 
+/**
+ * The demo site, if there is one. The DB keeps only its sitekey (meta `demo_site`) and, like
+ * every site, the SHA-256 of its secret: each start rotates the secret and keeps the fresh
+ * plaintext in memory only (the primary's, then the workers' through the config mirror's
+ * shared-memory segment, mode 0600, removed at shutdown). A secret printed at first start
+ * is therefore valid until the next start. A `demo_site` written by an older version with
+ * the plaintext secret in it is rewritten without it.
+ */
+async function settleDemoSite(db: ConfigDb, options: Readonly<ServerOptions>, logger: Logger | undefined): Promise<{ site: DemoSite; created: boolean } | undefined> {
+  const sites = createSiteService({ db });
+  let stored = await db.getMeta('demo_site');
+  if (stored === undefined) {
+    if (!options.demoSite || db.kind !== 'sqlite') return undefined;
+    const { site, secret } = await sites.createSite({
+      name: 'Demo site', hostnames: [], challengeTypes: ['slide', 'pow'], difficulty: 14,
+    });
+    stored = await db.initMeta('demo_site', JSON.stringify({ sitekey: site.sitekey }));
+    const { sitekey } = JSON.parse(stored) as { sitekey: string };
+    if (sitekey === site.sitekey) {
+      logger?.info({ event: 'demo_site_created', sitekey }, 'created the demo site');
+      return { site: { sitekey, secret }, created: true };
+    }
+    // Another process created it first: use that one (rotated below).
+  }
+  const record = JSON.parse(stored) as { sitekey?: unknown; secret?: unknown };
+  if (typeof record.sitekey !== 'string') return undefined;
+  const sitekey = record.sitekey;
+  if (record.secret !== undefined) await db.setMeta('demo_site', JSON.stringify({ sitekey }));
+  try {
+    const { secret } = await sites.rotateSecret(sitekey, 0);
+    logger?.debug({ event: 'demo_secret_rotated', sitekey }, 'rotated the demo site secret');
+    return { site: { sitekey, secret }, created: false };
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'SERVER_ERR_SITE_NOT_FOUND') throw err;
+    logger?.warn({ event: 'demo_site_missing', sitekey }, 'the demo site was deleted; /demo is off');
+    return undefined;
+  }
+}
+
 export async function bootstrap(options: Readonly<ServerOptions>, logger?: Logger): Promise<Bootstrapped> {
   const admin = settleAdminToken(options);
   const resolved = Object.freeze({ ...options, adminToken: admin.token });
@@ -58,21 +98,8 @@ export async function bootstrap(options: Readonly<ServerOptions>, logger?: Logge
   try {
     await db.migrate();
     await ensureHmacKeys(db);
-    let demo: DemoSite | undefined;
-    let demoCreated = false;
-    const stored = await db.getMeta('demo_site');
-    if (stored !== undefined) {
-      demo = JSON.parse(stored) as DemoSite;
-    } else if (options.demoSite && db.kind === 'sqlite') {
-      const { site, secret } = await createSiteService({ db }).createSite({
-        name: 'Demo site', hostnames: [], challengeTypes: ['slide', 'pow'], difficulty: 14,
-      });
-      const candidate = { sitekey: site.sitekey, secret };
-      demo = JSON.parse(await db.initMeta('demo_site', JSON.stringify(candidate))) as DemoSite;
-      demoCreated = demo.sitekey === candidate.sitekey;
-      logger?.info({ event: 'demo_site_created', sitekey: demo.sitekey }, 'created the demo site');
-    }
-    return { db, options: resolved, demo, demoCreated, adminTokenCreated: admin.created, adminTokenFile: admin.file };
+    const demo = await settleDemoSite(db, options, logger);
+    return { db, options: resolved, demo: demo?.site, demoCreated: demo?.created ?? false, adminTokenCreated: admin.created, adminTokenFile: admin.file };
   } catch (err) {
     await db.close();
     throw err;
@@ -86,7 +113,7 @@ export function banner(b: Bootstrapped, url: string): string {
     lines.push(`  demo:        ${url}/demo`);
     if (b.demoCreated) {
       lines.push(`  demo sitekey ${b.demo.sitekey}`);
-      lines.push(`  demo secret  ${b.demo.secret}   (shown once; kept for the demo page only)`);
+      lines.push(`  demo secret  ${b.demo.secret}   (shown once; valid until the next start, which rotates it; the DB keeps only its hash)`);
     } else {
       lines.push(`  demo sitekey ${b.demo.sitekey}`);
     }

@@ -82,7 +82,6 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   const primaryMetrics = new PrimaryMetrics();
 
   if (opts.singleProcess) {
-    await db.close();
     return startSingleProcess(opts, logger, boot);
   }
   sweepStaleSegments(logger);
@@ -91,7 +90,6 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     // Without the native addon a segment cannot be shared with other processes.
     logger.warn({ event: 'shm_unavailable' }, 'the shared-memory addon could not load: serving from this one process (option workers ignored)');
     configMap.unlink();
-    await db.close();
     return startSingleProcess(opts, logger, boot);
   }
   let stateMap: SharedMap<string> | undefined;
@@ -325,9 +323,16 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
 
 /** Serve from this process alone: the in-process service on the configured port. */
 async function startSingleProcess(opts: Readonly<ServerOptions>, logger: Logger, boot: Bootstrapped): Promise<PrimaryHandle> {
-  const ring = opts.ring === '' ? undefined : await openRingStore(opts.ring, opts.ringOptions);
+  let ring: Awaited<ReturnType<typeof openRingStore>> | undefined;
+  try {
+    ring = opts.ring === '' ? undefined : await openRingStore(opts.ring, opts.ringOptions);
+  } catch (err) {
+    await boot.db.close();
+    throw err;
+  }
+  // The primary's start-up (DB and this start's demo secret) is handed over, not redone.
   const svc = await createService({
-    options: opts, logger,
+    options: opts, logger, boot,
     ...(ring ? { store: ring.store, storeHealthy: () => ring.healthy() } : {}),
   });
   try {

@@ -21,16 +21,21 @@ import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 import { createSiteService } from './site-service.js';
+import type { RateLimitCounters } from './state-store.js';
 
 export interface ServiceInput {
   /** Server options (validated like the CLI's). */
   options?: ServerOptionsInput;
   /** State store. @default createMemoryStore() */
   store?: ChallengeStore;
+  /** Rate-limit counters (e.g. `createShmStore(map).rateCounters`). @default the store's `incr` */
+  rateCounters?: RateLimitCounters;
   /** Logger. @default pino at options.logLevel */
   logger?: Logger;
   /** Mount the widget routes. @default true */
   widget?: boolean;
+  /** The start-up already done by the caller (its DB is closed with the service). @default bootstrap(options) */
+  boot?: Bootstrapped;
   /** Readiness of the store (e.g. the ring's node states). @default () => true */
   storeHealthy?: () => boolean;
 }
@@ -50,7 +55,9 @@ export interface Service {
 export async function createService(input: ServiceInput = {}): Promise<Service> {
   const resolved = resolveOptions({ overrides: input.options ?? {} });
   const logger = input.logger ?? createLogger(resolved);
-  const boot = await bootstrap(resolved, logger);
+  // A start-up done already (the primary's, single-process) is used as is: bootstrapping
+  // again would rotate the demo secret it has just printed.
+  const boot = input.boot ?? await bootstrap(resolved, logger);
   const options = boot.options;
   const map = createMemoryMirrorMap();
   const mirror = new ConfigMirror({ db: boot.db, map, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
@@ -95,6 +102,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     options, sites, engine, store, control, metrics, loop, workerId: 'w0', logger,
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
+    ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
   });
   refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
   // Building the app is start-up work, not lag.

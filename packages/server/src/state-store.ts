@@ -3,16 +3,33 @@
  * the shared-memory map on one machine (default), or the Redis ring (`ring` option).
  */
 import type { ChallengeStore } from '@hurdle/challenge';
+import { createSharedCounters, createShmChallengeStore } from '@hurdle/shm';
 import type { SharedMap } from '@hurdle/shm';
 import { createRing, createZooKeeperMembership } from '@hurdle/ring';
 import type { Ring } from '@hurdle/ring';
 import { parseRingUrl } from './options.js';
 import type { RingOptions } from './options.js';
 
+/**
+ * Rate-limit counters in fixed windows: per client IP per minute, per site per second.
+ * Given to the app on one machine (shared memory); without them the app counts with the
+ * store's `incr` (the ring, which every machine shares).
+ */
+export interface RateLimitCounters {
+  /**
+   * Count one request of `key` in the current window of `scope` (`ip`: 60 s, `site`: 1 s)
+   * and return the window's count; a count already over `limit` is returned without
+   * counting (a flood from one client does not keep taking the writer lock).
+   */
+  hit(scope: 'ip' | 'site', key: string, limit: number): number;
+}
+
 /** A store plus what readiness and metrics need to know about it. */
 export interface StateStoreHandle {
   readonly kind: 'shm' | 'ring';
   readonly store: ChallengeStore;
+  /** Machine-local rate-limit counters (shm only; the ring counts with `store.incr`). */
+  readonly rateCounters?: RateLimitCounters;
   /** False while the store is known to be unreachable. */
   healthy(): boolean;
   /** Ring node states (empty for shm). */
@@ -20,32 +37,33 @@ export interface StateStoreHandle {
   close(): Promise<void>;
 }
 
-/** ChallengeStore over a shared-memory map (string codec). Synchronous underneath. */
+/**
+ * Rate-limit counters over a shared-memory map (`createSharedCounters` of @hurdle/shm):
+ * exact across the machine's processes. Reads take no lock, so a client already over its
+ * limit is refused without a write; each counted request is one `incr` under the writer lock.
+ */
+export function createShmRateCounters(map: SharedMap<string>, now: () => number = Date.now): RateLimitCounters {
+  const ip = createSharedCounters(map, { windowMs: 60_000, prefix: 'rl:ip:', now });
+  const site = createSharedCounters(map, { windowMs: 1000, prefix: 'rl:site:', now });
+  return Object.freeze({
+    hit(scope: 'ip' | 'site', key: string, limit: number): number {
+      const counters = scope === 'ip' ? ip : site;
+      const current = counters.get(key);
+      return current >= limit ? current + 1 : counters.add(key);
+    },
+  });
+}
+
+/**
+ * ChallengeStore over a shared-memory map (string codec): `createShmChallengeStore` of
+ * @hurdle/shm (one synchronous map call per operation, in a promise; `take` and `incr`
+ * under the writer lock), plus the map's rate-limit counters.
+ */
 export function createShmStore(map: SharedMap<string>): StateStoreHandle {
-  const run = <T>(fn: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  };
-  const store: ChallengeStore = {
-    set: (key, value, ttlMs) => run(() => { map.set(key, value, { ttlMs }); }),
-    add: (key, value, ttlMs) => run(() => map.add(key, value, { ttlMs })),
-    get: (key) => run(() => {
-      const v = map.get(key) as unknown;
-      return v === undefined ? undefined : String(v);
-    }),
-    take: (key) => run(() => {
-      const v = map.take(key) as unknown;
-      return v === undefined ? undefined : String(v);
-    }),
-    incr: (key, ttlMs) => run(() => map.incr(key, 1, { ttlMs })),
-    delete: (key) => run(() => { map.delete(key); }),
-  };
   return {
     kind: 'shm',
-    store,
+    store: createShmChallengeStore(map),
+    rateCounters: createShmRateCounters(map),
     healthy: () => !map.closed,
     nodes: () => ({}),
     close: () => Promise.resolve(),

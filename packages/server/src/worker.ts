@@ -82,6 +82,7 @@ async function startWorker(init: InitMessage): Promise<void> {
 
   const app: FastifyInstance = await buildApp({
     options, sites, engine, store: state.store, control, metrics, loop, workerId, logger,
+    ...(state.rateCounters === undefined ? {} : { rateCounters: state.rateCounters }),
     storeHealthy: () => state.healthy(),
   });
   const refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;

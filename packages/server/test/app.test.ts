@@ -206,6 +206,33 @@ describe('siteverify errors', () => {
   });
 });
 
+describe('siteverify internal errors', () => {
+  it('an unexpected error is a 500 internal-error (counted), not a caller mistake', async () => {
+    const sites = svc.sites as unknown as { siteForSecret: (secret: string) => unknown };
+    const original = sites.siteForSecret;
+    sites.siteForSecret = () => {
+      throw new TypeError('simulated bug');
+    };
+    let r: Awaited<ReturnType<typeof inject>>;
+    try {
+      r = await inject('POST', '/siteverify', { secret: 'hs_whatever', response: 'x' });
+    } finally {
+      sites.siteForSecret = original;
+    }
+    assert.equal(r.status, 500, r.raw);
+    assert.equal(r.body.success, false);
+    assert.deepEqual(r.body['error-codes'], ['internal-error']);
+    assert.equal(r.body.code, 'internal_error');
+    assert.doesNotMatch(r.raw, /simulated bug/, 'the internal message is not sent to the caller');
+    const metrics = (await inject('GET', '/metrics')).raw;
+    assert.match(metrics, /hurdle_siteverify_total\{result="error",reason="internal"\} 1/);
+    // A caller's mistake is still a 400 bad-request.
+    const bad = await inject('POST', '/siteverify', { secret: 'a', response: 'b', extra: 1 });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body['error-codes'], ['bad-request']);
+  });
+});
+
 describe('admin API', () => {
   it('needs the bearer token', async () => {
     assert.equal((await inject('GET', '/admin/api/sites')).status, 401);

@@ -171,6 +171,14 @@ describe('hurdle start (2 workers)', () => {
         const r = await http(server.port, method, path, payload, headers);
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         if (r.status >= 500 && r.status !== 503) assert.fail(`${r.status} for ${method} ${path} ${String(payload).slice(0, 80)}: ${r.text.slice(0, 200)}`);
+        if (r.status === 503) {
+          // The only 503 allowed here is admission control shedding load: Retry-After and
+          // code `overloaded` (no store, DB or IPC failure hiding behind a 503).
+          const body = r.json() as { code?: unknown; retry?: unknown };
+          assert.equal(body.code, 'overloaded', `503 that is not a shed for ${method} ${path}: ${r.text.slice(0, 200)}`);
+          assert.equal(body.retry, true, r.text);
+          assert.ok(Number(r.headers['retry-after']) >= 1, `a shed carries Retry-After: ${JSON.stringify(r.headers)}`);
+        }
         if (r.status >= 400) assert.equal(typeof (r.json() as { code?: unknown }).code, 'string', r.text);
       }
     };

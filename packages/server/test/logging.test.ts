@@ -26,6 +26,16 @@ describe('logging', () => {
       const v = (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: c.id, answer: { x: a.x }, trajectory: humanTrace(a.x) } })).json() as { token: string };
       const sv = (await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret: created.secret, response: v.token } })).json() as { success: boolean };
       assert.equal(sv.success, true);
+      // An unexpected siteverify error is logged (without the request's secret or token).
+      const dir2 = svc.sites as unknown as { siteForSecret: (secret: string) => unknown };
+      const original = dir2.siteForSecret;
+      dir2.siteForSecret = () => { throw new TypeError('simulated bug'); };
+      try {
+        const broken = await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret: created.secret, response: v.token } });
+        assert.equal(broken.statusCode, 500);
+      } finally {
+        dir2.siteForSecret = original;
+      }
       logger.info({ secret: created.secret, nested: { token: v.token } }, 'a careless log line');
       await svc.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-42' } });
     } finally {
@@ -33,6 +43,7 @@ describe('logging', () => {
       dir.remove();
     }
     const text = lines.join('\n');
+    assert.ok(lines.some((l) => l.includes('"event":"siteverify_internal_error"') && l.includes('simulated bug')), 'an unexpected siteverify error is logged');
     assert.ok(lines.length > 5, 'trace logging produced lines');
     assert.ok(lines.some((l) => l.includes('"reqId":"req-42"')), 'request lines carry the request id');
     for (const line of lines) {

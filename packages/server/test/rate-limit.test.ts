@@ -53,3 +53,48 @@ describe('rate limits', () => {
     assert.ok(statuses.filter((s) => s === 429).length >= 1, String(statuses));
   });
 });
+
+describe('rate limits on shared-memory counters (one machine)', () => {
+  it('counts in the shm segment, not through the store, and refuses over the limit', async () => {
+    const { createSharedMap } = await import('@hurdle/shm');
+    const { createShmStore } = await import('../src/index.js');
+    const map = createSharedMap({ name: `hurdle-rl-test-${process.pid}`, backend: 'memory', sizeBytes: 1 << 20, codec: 'string' });
+    const handle = createShmStore(map as never);
+    let storeIncrs = 0;
+    const store = { ...handle.store, incr: (key: string, ttlMs: number) => { storeIncrs++; return handle.store.incr(key, ttlMs); } };
+    const d = tempDir();
+    const s = await createService({
+      options: {
+        dataDir: d.path, adminToken: ADMIN, logLevel: 'silent', renderThreads: 0, trustProxy: ['127.0.0.1'],
+        rateLimit: { ipPerMinute: 3, sitePerSecond: 0 }, admission: { maxEventLoopDelayMs: 600_000 },
+      },
+      store,
+      ...(handle.rateCounters === undefined ? {} : { rateCounters: handle.rateCounters }),
+      widget: false,
+    });
+    try {
+      assert.ok(handle.rateCounters, 'the shm store carries its rate counters');
+      const created = await s.app.inject({ method: 'POST', url: '/admin/api/sites', headers: { authorization: `Bearer ${ADMIN}` }, payload: { name: 'rl shm', challengeTypes: ['pow'], difficulty: 1, rateLimitPerSecond: 1000 } });
+      const sitekey = (created.json() as { site: { sitekey: string } }).site.sitekey;
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const r = await s.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey }, headers: { 'x-forwarded-for': '203.0.113.9' }, remoteAddress: '127.0.0.1' });
+        statuses.push(r.statusCode);
+      }
+      // The minute window may roll over once during the loop.
+      assert.ok(statuses.filter((x) => x === 429).length >= 2, String(statuses));
+      assert.equal(statuses[0], 200);
+      assert.equal(storeIncrs, 0, 'no store.incr on the shm path');
+      const keys = [...map.keys()];
+      assert.ok(keys.some((k) => k.startsWith('rl:ip:203.0.113.9@')), keys.join(','));
+      assert.ok(keys.some((k) => k.startsWith('rl:site:')), 'the per-site limit counts there too');
+      // Over the limit, a request reads the counter and does not count (no writer lock).
+      const ipKey = keys.find((k) => k.startsWith('rl:ip:203.0.113.9@')) as string;
+      assert.ok(Number(map.get(ipKey)) <= 4, `counter stops at the limit + 1: ${String(map.get(ipKey))}`);
+    } finally {
+      await s.close();
+      d.remove();
+      map.close();
+    }
+  });
+});
