@@ -17,8 +17,22 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export function browserTestsUnavailable(): string | undefined {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
   if (process.env['HURDLE_TEST_BASE_URL']) return undefined;
-  if (!existsSync(join(REPO_ROOT, 'packages/server/dist/src/cli.js'))) return 'packages/server is not built (no dist/src/cli.js)';
+  if (!existsSync(join(REPO_ROOT, 'packages/server/dist/src/cli.js'))) return 'packages/server is not built (no dist/src/cli.js; run npm run build)';
   return undefined;
+}
+
+/**
+ * True in CI (`CI=true` or `CI=1`): there a missing browser or server build must fail the
+ * run instead of skipping the browser tests silently.
+ */
+export function browserTestsRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = (env['CI'] ?? '').toLowerCase();
+  return ci === 'true' || ci === '1';
+}
+
+/** The failure message of a required browser test set that cannot run. */
+export function browserTestsMissingMessage(reason: string): string {
+  return `the Chromium browser tests are required in CI (CI=true) but cannot run: ${reason}. Install Chromium with: apt-get install -y chromium`;
 }
 
 export interface HurdleProcess {

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  ADMIN_TOKEN, HANDLE, answerOf, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge, pollUntil, screenshotPath,
+  ADMIN_TOKEN, HANDLE, answerOf, browserTestsMissingMessage, browserTestsRequired, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge, pollUntil, screenshotPath,
   startHurdle, watchPage, type HurdleProcess,
 } from './browser-harness.js';
 
@@ -15,6 +15,14 @@ const STATUS = `${WIDGET} [role="status"]`;
 const CHECK = `${WIDGET} button.chk`;
 
 const unavailable = browserTestsUnavailable();
+
+// Locally a missing Chromium or server build skips the suite (the reason is printed); in CI
+// it fails, naming the install command, so the browser tests never vanish unnoticed.
+if (unavailable !== undefined && browserTestsRequired()) {
+  test('Chromium browser tests can run (required in CI)', () => {
+    assert.fail(browserTestsMissingMessage(unavailable));
+  });
+}
 
 describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: unavailable ?? false }, () => {
   let server: HurdleProcess;
