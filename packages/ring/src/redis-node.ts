@@ -29,6 +29,20 @@ if v == ARGV[1] then return 3 end
 if string.sub(v, 1, #ARGV[2]) == ARGV[2] then return 2 end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 return 1`;
+// SET NX PX that reports what it found: the existing value and its PTTL when the key is
+// present (nothing written), nil when it was absent (stored only if ARGV[3] is '1', so the
+// same script also serves as a read-only check). ARGV: value, ttl ms, store flag.
+const ADD_LUA = `local v = redis.call('GET', KEYS[1])
+if v then return {v, redis.call('PTTL', KEYS[1])} end
+if ARGV[3] == '1' then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return false`;
+// Replaces a value this client stored by mistake (an add that lost) with the value that
+// was there first, only if the key still holds the mistaken one. ARGV: expected, new, ttl ms.
+const REPAIR_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
 // INCR that sets the TTL when the counter is created (or has lost its TTL).
 const INCR_LUA = `local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -38,6 +52,9 @@ interface ScriptCommands {
   ringTake(key: string, marker: string, prefix: string): Promise<string | null>;
   ringMark(key: string, marker: string, prefix: string): Promise<number>;
   ringIncr(key: string, ttlMs: number): Promise<number>;
+  /** null: absent (and stored when `store` is '1'); else [existing value, its PTTL]. */
+  ringAdd(key: string, value: string, ttlMs: number, store: '0' | '1'): Promise<[string, number] | null>;
+  ringRepair(key: string, expected: string, value: string, ttlMs: number): Promise<number>;
 }
 
 export type RingNodeState = 'connecting' | 'up' | 'down' | 'closed';
@@ -53,7 +70,17 @@ export interface NodeSettings {
   readonly onState: (node: RedisNode, reason: string) => void;
 }
 
-type Hint = { readonly op: 'mark' | 'del'; readonly marker: string; readonly until: number };
+/**
+ * A write that could not reach this node, replayed before it is used again. `mark`: mark a
+ * copy consumed (`marker`); `del`: delete; `add`: SET NX of `marker` (the value) until
+ * `until`; `repair`: replace `expect` by `marker` until `until`.
+ */
+type Hint = {
+  readonly op: 'mark' | 'del' | 'add' | 'repair';
+  readonly marker: string;
+  readonly until: number;
+  readonly expect?: string;
+};
 
 /** True for an error Redis itself answered with (the node is healthy; the command was wrong). */
 export function isReplyError(err: unknown): boolean {
@@ -103,6 +130,8 @@ export class RedisNode {
         ringTake: { lua: TAKE_LUA, numberOfKeys: 1 },
         ringMark: { lua: MARK_LUA, numberOfKeys: 1 },
         ringIncr: { lua: INCR_LUA, numberOfKeys: 1 },
+        ringAdd: { lua: ADD_LUA, numberOfKeys: 1 },
+        ringRepair: { lua: REPAIR_LUA, numberOfKeys: 1 },
       },
     });
     this.scripts = this.redis as unknown as ScriptCommands;
@@ -135,12 +164,26 @@ export class RedisNode {
 
   /** Remembers a mark/delete that could not reach this node, replayed before it is used again. */
   hint(key: string, op: 'mark' | 'del', marker = CONSUMED): void {
+    this.#putHint(key, { op, marker, until: this.#s.now() + this.#s.hintTtlMs });
+  }
+
+  /** Remembers the copy of an add that won while this node was unreachable: SET NX, replayed until `until` (epoch ms). */
+  hintAdd(key: string, value: string, until: number): void {
+    this.#putHint(key, { op: 'add', marker: value, until });
+  }
+
+  /** Remembers that `expect`, possibly stored here by an add that lost, must become `value` (until `until`). */
+  hintRepair(key: string, expect: string, value: string, until: number): void {
+    this.#putHint(key, { op: 'repair', marker: value, expect, until });
+  }
+
+  #putHint(key: string, h: Hint): void {
     if (this.#hints.size >= this.#s.maxHints) {
       const oldest = this.#hints.keys().next();
       if (oldest.done !== true) this.#hints.delete(oldest.value);
     }
-    this.#hints.delete(key);
-    this.#hints.set(key, { op, marker, until: this.#s.now() + this.#s.hintTtlMs });
+    this.#hints.delete(key); // the latest operation on a key wins
+    this.#hints.set(key, h);
   }
 
   get hintCount(): number {
@@ -186,6 +229,8 @@ export class RedisNode {
     await Promise.all(batch.map(async ([key, h]) => {
       if (h.until > now) {
         if (h.op === 'mark') await this.scripts.ringMark(key, h.marker, CONSUMED);
+        else if (h.op === 'add') await this.redis.set(key, h.marker, 'PX', h.until - now, 'NX');
+        else if (h.op === 'repair') await this.scripts.ringRepair(key, h.expect ?? '', h.marker, h.until - now);
         else await this.redis.del(key);
       }
       if (this.#hints.get(key) === h) this.#hints.delete(key);

@@ -68,7 +68,7 @@ export interface RingOptions {
   readonly handoffMs?: number;
   /** Prefix added to every Redis key (not hashed). @default '' */
   readonly keyPrefix?: string;
-  /** Most undelivered consumed-marks/deletes remembered per down node. @default 100000 */
+  /** Most undelivered consumed-marks/deletes/add copies remembered per down node. @default 100000 */
   readonly maxHintsPerNode?: number;
   /** Metric hooks. @default {} */
   readonly hooks?: RingHooks;
@@ -89,7 +89,7 @@ export interface RingNodeStatus {
   readonly errors: number;
   /** Operations that moved on from this node to the next copy. */
   readonly failovers: number;
-  /** Undelivered consumed-marks/deletes waiting for this node to come back. */
+  /** Undelivered consumed-marks/deletes/add copies waiting for this node to come back. */
   readonly pendingHints: number;
   readonly lastError?: string;
 }
@@ -104,7 +104,11 @@ export type Ttl = number | { readonly ttlMs: number };
 export interface Ring {
   /** Stores `value` under `key` for `ttl` on every copy; resolves after `writeQuorum` acks. */
   set(key: string, value: string, ttl: Ttl): Promise<void>;
-  /** Stores only if absent (SET NX PX) on the first reachable copy; true when stored. */
+  /**
+   * Stores only if absent (SET NX PX), at most once across the copies: true only when no
+   * reachable node of the key's placement (extended list and recent placements) already
+   * held it. Rejects with `RING_ERR_UNAVAILABLE` when no node can decide.
+   */
   add(key: string, value: string, ttl: Ttl): Promise<boolean>;
   /** The value, or undefined when absent, expired or taken. */
   get(key: string): Promise<string | undefined>;
@@ -575,57 +579,118 @@ class RedisRing implements Ring {
     return this.#write('set', view, key, send);
   }
 
+  /**
+   * At-most-once SET NX across the copies. Phase 1: the first reachable node of the
+   * extended preference list (the owner when up) runs SET NX and decides among adds that
+   * reach it. Phase 2, in parallel: SET NX on the other `replicas − 1` copies and a
+   * read-only check of every other reachable node of the extended list and of the recent
+   * placements. The add wins only if no reachable node already held the key. A loser
+   * restores the first value on the nodes where it stored its own; a winner hints the home
+   * nodes it could not write. Throws when no node could decide; never returns true blindly.
+   */
   async add(key: string, value: string, ttl: Ttl): Promise<boolean> {
     const ms = ttlOf(ttl);
     checkValue(value);
     const view = await this.#enter(key);
     const pref = this.#pref(view, key);
-    // The first reachable copy decides (SET NX is atomic there); the others then get the
-    // winner's value so that every copy agrees.
-    const usable = this.#copies(view, key);
-    for (let i = 0; i < usable.length; i++) {
-      const node = usable[i] as RedisNode;
-      let stored: string | null;
+    const heads = pref.slice(0, this.#replicas);
+    const order = this.#usable(pref);
+    // Nodes whose SET NX failed in transport: it may still have been applied there.
+    const suspect: RedisNode[] = [];
+    let decider: RedisNode | undefined;
+    let found: [string, number] | null = null;
+    for (const node of order) {
       try {
-        stored = await this.#call(node, 'add', node.redis.set(key, value, 'PX', ms, 'NX'));
+        found = await this.#call(node, 'add', node.scripts.ringAdd(key, value, ms, '1'));
       } catch (err) {
-        this.#failed(node, 'add', err);
+        this.#failed(node, 'add', err); // a Redis reply error is thrown as RING_ERR_COMMAND
+        suspect.push(node);
         continue;
       }
-      if (stored === null) return false;
-      const rest = this.#copies(view, key).filter((n) => n !== node);
-      if (rest.length === 0 || this.#w <= 1) {
-        if (rest.length > 0) this.#writeN('add', rest, 1, (n) => n.redis.set(key, value, 'PX', ms)).catch(() => undefined);
-        return true;
-      }
-      await this.#writeN('add', rest, this.#w - 1, (n) => n.redis.set(key, value, 'PX', ms));
-      return true;
+      decider = node;
+      break;
     }
-    throw this.#unavailable('add', pref);
+    if (decider === undefined) throw this.#unavailable('add', pref);
+    if (found !== null) {
+      // Present on the decider: lose without writing anywhere (a concurrent winner is
+      // writing the other copies; a write here could make it lose too).
+      this.#repairLater(key, value, found, ms, suspect);
+      return false;
+    }
+    const writeSet: RedisNode[] = [];
+    const checkSet: RedisNode[] = [];
+    for (const n of order) {
+      if (n === decider || suspect.includes(n)) continue;
+      if (writeSet.length + 1 < this.#replicas) writeSet.push(n);
+      else checkSet.push(n);
+    }
+    for (const n of this.#usable(this.#pastNodes(key, pref))) if (!suspect.includes(n)) checkSet.push(n);
+    const stored: RedisNode[] = [decider];
+    // Written from the parallel callbacks below (an object, so that TypeScript does not
+    // keep the narrowing `found === null` across the await).
+    const seen: { found: [string, number] | null; replyError: unknown } = { found: null, replyError: undefined };
+    const ask = async (node: RedisNode, store: '0' | '1'): Promise<void> => {
+      let r: [string, number] | null;
+      try {
+        r = await this.#call(node, 'add', node.scripts.ringAdd(key, value, ms, store));
+      } catch (err) {
+        if (isReplyError(err)) {
+          seen.replyError = err; // e.g. -LOADING: the node may hold the key
+        } else {
+          this.#failed(node, 'add', err);
+          if (store === '1') suspect.push(node);
+        }
+        return;
+      }
+      if (r === null) {
+        if (store === '1') stored.push(node);
+      } else if (seen.found === null || (isConsumed(r[0]) && !isConsumed(seen.found[0]))) {
+        seen.found = r; // a consumed mark (the key was taken) wins over a live value
+      }
+    };
+    await Promise.all([...writeSet.map((n) => ask(n, '1')), ...checkSet.map((n) => ask(n, '0'))]);
+    if (seen.found !== null) {
+      await this.#repair(key, value, seen.found, ms, stored, suspect);
+      return false;
+    }
+    if (seen.replyError !== undefined) {
+      // Unknown whether that node holds the key: refuse to claim a win. Our copies stay,
+      // so a retry answers false (the safe side for one-time tokens).
+      throw new RingError('RING_ERR_COMMAND', `add: a node rejected the check: ${reasonOf(seen.replyError)}`, { cause: seen.replyError });
+    }
+    // Won. Home nodes without the value (down, timed out) get a hint: SET NX before this
+    // client uses them again. So does a copy whose write failed.
+    const until = this.#now() + ms;
+    for (const n of heads) if (!stored.includes(n)) n.hintAdd(key, value, until);
+    for (const n of suspect) if (!heads.includes(n)) n.hintAdd(key, value, until);
+    if (stored.length < Math.min(this.#w, this.#replicas)) {
+      throw new RingError('RING_ERR_QUORUM', `add: ${stored.length} copies acknowledged, writeQuorum is ${this.#w}`);
+    }
+    return true;
   }
 
-  /** Like #write with an explicit quorum. */
-  #writeN<T>(op: RingOp, targets: RedisNode[], need: number, send: (node: RedisNode) => Promise<T>): Promise<void> {
-    const up = targets;
-    if (up.length < need) {
-      return Promise.reject(new RingError('RING_ERR_QUORUM', `${op}: ${up.length + 1} copies are up, writeQuorum is ${need + 1}`));
-    }
-    return new Promise<void>((resolve, reject) => {
-      let acks = 0;
-      let fails = 0;
-      for (const node of up) {
-        this.#call(node, op, send(node)).then(() => {
-          if (++acks === need) resolve();
-        }, (err: unknown) => {
-          try {
-            this.#failed(node, op, err);
-          } catch {
-            // a reply error counts as a failed ack
-          }
-          if (++fails === up.length - need + 1) reject(new RingError('RING_ERR_QUORUM', `${op}: writeQuorum not reached`));
-        });
+  /** After an add lost: nodes where it stored its own value get the first value back. */
+  async #repair(key: string, ours: string, found: [string, number], ms: number, stored: RedisNode[], suspect: RedisNode[]): Promise<void> {
+    const [first, pttl] = found;
+    const ttlMs = pttl > 0 ? pttl : ms; // -1: the first value has no TTL; keep ours
+    await Promise.all(stored.map(async (node) => {
+      try {
+        await this.#call(node, 'add', node.scripts.ringRepair(key, ours, first, ttlMs));
+      } catch (err) {
+        if (!isReplyError(err)) {
+          node.fail(err);
+          node.hintRepair(key, ours, first, this.#now() + ttlMs);
+        }
       }
-    });
+    }));
+    this.#repairLater(key, ours, found, ms, suspect);
+  }
+
+  /** Nodes whose SET NX timed out may apply it late: queue the repair for their return. */
+  #repairLater(key: string, ours: string, found: [string, number], ms: number, suspect: RedisNode[]): void {
+    const [first, pttl] = found;
+    const until = this.#now() + (pttl > 0 ? pttl : ms);
+    for (const n of suspect) n.hintRepair(key, ours, first, until);
   }
 
   async take(key: string): Promise<string | undefined> {
