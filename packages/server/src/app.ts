@@ -5,7 +5,7 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -20,6 +20,7 @@ import type { EventLoopMonitor } from './event-loop-monitor.js';
 import { mapError, publicChallengeCode } from './http-errors.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
+import { lazyChildLoggerFactory } from './request-logger.js';
 import * as S from './schemas.js';
 import type { SiteDirectory } from './site-directory.js';
 import type { RateLimitCounters } from './state-store.js';
@@ -102,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // The request's child logger (reqId binding) is built only when the request logs a line.
+    childLoggerFactory: lazyChildLoggerFactory as unknown as NonNullable<FastifyServerOptions['childLoggerFactory']>,
     bodyLimit: options.bodyLimitBytes,
     trustProxy: options.trustProxy,
     requestIdHeader: false,
