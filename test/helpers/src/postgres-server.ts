@@ -116,6 +116,9 @@ export class PostgresServer extends ServerHandle {
         full_page_writes: 'off',
         unix_socket_directories: dir,
         shared_buffers: '32MB',
+        // Dynamic shared memory as files in the data dir, not /dev/shm: a SIGKILLed server
+        // cannot remove its segments, and the temp dir's removal then takes them along.
+        dynamic_shared_memory_type: 'mmap',
         ...(options.settings ?? {}),
       };
       return {
