@@ -4,16 +4,17 @@
  * restarts dead workers with backoff and shuts down gracefully on SIGTERM/SIGINT.
  */
 import cluster from 'node:cluster';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Worker } from 'node:cluster';
-import { readdirSync } from 'node:fs';
-import { createSharedMap, unlinkSharedMap } from '@hurdle/shm';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createSharedMap, openSharedMap, unlinkSharedMap } from '@hurdle/shm';
 import type { SharedMap } from '@hurdle/shm';
 import type { Logger } from 'pino';
 import { banner, bootstrap } from './bootstrap.js';
 import type { Bootstrapped } from './bootstrap.js';
 import { ConfigMirror } from './config-mirror.js';
-import { isServerError } from './errors.js';
+import { ServerError, isServerError } from './errors.js';
 import { isHurdleMessage } from './ipc.js';
 import type { AdminOp, InitMessage, PrimaryReply, PrimaryToWorker, WorkerRequest, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
@@ -42,6 +43,45 @@ const INSTANCE = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
 function segmentName(kind: string): string {
   return `hurdle-${INSTANCE}-${kind}`;
+}
+
+/**
+ * The challenge/token state segment is named after this deployment (data dir, DB, port), not
+ * after this process: a primary restarted after a crash (SIGKILL, OOM) finds the segment its
+ * predecessor left and keeps serving the challenges and tokens it holds, instead of losing them.
+ */
+function stateSegmentName(opts: Readonly<ServerOptions>): string {
+  const deployment = createHash('sha256').update(`${resolve(opts.dataDir)}\0${opts.db}\0${opts.port}`).digest('hex');
+  return `hurdle-state-${deployment.slice(0, 20)}`;
+}
+
+/**
+ * Adopt the state segment a dead primary left (after the writer-lock takeover and repair that
+ * `verify()` performs, and only if the structure then checks out), or create a fresh one. A
+ * segment whose creator is still alive belongs to a running instance: createSharedMap refuses it.
+ */
+function openStateSegment(name: string, opts: Readonly<ServerOptions>, logger: Logger): SharedMap<string> {
+  if (existsSync(`/dev/shm/${name}`)) {
+    try {
+      const existing = openSharedMap({ name, codec: 'string', sizeBytes: opts.shm.stateBytes, attachTimeoutMs: 0 }) as SharedMap<string>;
+      const { creatorPid, creatorAlive } = existing.stats();
+      if (creatorAlive && creatorPid !== process.pid) {
+        existing.close();
+        throw new ServerError('SERVER_ERR_INVALID_OPTION', `another Hurdle primary (pid ${creatorPid}) is running with this data dir, database and port; stop it or change 'dataDir', 'db' or 'port'`);
+      }
+      const report = existing.verify();
+      if (report.ok) {
+        logger.info({ event: 'state_segment_adopted', segment: name, entries: report.entries }, 'kept the challenge/token state left by the previous primary');
+        return existing;
+      }
+      logger.warn({ event: 'state_segment_discarded', segment: name, problems: report.problems.length }, 'the previous state segment failed its check; starting empty');
+      existing.close();
+    } catch (err) {
+      if (isServerError(err)) throw err;
+      logger.warn({ event: 'state_segment_discarded', segment: name, code: (err as { code?: string }).code }, 'the previous state segment cannot be reused; starting empty');
+    }
+  }
+  return createSharedMap({ name, sizeBytes: opts.shm.stateBytes, codec: 'string' }) as SharedMap<string>;
 }
 
 /**
@@ -94,7 +134,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   }
   let stateMap: SharedMap<string> | undefined;
   if (opts.ring === '') {
-    stateMap = createSharedMap({ name: segmentName('state'), sizeBytes: opts.shm.stateBytes, codec: 'string' }) as SharedMap<string>;
+    stateMap = openStateSegment(stateSegmentName(opts), opts, logger);
   }
   const mirror = new ConfigMirror({
     db,
@@ -134,7 +174,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
       if (!isHurdleMessage(msg) || msg.hurdle !== 'ready') return;
       const init: InitMessage = {
         hurdle: 'init', workerId, options: opts as ServerOptions,
-        configSegment: segmentName('config'), stateSegment: stateMap ? segmentName('state') : undefined,
+        configSegment: segmentName('config'), stateSegment: stateMap ? stateSegmentName(opts) : undefined,
       };
       worker.send(init);
     });

@@ -129,11 +129,13 @@ export interface RunningServer {
 
 /** Start `hurdle start` as a child process and wait for /readyz. */
 export async function startHurdle(args: string[], env: Record<string, string> = {}, adminToken = 'test-admin-token-0123456789'): Promise<RunningServer> {
-  const port = await freePort();
+  const portFlag = args.indexOf('--port');
+  const port = portFlag >= 0 ? Number(args[portFlag + 1]) : await freePort();
   // Functional tests run on a shared 2-core machine that may be saturated by other work:
   // lag-based shedding (tested in admission-queue.test.ts) would make them flaky.
   const lag = args.some((a) => a.startsWith('--admission.max-event-loop-delay-ms')) ? [] : ['--admission.max-event-loop-delay-ms', '60000'];
-  const child = spawn(process.execPath, [CLI, 'start', '--port', String(port), ...lag, ...args], {
+  const portArgs = portFlag >= 0 ? [] : ['--port', String(port)];
+  const child = spawn(process.execPath, [CLI, 'start', ...portArgs, ...lag, ...args], {
     env: { ...process.env, HURDLE_ADMIN_TOKEN: adminToken, HURDLE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -116,6 +116,10 @@ export interface SharedMapStats {
   readonly lastRepairMs: number;
   /** This create replaced a stale segment left by a dead creator. */
   readonly replacedStale: boolean;
+  /** pid of the process that created the segment (it may have exited since). */
+  readonly creatorPid: number;
+  /** Whether that creator process is still alive (an unreaped zombie counts as dead). */
+  readonly creatorAlive: boolean;
 }
 
 /** Result of {@link SharedMap.verify}. */
@@ -1062,6 +1066,8 @@ export class SharedMap<V = unknown> {
       backend: this.#backend,
       codec: this.#codec.name,
       sizeBytes: i32[H_SIZE]!,
+      creatorPid: Atomics.load(i32, H_CREATOR_PID),
+      creatorAlive: processAlive(Atomics.load(i32, H_CREATOR_PID)),
       entries: Atomics.load(i32, H_ENTRIES),
       buckets: this.#buckets,
       generation: Atomics.load(i32, H_GENERATION) >>> 0,
