@@ -162,19 +162,27 @@ function sleepMs(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
-/** FNV-1a over UTF-16 code units, then a murmur3 finalizer so low bits index buckets well. */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** murmur3's 32-bit finalizer: spreads FNV's weak low bits, which index the buckets. */
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h | 0;
+}
+
+/** FNV-1a over UTF-16 code units, then a murmur3 finalizer so low bits index buckets well. */
+export function hashKey(key: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return fmix32(h);
 }
 
 function optionError(option: string, expected: string, got: unknown): ShmError {
@@ -982,18 +990,14 @@ export class SharedMap<V = unknown> {
     if (valueOffset(keyLen) + valueLen > 2 ** order) return false;
     if (kind !== KIND_VALUE && kind !== KIND_COUNTER) return false;
     if ((i32[w + 3]! & this.#mask) !== bucket || i32[w + 7] !== bucket) return false;
-    let h = 0x811c9dc5 | 0;
+    // hashKey over the stored UTF-16 units in place, without decoding the key to a string.
+    let h = FNV_OFFSET;
     const k = (off + B_KEY) >> 1;
     for (let i = 0; i < keyLen; i++) {
       h ^= this.#u16[k + i]!;
-      h = Math.imul(h, 0x01000193);
+      h = Math.imul(h, FNV_PRIME);
     }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return (h | 0) === i32[w + 3];
+    return fmix32(h) === i32[w + 3];
   }
 
   /**
