@@ -1,331 +1,30 @@
 import { randomFillSync } from 'node:crypto';
+import { parseChallengeId, POW_ID_RE, SLIDE_ID_RE } from './challenge-id.js';
 import { ChallengePool } from './challenge-pool.js';
-import type { PoolSizing, ProfileTemplate } from './challenge-pool.js';
-import type { ChallengeStore } from './challenge-store.js';
+import type { ProfileTemplate } from './challenge-pool.js';
+import type {
+  ChallengeEngine,
+  ChallengeEngineOptions,
+  ChallengeType,
+  PublicChallenge,
+  RenderedPuzzle,
+  SiteProfile,
+  SlideRenderer,
+  TrajectoryInput,
+  VerifyFailureCode,
+  VerifyResult,
+} from './contract.js';
+import { MAX_ANSWER_X, intOption, invalid, resolveOptions } from './engine-options.js';
 import { ChallengeError, describeValue } from './errors.js';
 import type { ChallengeErrorCode } from './errors.js';
+import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 import { sealToken, openToken } from './pass-token.js';
 import { checkPowSolution, openPowChallenge, sealPowChallenge, solvePow } from './proof-of-work.js';
 import { createKeyring, normaliseSecrets } from './signed-envelope.js';
 import type { Keyring } from './signed-envelope.js';
-import type { RenderedPuzzle } from './slide-puzzle.js';
 import { createInlineRenderer, createRenderThreads } from './slide-renderer.js';
-import type { SlideRenderer } from './slide-renderer.js';
-import { DEFAULT_TRAJECTORY_RULES, checkTrajectory, parseTrajectory } from './trajectory-check.js';
+import { checkTrajectory, parseTrajectory } from './trajectory-check.js';
 import type { TrajectorySample } from './trajectory-check.js';
-import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
-
-/** The challenge kinds Hurdle serves. */
-export type ChallengeType = 'slide' | 'pow';
-
-/** Image encoding of slide backgrounds. */
-export type BackgroundFormat = 'webp' | 'jpeg';
-
-/**
- * What the engine needs to know about a site (the server reads it from its config mirror).
- * Only `sitekey`, `challengeTypes` and `difficulty` are required.
- */
-export interface SiteProfile {
-  readonly sitekey: string;
-  /** Types the site allows; the first is the default when `issue` names none. */
-  readonly challengeTypes: readonly ChallengeType[];
-  /** Proof-of-work difficulty in leading zero bits (raise it under load). Range 0-32. */
-  readonly difficulty: number;
-  /** Name of an image set given in the engine's `imageSets` option; procedural images when absent. */
-  readonly imageSet?: string | undefined;
-  /** Slide puzzle strength 1-3 (more decoys and noise when higher). @default 2 */
-  readonly slideLevel?: number | undefined;
-  /** Slide answer tolerance in background pixels. @default engine `tolerancePx` */
-  readonly tolerancePx?: number | undefined;
-  /** Attempts allowed per slide challenge. @default engine `maxAttempts` */
-  readonly maxAttempts?: number | undefined;
-}
-
-/** Input of {@link ChallengeEngine.issue}. */
-export interface IssueRequest {
-  readonly site: SiteProfile;
-  /** Requested type; must be in `site.challengeTypes`. @default site.challengeTypes[0] */
-  readonly type?: ChallengeType | undefined;
-  /** Site-defined action name bound into the pass token, 0-32 chars of [A-Za-z0-9_-]. @default '' */
-  readonly action?: string | undefined;
-  /** Opaque customer data (at most 255 chars) returned by siteverify. @default '' */
-  readonly cdata?: string | undefined;
-  /** Hostname the widget runs on (from Origin/Referer); bound into the pass token. @default '' */
-  readonly hostname?: string | undefined;
-}
-
-/** Slide-puzzle part of a public challenge (HTTP contract). */
-export interface SlidePayload {
-  /** Background width in pixels. */
-  readonly width: number;
-  /** Background height in pixels. */
-  readonly height: number;
-  /** `data:image/webp;base64,...` or `data:image/jpeg;base64,...` */
-  readonly background: string;
-  /** `data:image/png;base64,...` with alpha. */
-  readonly piece: string;
-  readonly pieceWidth: number;
-  readonly pieceHeight: number;
-  /** Top edge of the piece in background pixels (the piece moves along x only). */
-  readonly pieceY: number;
-}
-
-/** Proof-of-work part of a public challenge (HTTP contract). */
-export interface PowPayload {
-  readonly algorithm: 'sha256';
-  /** Find a non-negative integer nonce with SHA-256(UTF-8(`${challenge}:${nonce}`)) having `difficulty` leading zero bits. */
-  readonly challenge: string;
-  readonly difficulty: number;
-}
-
-/** The public challenge returned to the widget (exact HTTP contract of POST /v1/challenge). */
-export interface PublicChallenge {
-  readonly id: string;
-  readonly type: ChallengeType;
-  /** Epoch milliseconds. */
-  readonly expiresAt: number;
-  readonly attemptsLeft: number;
-  readonly slide?: SlidePayload;
-  readonly pow?: PowPayload;
-}
-
-/** Input of {@link ChallengeEngine.verify}; `answer` and `trajectory` are validated (untrusted JSON). */
-export interface VerifyRequest {
-  readonly id: unknown;
-  /** `{ x: number }` (slide) or `{ nonce: string }` (pow). */
-  readonly answer: unknown;
-  /** `[x, y, tMs][]`, slide only. */
-  readonly trajectory?: unknown;
-  /**
-   * How the slide was solved, which selects the rules the trajectory is checked with:
-   * `'pointer'` (a drag, one sample per pointer move) or `'keyboard'` (arrow keys, one
-   * sample per key press; see the README's keyboard rules). Anything else throws
-   * CHALLENGE_ERR_BAD_TRAJECTORY; `null` counts as absent. Ignored for PoW answers.
-   * @default 'pointer'
-   */
-  readonly input?: unknown;
-}
-
-/** How a slide puzzle was solved (`VerifyRequest.input`). */
-export type TrajectoryInput = 'pointer' | 'keyboard';
-
-/** Codes a failed verify can carry (returned, not thrown). */
-export type VerifyFailureCode = Extract<
-  ChallengeErrorCode,
-  | 'CHALLENGE_ERR_NOT_FOUND'
-  | 'CHALLENGE_ERR_EXPIRED'
-  | 'CHALLENGE_ERR_WRONG_ANSWER'
-  | 'CHALLENGE_ERR_TRAJECTORY_REJECTED'
-  | 'CHALLENGE_ERR_ATTEMPTS_EXHAUSTED'
-  | 'CHALLENGE_ERR_ALREADY_SOLVED'
-  | 'CHALLENGE_ERR_SIGNATURE_INVALID'
-  | 'CHALLENGE_ERR_POW_INSUFFICIENT'
->;
-
-/** Result of {@link ChallengeEngine.verify}. */
-export type VerifyResult =
-  | { readonly success: true; readonly token: string; /** Epoch ms. */ readonly expiresAt: number }
-  | {
-      readonly success: false;
-      readonly code: VerifyFailureCode;
-      /** True when the same challenge id may be answered again. */
-      readonly retry: boolean;
-      /** Attempts left on this challenge (0 when `retry` is false). */
-      readonly attemptsLeft: number;
-      /** Trajectory rule names that failed (analytics; not for the visitor). */
-      readonly reasons?: readonly string[];
-    };
-
-/** Input of {@link ChallengeEngine.redeem} besides the token. */
-export interface RedeemOptions {
-  /** The site whose secret authenticated the siteverify call. */
-  readonly sitekey: string;
-  /** When given, the token's hostname must equal it. */
-  readonly hostname?: string | undefined;
-  /** When given, the token's action must equal it. */
-  readonly action?: string | undefined;
-  /**
-   * siteverify `idempotency_key`: a repeated redeem with the same key within the token's
-   * TTL returns the same result instead of `CHALLENGE_ERR_TOKEN_REPLAYED`.
-   */
-  readonly idempotencyKey?: string | undefined;
-}
-
-/** What siteverify reports for a good token. */
-export interface RedeemResult {
-  /** When the challenge was solved, epoch ms (siteverify `challenge_ts` as ISO). */
-  readonly challengeTs: number;
-  readonly hostname: string;
-  readonly action: string;
-  readonly cdata: string;
-  readonly sitekey: string;
-  readonly type: ChallengeType;
-}
-
-/** Pool sizing; one pool per profile (image set x size x slide level). */
-export interface PoolOptions {
-  /** Upper bound of ready challenges in one profile's queue. @default 64 */
-  readonly maxDepth?: number;
-  /** Upper bound of ready challenges over all profiles (memory bound; ~25 KB each). @default 512 */
-  readonly maxTotal?: number;
-  /** Depth kept for a profile that saw any demand recently. @default 4 */
-  readonly minDepth?: number;
-  /** Seconds of recent demand a pool should cover (demand-aware high watermark). @default 2 */
-  readonly horizonS?: number;
-  /** A profile with no issue for this long shrinks to nothing. @default 60_000 */
-  readonly idleMs?: number;
-  /** Render tasks in flight at once (per engine). @default renderThreads * 2 */
-  readonly maxInFlight?: number;
-}
-
-/** Pool statistics of one profile. */
-export interface PoolProfileStats {
-  readonly profile: string;
-  readonly depth: number;
-  /** Refill when depth falls below this. */
-  readonly lowWatermark: number;
-  /** Refill up to this. */
-  readonly highWatermark: number;
-  readonly inFlight: number;
-  readonly hits: number;
-  readonly misses: number;
-  /** Issues per second (exponentially weighted). */
-  readonly demandPerS: number;
-  /** Rendered challenges added to this pool per second over the last stats window. */
-  readonly refillPerS: number;
-}
-
-/** Engine statistics for the admin dashboard. */
-export interface ChallengeEngineStats {
-  readonly pool: {
-    readonly depth: number;
-    readonly hits: number;
-    readonly misses: number;
-    /** hits / (hits + misses); 0 before the first slide issue. */
-    readonly hitRatio: number;
-    readonly refillPerS: number;
-    readonly rendered: number;
-    readonly renderErrors: number;
-    readonly profiles: readonly PoolProfileStats[];
-  };
-  readonly issued: { readonly slide: number; readonly pow: number };
-  readonly verified: { readonly pass: number; readonly fail: number };
-  readonly redeemed: { readonly pass: number; readonly fail: number };
-}
-
-/** Answer of a challenge, for the test-only hook. */
-export type ChallengeAnswer = { readonly x: number } | { readonly nonce: string };
-
-/** Options of {@link createChallengeEngine}. */
-export interface ChallengeEngineOptions {
-  readonly store: ChallengeStore;
-  /**
-   * HMAC keys (>= 16 bytes each; strings are UTF-8). The first signs; every one verifies,
-   * so a rotation lists the new key first and the old one second until old tokens expire.
-   */
-  readonly secrets: readonly (string | Uint8Array)[];
-  /** Challenge lifetime. @default 120_000 */
-  readonly challengeTtlMs?: number;
-  /** Pass token lifetime. @default 300_000 */
-  readonly tokenTtlMs?: number;
-  /** Slide attempts per challenge. @default 3 */
-  readonly maxAttempts?: number;
-  /** Slide answer tolerance in pixels. @default 6 */
-  readonly tolerancePx?: number;
-  /** Slide background size in pixels. @default 320 */
-  readonly width?: number;
-  /** @default 160 */
-  readonly height?: number;
-  /** Slide background encoding. @default 'webp' */
-  readonly format?: BackgroundFormat;
-  /** Encoder quality 1-100. @default 80 */
-  readonly quality?: number;
-  /** Site image sets: name -> image files (paths) or encoded image bytes (PNG/JPEG/WebP). */
-  readonly imageSets?: Readonly<Record<string, readonly (string | Uint8Array)[]>>;
-  /** Render worker threads. 0 renders on the calling thread (tests only). @default 1 */
-  readonly renderThreads?: number;
-  /** A renderer to use instead of creating threads (shared across engines; not closed by the engine). */
-  readonly renderer?: SlideRenderer;
-  /** Pre-generation pools; `false` renders every slide on demand. */
-  readonly pool?: PoolOptions | false;
-  /** Trajectory rule thresholds (see README). */
-  readonly trajectory?: Partial<TrajectoryRules>;
-  /** Require a trajectory with slide answers. @default true */
-  readonly requireTrajectory?: boolean;
-  /** Key prefix in the store. @default 'hc:' */
-  readonly keyPrefix?: string;
-  /** Clock in epoch ms. @default Date.now */
-  readonly now?: () => number;
-  /** Source of unguessable bytes (ids, token ids). @default crypto.randomFillSync */
-  readonly randomBytes?: (size: number) => Uint8Array;
-  /** Source of render seeds (32-bit unsigned); inject for deterministic tests. @default crypto */
-  readonly seed?: () => number;
-}
-
-/** Trajectory rule thresholds; defaults in the README. */
-export interface TrajectoryRules {
-  readonly maxSamples: number;
-  readonly minSamples: number;
-  readonly minDurationMs: number;
-  readonly maxDurationMs: number;
-  readonly maxStepPx: number;
-  readonly minSpeedVariation: number;
-  readonly minOffAxisPx: number;
-  readonly maxEndErrorPx: number;
-  readonly maxRepeatedTimeRatio: number;
-  /** Keyboard: the allowed |x step| of one key press, px (plain arrow, Shift+arrow). @default [1, 10] */
-  readonly keyStepsPx: readonly number[];
-  /** Keyboard: fewest key presses (also at least |answer| / largest step). @default 3 */
-  readonly minKeyPresses: number;
-  /** Keyboard: shortest interval between two key presses, ms. @default 25 */
-  readonly minKeyIntervalMs: number;
-  /** Keyboard: lowest coefficient of variation of the key intervals. @default 0.1 */
-  readonly minKeyIntervalVariation: number;
-  /** Keyboard: shortest time from the first to the last key press, ms. @default 300 */
-  readonly minKeyDurationMs: number;
-  /** Keyboard: longest time from the first to the last key press, ms. @default 90000 */
-  readonly maxKeyDurationMs: number;
-  /** Keyboard: largest distance between the last sample's x and the answer, px. @default 0.5 */
-  readonly maxKeyEndErrorPx: number;
-}
-
-/** The challenge engine the server drives. */
-export interface ChallengeEngine {
-  /** Issue a challenge for a site. Throws ChallengeError (BAD_SITE, UNSUPPORTED_TYPE, BAD_ACTION, BAD_CDATA, RENDER_FAILED, STORE_UNAVAILABLE, CLOSED). */
-  issue(request: IssueRequest): Promise<PublicChallenge>;
-  /**
-   * Check an answer. Malformed input throws ChallengeError (BAD_ID, BAD_ANSWER,
-   * BAD_TRAJECTORY); every other outcome is returned.
-   */
-  verify(request: VerifyRequest): Promise<VerifyResult>;
-  /** Redeem a pass token once (siteverify). Throws ChallengeError CHALLENGE_ERR_TOKEN_*. */
-  redeem(token: unknown, options: RedeemOptions): Promise<RedeemResult>;
-  /** Test-only: the answer of a live challenge (a solved nonce for pow), undefined when unknown. */
-  peekAnswer(id: string): Promise<ChallengeAnswer | undefined>;
-  /** Keep a pool warm for a site before its traffic arrives. */
-  prewarm(site: SiteProfile): void;
-  /** Replace the HMAC keys (rotation); first signs, all verify. */
-  setSecrets(secrets: readonly (string | Uint8Array)[]): void;
-  stats(): ChallengeEngineStats;
-  /** Stop the pools and render threads; later calls throw CHALLENGE_ERR_CLOSED. */
-  close(): Promise<void>;
-}
-
-
-interface ResolvedOptions {
-  readonly challengeTtlMs: number;
-  readonly tokenTtlMs: number;
-  readonly maxAttempts: number;
-  readonly tolerancePx: number;
-  readonly width: number;
-  readonly height: number;
-  readonly format: BackgroundFormat;
-  readonly quality: number;
-  readonly requireTrajectory: boolean;
-  readonly keyPrefix: string;
-  readonly rules: TrajectoryRules;
-  readonly pool: PoolSizing | false;
-}
 
 /** Stored slide challenge (short keys: it is written once per issue). */
 interface SlideRecord {
@@ -343,95 +42,9 @@ interface SlideRecord {
 }
 
 const ACTION_RE = /^[A-Za-z0-9_-]{0,32}$/;
-const SLIDE_ID_RE = /^s\.[A-Za-z0-9_-]{22}\.([0-9a-z]{1,11})$/;
-const POW_ID_RE = /^[A-Za-z0-9_-]{40,2048}$/;
 const NONCE_RE = /^(0|[1-9][0-9]{0,19})$/;
 const MAX_TOKEN_CHARS = 4096;
-const MAX_ANSWER_X = 100_000;
 
-function invalid(name: string, expected: string, got: unknown): ChallengeError {
-  return new ChallengeError('CHALLENGE_ERR_INVALID_OPTION', `${name}: expected ${expected}, got ${describeValue(got)}`);
-}
-
-function intOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(name, `an integer in [${min}, ${max}]`, v);
-  return v;
-}
-
-function numOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw invalid(name, `a number in [${min}, ${max}]`, v);
-  return v;
-}
-
-function keyStepsOption(value: unknown, fallback: readonly number[]): readonly number[] {
-  const v = value ?? fallback;
-  const ok = Array.isArray(v) && v.length >= 1 && v.length <= 8 &&
-    v.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0 && s <= MAX_ANSWER_X);
-  if (!ok) throw invalid('trajectory.keyStepsPx', `1-8 numbers in (0, ${MAX_ANSWER_X}]`, v);
-  return Object.freeze([...new Set(v as number[])]);
-}
-
-function resolveOptions(o: ChallengeEngineOptions, renderThreads: number): ResolvedOptions {
-  const height = intOption('height', o.height, 160, 60, 1000);
-  const width = intOption('width', o.width, 320, 100, 4000);
-  if (width < height * 1.2 + 10) throw invalid('width', `at least 1.2 x height + 10 (${Math.ceil(height * 1.2 + 10)})`, width);
-  const format = o.format ?? 'webp';
-  if (format !== 'webp' && format !== 'jpeg') throw invalid('format', "'webp' or 'jpeg'", format);
-  const requireTrajectory = o.requireTrajectory ?? true;
-  if (typeof requireTrajectory !== 'boolean') throw invalid('requireTrajectory', 'a boolean', requireTrajectory);
-  const keyPrefix = o.keyPrefix ?? 'hc:';
-  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64) throw invalid('keyPrefix', 'a string of at most 64 chars', keyPrefix);
-  const t = o.trajectory ?? {};
-  const d = DEFAULT_TRAJECTORY_RULES;
-  const rules: TrajectoryRules = Object.freeze({
-    maxSamples: intOption('trajectory.maxSamples', t.maxSamples, d.maxSamples, 2, 100_000),
-    minSamples: intOption('trajectory.minSamples', t.minSamples, d.minSamples, 2, 10_000),
-    minDurationMs: numOption('trajectory.minDurationMs', t.minDurationMs, d.minDurationMs, 0, 3_600_000),
-    maxDurationMs: numOption('trajectory.maxDurationMs', t.maxDurationMs, d.maxDurationMs, 1, 3_600_000),
-    maxStepPx: numOption('trajectory.maxStepPx', t.maxStepPx, d.maxStepPx, 1, MAX_ANSWER_X),
-    minSpeedVariation: numOption('trajectory.minSpeedVariation', t.minSpeedVariation, d.minSpeedVariation, 0, 10),
-    minOffAxisPx: numOption('trajectory.minOffAxisPx', t.minOffAxisPx, d.minOffAxisPx, 0, 1000),
-    maxEndErrorPx: numOption('trajectory.maxEndErrorPx', t.maxEndErrorPx, d.maxEndErrorPx, 0, MAX_ANSWER_X),
-    maxRepeatedTimeRatio: numOption('trajectory.maxRepeatedTimeRatio', t.maxRepeatedTimeRatio, d.maxRepeatedTimeRatio, 0, 1),
-    keyStepsPx: keyStepsOption(t.keyStepsPx, d.keyStepsPx),
-    minKeyPresses: intOption('trajectory.minKeyPresses', t.minKeyPresses, d.minKeyPresses, 1, 10_000),
-    minKeyIntervalMs: numOption('trajectory.minKeyIntervalMs', t.minKeyIntervalMs, d.minKeyIntervalMs, 0, 60_000),
-    minKeyIntervalVariation: numOption('trajectory.minKeyIntervalVariation', t.minKeyIntervalVariation, d.minKeyIntervalVariation, 0, 10),
-    minKeyDurationMs: numOption('trajectory.minKeyDurationMs', t.minKeyDurationMs, d.minKeyDurationMs, 0, 3_600_000),
-    maxKeyDurationMs: numOption('trajectory.maxKeyDurationMs', t.maxKeyDurationMs, d.maxKeyDurationMs, 1, 3_600_000),
-    maxKeyEndErrorPx: numOption('trajectory.maxKeyEndErrorPx', t.maxKeyEndErrorPx, d.maxKeyEndErrorPx, 0, MAX_ANSWER_X),
-  });
-  let pool: PoolSizing | false = false;
-  if (o.pool !== false) {
-    const p = o.pool ?? {};
-    if (typeof p !== 'object' || p === null) throw invalid('pool', 'an object or false', p);
-    const maxDepth = intOption('pool.maxDepth', p.maxDepth, 64, 1, 100_000);
-    pool = Object.freeze({
-      maxDepth,
-      maxTotal: intOption('pool.maxTotal', p.maxTotal, 512, 1, 1_000_000),
-      minDepth: intOption('pool.minDepth', p.minDepth, Math.min(4, maxDepth), 1, maxDepth),
-      horizonS: numOption('pool.horizonS', p.horizonS, 2, 0.01, 3600),
-      idleMs: intOption('pool.idleMs', p.idleMs, 60_000, 1, 86_400_000),
-      maxInFlight: intOption('pool.maxInFlight', p.maxInFlight, Math.max(1, renderThreads) * 2, 1, 10_000),
-    });
-  }
-  return Object.freeze({
-    challengeTtlMs: intOption('challengeTtlMs', o.challengeTtlMs, 120_000, 1000, 86_400_000),
-    tokenTtlMs: intOption('tokenTtlMs', o.tokenTtlMs, 300_000, 1000, 86_400_000),
-    maxAttempts: intOption('maxAttempts', o.maxAttempts, 3, 1, 100),
-    tolerancePx: numOption('tolerancePx', o.tolerancePx, 6, 0, 1000),
-    width,
-    height,
-    format,
-    quality: intOption('quality', o.quality, 80, 1, 100),
-    requireTrajectory,
-    keyPrefix,
-    rules,
-    pool,
-  });
-}
 
 /** Unguessable bytes, drawn from crypto in 4 KiB batches (one syscall per ~250 ids). */
 function bufferedRandom(): (size: number) => Uint8Array {
@@ -685,15 +298,6 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     throw new ChallengeError('CHALLENGE_ERR_BAD_TRAJECTORY', `input: expected 'pointer' or 'keyboard', got ${describeValue(input)}`);
   }
 
-  function parseId(id: unknown): { kind: 'slide'; expiresAt: number } | { kind: 'pow' } {
-    if (typeof id === 'string') {
-      const m = SLIDE_ID_RE.exec(id);
-      if (m !== null) return { kind: 'slide', expiresAt: Number.parseInt(m[1] as string, 36) };
-      if (POW_ID_RE.test(id)) return { kind: 'pow' };
-    }
-    throw new ChallengeError('CHALLENGE_ERR_BAD_ID', `id: expected a challenge id string, got ${describeValue(typeof id === 'string' ? `string(${id.length})` : id)}`);
-  }
-
   const engine: ChallengeEngine = {
     async issue(request) {
       ensureOpen();
@@ -725,7 +329,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (typeof request !== 'object' || request === null) {
         throw new ChallengeError('CHALLENGE_ERR_BAD_ID', `request: expected an object, got ${describeValue(request)}`);
       }
-      const id = parseId(request.id);
+      const id = parseChallengeId(request.id);
       const input = parseInput(request.input);
       return id.kind === 'slide'
         ? verifySlide(request.id as string, id.expiresAt, request.answer, request.trajectory, input)

@@ -1,6 +1,4 @@
-import type { PoolProfileStats } from './challenge-engine.js';
-import type { RenderTask, RenderedPuzzle } from './slide-puzzle.js';
-import type { SlideRenderer } from './slide-renderer.js';
+import type { PoolProfileStats, RenderTask, RenderedPuzzle, SlideRenderer } from './contract.js';
 
 /** Resolved pool sizing (see PoolOptions for meanings and defaults). */
 export interface PoolSizing {

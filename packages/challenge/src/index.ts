@@ -23,15 +23,19 @@ export type {
   SiteProfile,
   SlidePayload,
   TrajectoryInput,
-  TrajectoryRules,
   VerifyFailureCode,
   VerifyRequest,
   VerifyResult,
-} from './challenge-engine.js';
+  ImageSets,
+  RenderTask,
+  RenderedPuzzle,
+  SlideRenderer,
+} from './contract.js';
+export type { TrajectoryRules } from './trajectory-rules.js';
+export { DEFAULT_TRAJECTORY_RULES } from './trajectory-rules.js';
 export { createInlineRenderer, createRenderThreads } from './slide-renderer.js';
-export type { ImageSets, RenderThreadsOptions, SlideRenderer } from './slide-renderer.js';
-export type { RenderTask, RenderedPuzzle } from './slide-puzzle.js';
-export { DEFAULT_TRAJECTORY_RULES, checkTrajectory, parseTrajectory } from './trajectory-check.js';
+export type { RenderThreadsOptions } from './slide-renderer.js';
+export { checkTrajectory, parseTrajectory } from './trajectory-check.js';
 export type { TrajectoryReason, TrajectorySample, TrajectoryVerdict } from './trajectory-check.js';
 export { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';

@@ -1,4 +1,4 @@
-import type { TrajectoryRules } from './challenge-engine.js';
+import type { TrajectoryRules } from './trajectory-rules.js';
 import type { TrajectoryReason, TrajectorySample } from './trajectory-check.js';
 
 /** Outcome of {@link checkKeyboardTrajectory}. */

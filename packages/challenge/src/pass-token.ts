@@ -1,4 +1,4 @@
-import type { ChallengeType } from './challenge-engine.js';
+import type { ChallengeType } from './contract.js';
 import type { Keyring } from './signed-envelope.js';
 
 /** Claims carried by a pass token (all covered by the HMAC; nothing secret in them). */

@@ -2,8 +2,8 @@ import { loadImage } from '@napi-rs/canvas';
 import type { Image } from '@napi-rs/canvas';
 import { createSeededRandom } from './seeded-random.js';
 import { drawSlidePuzzle, encodeSlidePuzzle } from './slide-puzzle.js';
-import type { DrawnPuzzle, RenderTask, RenderedPuzzle } from './slide-puzzle.js';
-import type { ImageSets } from './slide-renderer.js';
+import type { ImageSets, RenderTask, RenderedPuzzle } from './contract.js';
+import type { DrawnPuzzle } from './slide-puzzle.js';
 
 /**
  * Per-thread rendering state: decoded site images (loaded once per thread) and the last

@@ -1,44 +1,9 @@
 import { Image, createCanvas } from '@napi-rs/canvas';
 import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
-import type { BackgroundFormat } from './challenge-engine.js';
+import type { BackgroundFormat, RenderTask, RenderedPuzzle } from './contract.js';
 import { createSeededRandom } from './seeded-random.js';
 import type { SeededRandom } from './seeded-random.js';
 
-/** What to render; with the same fields the output bytes are identical. */
-export interface RenderTask {
-  /** 32-bit unsigned seed: shape, position, colours, decoys, noise offsets. */
-  readonly seed: number;
-  readonly width: number;
-  readonly height: number;
-  /** 1-3: decoys and noise strength. */
-  readonly level: number;
-  readonly format: BackgroundFormat;
-  /** 1-100. */
-  readonly quality: number;
-  /** Image set name; procedural background when absent or unknown. */
-  readonly imageSet?: string | undefined;
-  /**
-   * Benchmark only: encode (without drawing) the puzzle this thread already drew for this
-   * seed, to measure the encoder ceiling with identical pixels, encoder and threading.
-   */
-  readonly encodeOnly?: boolean | undefined;
-}
-
-/** A rendered slide puzzle with its answer (the answer never leaves the server). */
-export interface RenderedPuzzle {
-  readonly seed: number;
-  readonly width: number;
-  readonly height: number;
-  /** data: URL of the background with the hole (webp or jpeg). */
-  readonly background: string;
-  /** data: URL of the piece (png with alpha). */
-  readonly piece: string;
-  readonly pieceWidth: number;
-  readonly pieceHeight: number;
-  /** Answer: left edge of the piece where it fits, in background pixels. */
-  readonly x: number;
-  readonly pieceY: number;
-}
 
 /** Random jigsaw piece: a wobbly square with a tab (out), blank (in) or flat edge per side. */
 interface PieceShape {

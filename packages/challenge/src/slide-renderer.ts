@@ -1,20 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ChallengeError, describeValue } from './errors.js';
-import type { RenderTask, RenderedPuzzle } from './slide-puzzle.js';
-
-/** Image sets: name -> image files (paths) or encoded image bytes. */
-export type ImageSets = Readonly<Record<string, readonly (string | Uint8Array)[]>>;
-
-/** Renders slide puzzles somewhere off (or, inline, on) the calling thread. */
-export interface SlideRenderer {
-  /** Render threads (0 = inline on the calling thread). */
-  readonly threads: number;
-  render(task: RenderTask): Promise<RenderedPuzzle>;
-  /** Tasks waiting for a thread. */
-  queueSize(): number;
-  close(): Promise<void>;
-}
+import type { ImageSets, RenderTask, RenderedPuzzle, SlideRenderer } from './contract.js';
 
 /** Options of {@link createRenderThreads}. */
 export interface RenderThreadsOptions {

@@ -1,4 +1,4 @@
-import type { TrajectoryRules } from './challenge-engine.js';
+import type { TrajectoryRules } from './trajectory-rules.js';
 import { ChallengeError, describeValue } from './errors.js';
 
 /** One pointer sample: x, y in background pixels, tMs since the drag started. */
@@ -45,26 +45,6 @@ export interface TrajectoryVerdict {
     readonly travelPx: number;
   };
 }
-
-/** Default thresholds (documented in the README). */
-export const DEFAULT_TRAJECTORY_RULES: TrajectoryRules = Object.freeze({
-  maxSamples: 2000,
-  minSamples: 8,
-  minDurationMs: 250,
-  maxDurationMs: 30_000,
-  maxStepPx: 80,
-  minSpeedVariation: 0.2,
-  minOffAxisPx: 0.5,
-  maxEndErrorPx: 12,
-  maxRepeatedTimeRatio: 0.5,
-  keyStepsPx: Object.freeze([1, 10]),
-  minKeyPresses: 3,
-  minKeyIntervalMs: 25,
-  minKeyIntervalVariation: 0.1,
-  minKeyDurationMs: 300,
-  maxKeyDurationMs: 90_000,
-  maxKeyEndErrorPx: 0.5,
-});
 
 const MAX_COORD = 100_000;
 const MAX_TIME_MS = 3_600_000;
