@@ -24,7 +24,7 @@ export interface SiteProfile {
   readonly difficulty: number;
   /** Name of an image set given in the engine's `imageSets` option; procedural images when absent. */
   readonly imageSet?: string | undefined;
-  /** Slide puzzle strength 1-3 (more decoys and noise when higher). @default 2 */
+  /** Slide puzzle strength 1-3 (a stronger colour change of the piece and more lines when higher). @default 2 */
   readonly slideLevel?: number | undefined;
   /** Slide answer tolerance in background pixels. @default engine `tolerancePx` */
   readonly tolerancePx?: number | undefined;
@@ -294,7 +294,7 @@ export interface RenderTask {
   readonly seed: number;
   readonly width: number;
   readonly height: number;
-  /** 1-3: decoys and noise strength. */
+  /** 1-3: how far the piece's colours drift from the scene, and how many lines cross it. */
   readonly level: number;
   readonly format: BackgroundFormat;
   /** 1-100. */

@@ -1,11 +1,18 @@
 import { Image, createCanvas } from '@napi-rs/canvas';
 import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
+import { drawBandFeatures } from './band-features.js';
 import type { BackgroundFormat, RenderTask, RenderedPuzzle } from './contract.js';
+import { drawGapRow, planGapRow } from './gap-decoys.js';
+import { drawPiece, pickPieceLook } from './puzzle-piece-art.js';
 import { createSeededRandom } from './seeded-random.js';
 import type { SeededRandom } from './seeded-random.js';
 
 
-/** Random jigsaw piece: a wobbly square with a tab (out), blank (in) or flat edge per side. */
+/**
+ * Random jigsaw piece: a wobbly square with a tab (out), blank (in) or flat edge on top and
+ * bottom, and a blank or flat edge left and right (no sideways tab, so that four gaps of the
+ * piece's width fit side by side on its row).
+ */
 interface PieceShape {
   readonly size: number;
   readonly box: number;
@@ -14,7 +21,7 @@ interface PieceShape {
 }
 
 function makeShape(rng: SeededRandom, height: number): PieceShape {
-  const size = Math.round(height * rng.range(0.27, 0.33));
+  const size = Math.round(height * rng.range(0.25, 0.28));
   const r = size * 0.2;
   const pad = Math.ceil(r * 1.25) + 3;
   const box = size + 2 * pad;
@@ -33,7 +40,7 @@ function makeShape(rng: SeededRandom, height: number): PieceShape {
     // Outward normal for a clockwise outline in screen coordinates.
     const nx = (by - ay) / len;
     const ny = -(bx - ax) / len;
-    const kind = rng.next() < 0.12 ? 0 : rng.chance(0.5) ? 1 : -1;
+    const kind = rng.next() < 0.12 ? 0 : rng.chance(0.5) && side % 2 === 0 ? 1 : -1;
     const centre = rng.range(0.38, 0.62);
     const tabR = r * rng.range(0.8, 1.15);
     const steps = 8;
@@ -205,15 +212,6 @@ function drawNoise(ctx: SKRSContext2D, rng: SeededRandom, w: number, h: number, 
   ctx.restore();
 }
 
-function drawHole(ctx: SKRSContext2D, rng: SeededRandom, shape: PieceShape, x: number, y: number): void {
-  tracePath(ctx, shape, x, y);
-  ctx.fillStyle = `rgba(0,0,0,${rng.range(0.42, 0.58).toFixed(2)})`;
-  ctx.fill();
-  ctx.strokeStyle = `rgba(255,255,255,${rng.range(0.45, 0.75).toFixed(2)})`;
-  ctx.lineWidth = rng.range(1, 2);
-  ctx.stroke();
-}
-
 /** Drawn but not yet encoded puzzle. */
 export interface DrawnPuzzle {
   readonly background: Canvas;
@@ -252,8 +250,11 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined, fres
   const rng = createSeededRandom(task.seed);
   const shape = makeShape(rng, h);
   const box = shape.box;
-  // The piece starts at x = 0; the answer lies clear of that start.
-  const x = rng.int(box + 4, w - box - 2);
+  const trace = (c: SKRSContext2D, ox: number, oy: number): void => tracePath(c, shape, ox, oy);
+  // The true gap and its decoys, all on the piece's row; the piece starts at x = 0 and every
+  // gap lies clear of that start.
+  const row = planGapRow(rng, { width: w, box, points: shape.points });
+  const x = row.xs[row.answer] as number;
   const pieceY = rng.int(2, h - box - 2);
 
   const bg = scratchCanvas(w, h, fresh);
@@ -264,39 +265,14 @@ export function drawSlidePuzzle(task: RenderTask, image: Image | undefined, fres
   } else {
     drawProcedural(ctx, rng, w, h);
   }
+  drawBandFeatures(ctx, rng, w, pieceY, box);
 
   const piece = scratchCanvas(box, box, fresh);
-  const pctx = piece.getContext('2d');
-  tracePath(pctx, shape, 0, 0);
-  pctx.save();
-  pctx.clip();
-  pctx.drawImage(bg, -x, -pieceY);
-  pctx.restore();
-  tracePath(pctx, shape, 0, 0);
-  pctx.strokeStyle = 'rgba(255,255,255,0.85)';
-  pctx.lineWidth = 1.5;
-  pctx.stroke();
+  drawPiece(piece.getContext('2d'), rng, bg, box, pickPieceLook(rng, level), trace, x, pieceY);
+  drawGapRow(ctx, rng, row, pieceY, box, trace);
 
-  // Decoys: other random shapes shaded like the hole, away from it.
-  const decoys = level + (level === 3 ? rng.int(0, 1) : 0);
-  for (let i = 0; i < decoys; i++) {
-    const dshape = makeShape(rng, h);
-    let dx = 0;
-    for (let tries = 0; tries < 8; tries++) {
-      dx = rng.int(0, w - dshape.box);
-      if (Math.abs(dx - x) > box * 0.9) break;
-    }
-    const dy = rng.int(0, h - dshape.box);
-    ctx.save();
-    ctx.globalAlpha = rng.range(0.55, 0.95);
-    drawHole(ctx, rng, dshape, dx, dy);
-    ctx.restore();
-  }
-  drawHole(ctx, rng, shape, x, pieceY);
-
-  // Thin lines over everything (holes included) so a plain edge detector meets many edges.
-  // The noise texture under the holes shows through their translucent shading; a second
-  // noise pass over the holes cost ~15 % of the render for little extra defence.
+  // Thin lines over everything (gaps included) so a plain edge detector meets many edges;
+  // they cross the true gap and the decoys alike.
   const lines = 1 + level;
   for (let i = 0; i < lines; i++) {
     ctx.strokeStyle = hsl(rng, rng.range(0.15, 0.4));
