@@ -1,0 +1,187 @@
+/**
+ * Attack benchmark: bots that know the source against a real `hurdle start` over its public
+ * HTTP API, and recorded human drags through the same path.
+ *
+ * Attackers (each n trials; a trial is one attempt at a token, using every attempt the
+ * server allows; a pass is a token that /siteverify accepts):
+ *   naive         CV position, straight constant-speed drag
+ *   blind         no image analysis, uniformly guessed x, min-jerk trace
+ *   cv_<gen>      CV position, synthetic human-like trace (min-jerk, sigmoid, ease-in-out,
+ *                 overshoot-and-correct; y wobble, noise, 60 Hz sampling)
+ *   replay        one recorded human drag rescaled onto each CV position
+ *   keyboard      input "keyboard", synthetic key presses at random intervals
+ *   pow           the puzzle-free proof-of-work path of the slide+pow site, solved in Node
+ * CV accuracy (NCC and outline matcher) is scored against the test-hooks answer; the better
+ * finder drives the attackers. Human side: every recording, mapped onto a fresh puzzle's answer.
+ *
+ *   npm run bench:attack                    human table
+ *   npm run bench:attack -- --json          one JSON object on stdout
+ *   options: --n 200 --concurrency 24 --workers 2 --seed 1 --human-rounds 1 --tolerance-px 6
+ *            --difficulty 14 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApiClient } from './attack/api-client.js';
+import { runAttack } from './attack/attack-run.js';
+import type { AttackResult } from './attack/attack-run.js';
+import { measureCvAccuracy } from './attack/cv-accuracy.js';
+import type { GapFinder } from './attack/gap-finder.js';
+import { loadRecordings } from './attack/human-recordings.js';
+import { HUMAN_LOOK_MS, humanTrial } from './attack/human-replay.js';
+import { startHurdle } from './attack/hurdle-process.js';
+import { powTrial } from './attack/pow-attack.js';
+import { createRandom } from './attack/seeded-random.js';
+import { slideTrial } from './attack/slide-attack.js';
+import type { SlideSolver } from './attack/slide-attack.js';
+import { blindSolver, cvPointerSolver, keyboardSolver, replaySolver } from './attack/slide-solvers.js';
+import { HUMAN_LIKE_GENERATORS } from './attack/trace-generators.js';
+
+const args = process.argv.slice(2);
+const JSON_MODE = args.includes('--json');
+const argValue = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const intArg = (name: string, fallback: number, lo: number, hi: number): number => {
+  const v = Number(argValue(name) ?? fallback);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${name}: expected an integer in [${lo}, ${hi}], got ${argValue(name)}`);
+  return v;
+};
+const N = intArg('--n', 200, 1, 100_000);
+const CONCURRENCY = intArg('--concurrency', 24, 1, 512);
+const WORKERS = intArg('--workers', Math.min(2, os.availableParallelism()), 1, 64);
+const SEED = intArg('--seed', 1, 0, 2 ** 31);
+const HUMAN_ROUNDS = intArg('--human-rounds', 1, 1, 100);
+/** The engine's documented default `tolerancePx`; scoring only (the server decides passes). */
+const TOLERANCE_PX = intArg('--tolerance-px', 6, 0, 1000);
+/** The demo site's proof-of-work difficulty. */
+const DIFFICULTY = intArg('--difficulty', 14, 1, 32);
+const PHASE_LIMIT_S = intArg('--phase-limit-s', 120, 5, 3600);
+const WAIT = !args.includes('--no-wait');
+const MAX_VERIFIES = 10;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../..');
+const CLI = path.join(repoRoot, 'packages/server/dist/src/cli.js');
+// `../shared` beside the checkout; a worktree one level deeper finds it one level further up.
+const RECORDINGS = argValue('--recordings') !== undefined
+  ? path.resolve(repoRoot, argValue('--recordings') as string)
+  : ['../shared/human-drags/train.json', '../../shared/human-drags/train.json'].map((p) => path.resolve(repoRoot, p)).find((p) => existsSync(p)) ?? path.resolve(repoRoot, '../shared/human-drags/train.json');
+
+const log = (line: string): void => {
+  (JSON_MODE ? process.stderr : process.stdout).write(`${line}\n`);
+};
+
+const recordings = loadRecordings(RECORDINGS);
+const replayIndex = intArg('--replay-index', Math.max(0, recordings.findIndex((r) => r.kind === 'drag')), 0, recordings.length - 1);
+const replayRecording = recordings[replayIndex];
+if (replayRecording === undefined) throw new Error(`${RECORDINGS}: no recordings`);
+
+const hurdle = await startHurdle({ cli: CLI, workers: WORKERS, difficulty: DIFFICULTY, ipPerMinute: 1_000_000_000, sitePerSecond: 1_000_000_000 });
+try {
+  const api = createApiClient(hurdle.base);
+  const run = { concurrency: CONCURRENCY, timeLimitS: PHASE_LIMIT_S, secret: hurdle.secret };
+  const fmt = (name: string, r: AttackResult): void => {
+    log(`  ${name.padEnd(16)} ${String(r.passes).padStart(5)}/${String(r.n).padEnd(5)} ${(r.pass_rate * 100).toFixed(1).padStart(6)} %  [${(r.interval[0] * 100).toFixed(1)}, ${(r.interval[1] * 100).toFixed(1)}]  wall ${r.wall_ms_per_token ?? '-'} ms/token  cpu ${r.cpu_ms_per_token ?? '-'} ms/token  ${JSON.stringify(r.codes)}`);
+  };
+
+  log(`CV accuracy on ${N} puzzles (tolerance ${TOLERANCE_PX} px):`);
+  const finders: GapFinder[] = ['ncc', 'edge'];
+  const cv = await measureCvAccuracy(api, hurdle.sitekey, N, TOLERANCE_PX, PHASE_LIMIT_S, finders);
+  for (const f of finders) log(`  ${f.padEnd(6)} top1 ${(cv[f].top1 * 100).toFixed(1)} % [${(cv[f].top1_interval[0] * 100).toFixed(1)}, ${(cv[f].top1_interval[1] * 100).toFixed(1)}]  top3 ${(cv[f].top3 * 100).toFixed(1)} %  median error ${cv[f].median_error_px} px  ${cv[f].cpu_ms_per_puzzle} ms CPU/puzzle`);
+  const finder: GapFinder = cv.edge.top1 > cv.ncc.top1 ? 'edge' : 'ncc';
+
+  const slide = (seed: number, makeSolver: () => SlideSolver): Promise<AttackResult> =>
+    runAttack(api, () => slideTrial(api, makeSolver(), { sitekey: hurdle.sitekey, finder, waitOutTrace: WAIT, maxVerifies: MAX_VERIFIES }), { ...run, n: N });
+
+  log(`attackers (n ${N} each, CV finder ${finder}, ${WAIT ? 'each waits out its trace' : 'no waiting'}):`);
+  const attackers: Record<string, AttackResult> = {};
+  const rng = (k: number): ReturnType<typeof createRandom> => createRandom(SEED * 1000 + k);
+  attackers.naive = await slide(1, () => cvPointerSolver('straight', rng(1)));
+  fmt('naive', attackers.naive);
+  const blindRng = rng(2);
+  attackers.blind = await slide(2, () => blindSolver(blindRng, 2 * TOLERANCE_PX));
+  fmt('blind', attackers.blind);
+  let k = 3;
+  for (const gen of HUMAN_LIKE_GENERATORS) {
+    const r = rng(k++);
+    attackers[`cv_${gen}`] = await slide(k, () => cvPointerSolver(gen, r));
+    fmt(`cv_${gen}`, attackers[`cv_${gen}`] as AttackResult);
+  }
+  attackers.replay = await slide(10, () => replaySolver(replayRecording));
+  fmt('replay', attackers.replay);
+  const keyRng = rng(11);
+  attackers.keyboard = await slide(11, () => keyboardSolver(keyRng));
+  fmt('keyboard', attackers.keyboard);
+  attackers.pow = await runAttack(api, () => powTrial(api, hurdle.sitekey), { ...run, n: N });
+  fmt('pow', attackers.pow);
+
+  log(`human side: ${recordings.length} recordings x ${HUMAN_ROUNDS} round(s), each on a fresh puzzle:`);
+  const humanRng = rng(12);
+  const human = await runAttack(api, (i) => humanTrial(api, hurdle.sitekey, recordings[i % recordings.length] as (typeof recordings)[number], humanRng),
+    { ...run, n: recordings.length * HUMAN_ROUNDS, concurrency: Math.max(CONCURRENCY, recordings.length) });
+  fmt('human', human);
+
+  // Cost: client CPU per accepted token (waiting is free to a bot that runs many at once).
+  const synth = HUMAN_LIKE_GENERATORS.map((g) => attackers[`cv_${g}`] as AttackResult);
+  const synthN = synth.reduce((s, r) => s + r.n, 0);
+  const synthPasses = synth.reduce((s, r) => s + r.passes, 0);
+  const cheapest = (names: string[], key: 'cpu_ms_per_token' | 'wall_ms_per_token'): { name: string; cost: number } | undefined => {
+    let best: { name: string; cost: number } | undefined;
+    for (const name of names) {
+      const cost = attackers[name]?.[key];
+      if (cost !== null && cost !== undefined && (best === undefined || cost < best.cost)) best = { name, cost };
+    }
+    return best;
+  };
+  const pointerBots = ['naive', 'blind', ...HUMAN_LIKE_GENERATORS.map((g) => `cv_${g}`), 'replay'];
+  const ratio = (a: number | null | undefined, b: { cost: number } | undefined): number | null =>
+    a === null || a === undefined || b === undefined || b.cost <= 0 ? null : Number((a / b.cost).toFixed(3));
+  const bestPointer = cheapest(pointerBots, 'cpu_ms_per_token');
+  const bestSlide = cheapest([...pointerBots, 'keyboard'], 'cpu_ms_per_token');
+  const bestPointerWall = cheapest(pointerBots, 'wall_ms_per_token');
+  const bestSlideWall = cheapest([...pointerBots, 'keyboard'], 'wall_ms_per_token');
+
+  const result = {
+    bench: 'attack',
+    machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg().map((v) => Number(v.toFixed(2))) },
+    conditions: {
+      ...hurdle.conditions,
+      n_per_attacker: N,
+      concurrency: CONCURRENCY,
+      seed: SEED,
+      tolerance_px_for_scoring: TOLERANCE_PX,
+      max_verifies_per_trial: MAX_VERIFIES,
+      bots_wait_out_trace: WAIT,
+      cv_finder_used_by_attackers: finder,
+      replay_recording: `${replayIndex}: ${replayRecording.source}`,
+      human_mapping: 'x scaled so the final sample lands on the answer (widget clamps to [0, maxX]); y kept (CSS px to background px) around the handle centre; timing kept; recorded as the widget records',
+      human_look_ms: HUMAN_LOOK_MS,
+      cost: 'cpu_ms_per_token is the bench process CPU (user+system) per accepted token; wall_ms_per_token the summed trial time (challenge to verdict, waits included) per token',
+    },
+    naive_pass: attackers.naive.pass_rate,
+    blind_pass: attackers.blind.pass_rate,
+    cv_top1: Math.max(cv.ncc.top1, cv.edge.top1),
+    cv_synthetic_pass: synthN > 0 ? Number((synthPasses / synthN).toFixed(4)) : 0,
+    replay_pass: attackers.replay.pass_rate,
+    keyboard_pass: attackers.keyboard.pass_rate,
+    pow_pass: attackers.pow.pass_rate,
+    keyboard_cost_ratio: ratio(attackers.keyboard.cpu_ms_per_token, bestPointer),
+    pow_vs_slide_cost_ratio: ratio(attackers.pow.cpu_ms_per_token, bestSlide),
+    keyboard_wall_ratio: ratio(attackers.keyboard.wall_ms_per_token, bestPointerWall),
+    pow_vs_slide_wall_ratio: ratio(attackers.pow.wall_ms_per_token, bestSlideWall),
+    best_pointer_bot: bestPointer?.name ?? null,
+    best_slide_bot: bestSlide?.name ?? null,
+    human_pass: human.pass_rate,
+    human_interval: human.interval,
+    cv,
+    attackers,
+    human,
+  };
+  log(`naive ${result.naive_pass}  blind ${result.blind_pass}  cv_top1 ${result.cv_top1}  cv_synthetic ${result.cv_synthetic_pass}  replay ${result.replay_pass}  keyboard_cost_ratio ${result.keyboard_cost_ratio}  pow_vs_slide_cost_ratio ${result.pow_vs_slide_cost_ratio}  human ${result.human_pass}`);
+  if (JSON_MODE) process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  await hurdle.stop();
+}

@@ -1,0 +1,78 @@
+/** The public HTTP API as a client uses it (see docs/api.md). */
+export interface SlidePayload {
+  readonly width: number;
+  readonly height: number;
+  readonly background: string;
+  readonly piece: string;
+  readonly pieceWidth: number;
+  readonly pieceHeight: number;
+  readonly pieceY: number;
+}
+
+export interface ChallengeResponse {
+  readonly id: string;
+  readonly type: 'slide' | 'pow';
+  readonly expiresAt: number;
+  readonly attemptsLeft: number;
+  readonly slide?: SlidePayload;
+  readonly pow?: { readonly algorithm: string; readonly challenge: string; readonly difficulty: number };
+}
+
+export interface VerifyResponse {
+  readonly success: boolean;
+  readonly token?: string;
+  readonly code?: string;
+  readonly retry?: boolean;
+  readonly attemptsLeft?: number;
+  /** Present when a server hands out a fresh puzzle with a failure. */
+  readonly challenge?: ChallengeResponse;
+}
+
+export interface VerifyBody {
+  readonly id: string;
+  readonly answer: { readonly x: number } | { readonly nonce: string };
+  readonly trajectory?: readonly (readonly [number, number, number])[];
+  readonly input?: 'pointer' | 'keyboard';
+}
+
+/** The page's origin the bench claims, as a browser would send it. */
+const ORIGIN = 'https://attack-bench.example';
+
+async function post<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export function createApiClient(base: string): {
+  challenge(sitekey: string, type: 'slide' | 'pow'): Promise<ChallengeResponse>;
+  verify(body: VerifyBody): Promise<VerifyResponse>;
+  siteverify(secret: string, token: string): Promise<boolean>;
+  testAnswer(id: string): Promise<{ x?: number; nonce?: string } | undefined>;
+} {
+  return {
+    async challenge(sitekey, type) {
+      const r = await post<ChallengeResponse & { code?: string }>(`${base}/v1/challenge`, { sitekey, type });
+      if (r.status !== 200) throw new Error(`POST /v1/challenge: HTTP ${r.status} ${r.body.code ?? ''}`);
+      return r.body;
+    },
+    async verify(body) {
+      const r = await post<VerifyResponse>(`${base}/v1/verify`, body);
+      if (r.status !== 200) throw new Error(`POST /v1/verify: HTTP ${r.status} ${r.body.code ?? ''}`);
+      return r.body;
+    },
+    async siteverify(secret, token) {
+      const r = await post<{ success: boolean }>(`${base}/siteverify`, { secret, response: token });
+      return r.status === 200 && r.body.success === true;
+    },
+    async testAnswer(id) {
+      const res = await fetch(`${base}/v1/test-hooks/answer/${encodeURIComponent(id)}`);
+      if (res.status !== 200) {
+        await res.arrayBuffer();
+        return undefined;
+      }
+      return (await res.json()) as { x?: number; nonce?: string };
+    },
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

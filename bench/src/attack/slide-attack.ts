@@ -1,0 +1,69 @@
+import { sleep } from './attack-run.js';
+import type { TrialOutcome } from './attack-run.js';
+import type { ApiClient, ChallengeResponse, SlidePayload } from './api-client.js';
+import { findGap } from './gap-finder.js';
+import type { GapFinder } from './gap-finder.js';
+import { decodeDataUrl } from './image-decode.js';
+import type { Sample } from './trace-generators.js';
+import { traceDurationMs } from './trace-generators.js';
+import { widgetGeometry } from './widget-geometry.js';
+import type { WidgetGeometry } from './widget-geometry.js';
+
+/** What a slide attacker submits for one attempt. */
+export interface SlidePlan {
+  readonly x: number;
+  readonly trajectory: readonly Sample[];
+  readonly input: 'pointer' | 'keyboard';
+}
+
+/** A slide attacker: given the puzzle and how many attempts it already spent on it, a plan. */
+export type SlideSolver = (slide: SlidePayload, geometry: WidgetGeometry, attempt: number, candidates: () => readonly number[]) => SlidePlan;
+
+/** Options of {@link slideTrial}. */
+export interface SlideTrialOptions {
+  readonly sitekey: string;
+  /** Gap finder whose ranked candidates the solver may ask for (decoded and run lazily). */
+  readonly finder: GapFinder;
+  /** Wait until the trace's claimed duration has passed since the puzzle arrived. */
+  readonly waitOutTrace: boolean;
+  /** Most /v1/verify calls per trial (the server's own limit normally ends it first). */
+  readonly maxVerifies: number;
+}
+
+/**
+ * One attempt at a token through the public API: fetch a slide puzzle, submit the solver's
+ * plan, and keep going while the server allows (a retry on the same puzzle, or a fresh
+ * puzzle handed back with the failure), as a bot that reads the source would.
+ */
+export async function slideTrial(api: ApiClient, solve: SlideSolver, o: SlideTrialOptions): Promise<TrialOutcome> {
+  let challenge: ChallengeResponse = await api.challenge(o.sitekey, 'slide');
+  let arrived = performance.now();
+  let attempt = 0;
+  let cached: readonly number[] | undefined;
+  const codes: string[] = [];
+  for (let verifies = 0; verifies < o.maxVerifies; verifies++) {
+    const slide = challenge.slide;
+    if (slide === undefined) throw new Error('slide challenge without a slide payload');
+    const geometry = widgetGeometry(slide);
+    const candidates = (): readonly number[] => {
+      cached ??= findGap(o.finder, { background: decodeDataUrl(slide.background), piece: decodeDataUrl(slide.piece), pieceY: slide.pieceY }, 8).xs;
+      return cached;
+    };
+    const plan = solve(slide, geometry, attempt, candidates);
+    if (o.waitOutTrace) await sleep(arrived + traceDurationMs(plan.trajectory) - performance.now());
+    const r = await api.verify({ id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input });
+    if (r.success && r.token !== undefined) return { token: r.token, verifies: verifies + 1, codes };
+    codes.push(r.code ?? 'unknown');
+    if (r.challenge !== undefined) {
+      challenge = r.challenge;
+      arrived = performance.now();
+      attempt = 0;
+      cached = undefined;
+    } else if (r.retry === true) {
+      attempt++;
+    } else {
+      return { verifies: verifies + 1, codes };
+    }
+  }
+  return { verifies: o.maxVerifies, codes };
+}
