@@ -21,6 +21,7 @@ import { mapError, publicChallengeCode } from './http-errors.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
+import { installSiteverifyCompat } from './siteverify-compat.js';
 import * as S from './schemas.js';
 import type { SiteDirectory } from './site-directory.js';
 import type { RateLimitCounters } from './state-store.js';
@@ -343,6 +344,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { success: false, code: reason, retry: result.retry, attemptsLeft: result.attemptsLeft };
   });
 
+  // Vendor paths, encodings and error codes of /siteverify (siteverify-compat.ts); before the route: it hooks onRoute.
+  installSiteverifyCompat(app, { bodyLimitBytes: options.bodyLimitBytes });
   app.post<{ Body: { secret?: string; response?: string; remoteip?: string; sitekey?: string; idempotency_key?: string } }>('/siteverify', {
     config: { priority: 'siteverify' },
     schema: {

@@ -20,18 +20,23 @@ interface HurdleApi {
 
 const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : undefined;
 const scriptUrl = new URL(script?.src ?? '/widget/hurdle.js', location.href);
+// The vendor-compatible scripts live below /widget/ (/widget/turnstile/v0/api.js): the worker
+// is always /widget/hurdle-pow-worker.js beside hurdle.js.
+const widgetDir = scriptUrl.pathname.includes('/widget/') ? scriptUrl.pathname.slice(0, scriptUrl.pathname.lastIndexOf('/widget/') + 8) : undefined;
 const defaults = {
   apiUrl: script?.dataset['api'] ?? new URL('/', scriptUrl).href,
-  workerUrl: new URL('hurdle-pow-worker.js', scriptUrl).href,
+  workerUrl: new URL(widgetDir === undefined ? 'hurdle-pow-worker.js' : `${widgetDir}hurdle-pow-worker.js`, scriptUrl).href,
 };
 const widgets = new Map<string, Widget>();
 const byElement = new WeakMap<HTMLElement, Widget>();
 
-function find(id?: string): Widget | undefined {
+/** A rendered widget by id (the first one when no id is given). */
+export function find(id?: string): Widget | undefined {
   return id === undefined ? widgets.values().next().value : widgets.get(id);
 }
 
-function globalFunction<A extends unknown[]>(name: string | null | undefined): ((...args: A) => void) | undefined {
+/** A global function named by a data-* attribute, or undefined. */
+export function globalFunction<A extends unknown[]>(name: string | null | undefined): ((...args: A) => void) | undefined {
   if (name == null || name === '') return undefined;
   const fn = (window as unknown as Record<string, unknown>)[name];
   return typeof fn === 'function' ? (...args: A) => (fn as (...a: A) => void)(...args) : undefined;
@@ -70,7 +75,8 @@ function optionsFrom(el: HTMLElement): RenderOptions {
   return opts;
 }
 
-function render(target: HTMLElement | string, options: RenderOptions): string {
+/** Renders a widget into an element or the first match of a selector; returns its id. */
+export function render(target: HTMLElement | string, options: RenderOptions): string {
   const el = typeof target === 'string' ? document.querySelector<HTMLElement>(target) : target;
   if (el === null) throw new TypeError(`hurdle.render: no element matches ${String(target)}`);
   byElement.get(el)?.remove();
@@ -86,7 +92,8 @@ function scan(root: ParentNode = document): void {
   }
 }
 
-const api: HurdleApi = {
+/** `window.hurdle`. */
+export const api: HurdleApi = {
   render,
   getResponse: (id) => find(id)?.response ?? '',
   reset: (id) => find(id)?.reset(),

@@ -32,6 +32,8 @@ export interface RenderOptions {
   expiredCallback?: () => void;
   /** Called with an error code when the widget cannot complete. */
   errorCallback?: (code: string) => void;
+  /** `tabindex` of the widget's start button (a page's own tab order). @default 0 */
+  tabindex?: number;
 }
 
 type State = 'idle' | 'loading' | 'puzzle' | 'verifying' | 'pow' | 'success' | 'expired' | 'error';
@@ -84,6 +86,7 @@ export class Widget {
 
     this.#label = h('span', {}, t.verify);
     this.#check = h('button', { class: 'chk', type: 'button', part: 'button' }, h('span', { class: 'box', 'aria-hidden': 'true' }), this.#label);
+    if (opts.tabindex !== undefined && Number.isInteger(opts.tabindex)) this.#check.tabIndex = opts.tabindex;
     const brand = h('span', { class: 'brand' }, t.brand);
     const hintId = `${this.id}-hint`;
     this.#puzzle = new SlidePuzzle(t, hintId, (x, trajectory, input) => void this.#submit({ x }, trajectory, input));

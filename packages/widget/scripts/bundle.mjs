@@ -13,6 +13,8 @@ mkdirSync(out, { recursive: true });
 
 const entries = [
   ['client/hurdle.ts', 'hurdle.js'],
+  // The widget plus the Turnstile/hCaptcha/reCAPTCHA client APIs, served under their paths.
+  ['client/vendor-compat.ts', 'hurdle-compat.js'],
   ['client/pow-worker.ts', 'hurdle-pow-worker.js'],
   ['client/admin/admin.ts', 'admin.js'],
   ['client/demo/demo.ts', 'demo.js'],

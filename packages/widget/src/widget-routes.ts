@@ -38,7 +38,14 @@ export interface WidgetRoutesOptions {
 /** Default folder of the built browser assets: `<package>/dist/public`. */
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
-const WIDGET_FILES = ['hurdle.js', 'hurdle-pow-worker.js'] as const;
+const WIDGET_FILES = ['hurdle.js', 'hurdle-pow-worker.js', 'hurdle-compat.js'] as const;
+
+/**
+ * The drop-in scripts: the vendors' script paths below /widget/, each serving the widget with
+ * that vendor's client API (`hurdle-compat.js` picks the vendor from its own URL).
+ */
+export const COMPAT_SCRIPT_PATHS = ['/widget/turnstile/v0/api.js', '/widget/hcaptcha/1/api.js', '/widget/recaptcha/api.js', '/widget/recaptcha/enterprise.js'] as const;
+const COMPAT_VENDORS = new Set(['turnstile', 'hcaptcha', 'recaptcha']);
 const DEMO_FILES = ['demo.js', 'demo.css'] as const;
 const ADMIN_FILES = ['admin.js', 'admin.css'] as const;
 
@@ -90,7 +97,14 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
       .send(html);
 
   for (const name of WIDGET_FILES) {
-    app.get(`/widget/${name}`, (request, reply) => sendAsset(request, reply, name, true));
+    app.get(`/widget/${name}`, (request, reply) => {
+      // `hurdle.js?compat=turnstile` is the opt-in by query parameter.
+      const compat = name === 'hurdle.js' ? (request.query as Record<string, unknown> | undefined)?.['compat'] : undefined;
+      return sendAsset(request, reply, typeof compat === 'string' && COMPAT_VENDORS.has(compat) ? 'hurdle-compat.js' : name, true);
+    });
+  }
+  for (const path of COMPAT_SCRIPT_PATHS) {
+    app.get(path, (request, reply) => sendAsset(request, reply, 'hurdle-compat.js', true));
   }
 
   if (options.demo !== undefined && options.demo !== false) {

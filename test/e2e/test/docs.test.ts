@@ -45,6 +45,19 @@ test('api.md: every route the server registers is documented', () => {
   }
 });
 
+test('api.md: every vendor path of /siteverify is documented', () => {
+  const api = read('docs/api.md');
+  const source = read('packages/server/src/siteverify-compat.ts');
+  const aliases = [...source.matchAll(/\{ path: '([^']+)', vendor: '\w+', get: (true|false) \}/g)];
+  assert.ok(aliases.length >= 3, `expected the siteverify aliases, found ${aliases.length}`);
+  for (const [, path, get] of aliases) {
+    assert.ok(api.includes(`POST ${path as string}`), `docs/api.md does not document POST ${path as string}`);
+    if (get === 'true') assert.ok(api.includes(`GET ${path as string}`), `docs/api.md does not document GET ${path as string}`);
+  }
+  const friendly = /FRIENDLY_CAPTCHA_PATH = '([^']+)'/.exec(source)?.[1];
+  assert.ok(friendly !== undefined && api.includes(`POST ${friendly}`), 'docs/api.md does not document the Friendly Captcha path');
+});
+
 test('api.md: the test keys are the server\'s', () => {
   const api = read('docs/api.md');
   for (const [name, key] of Object.entries(TEST_KEYS)) assert.ok(api.includes(key), `docs/api.md lacks test key ${name} (${key})`);
