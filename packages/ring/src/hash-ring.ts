@@ -33,12 +33,14 @@ export interface HashRing {
 }
 
 /**
- * 32-bit hash of a key. FNV-1a over UTF-16 code units, finished with murmur3's fmix32 so
- * that keys differing in one trailing character land far apart. It is deterministic across
- * processes and machines and costs a few ns per character (md5 would cost ~1 µs per key,
- * a visible share of a pipelined Redis round trip).
+ * A key's point on the ring's 32-bit circle (unsigned): the key belongs to the first
+ * virtual node at or clockwise of it. FNV-1a over UTF-16 code units, finished with
+ * murmur3's fmix32 so that keys differing in one trailing character land far apart. It is
+ * deterministic across processes and machines and costs a few ns per character (md5 would
+ * cost ~1 µs per key, a visible share of a pipelined Redis round trip). Changing it moves
+ * keys between nodes of a running cluster; the known values in the tests pin it.
  */
-export function hashKey(key: string): number {
+export function ringPoint(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
@@ -114,7 +116,7 @@ class KetamaRing implements HashRing, HashRingInternals {
   }
 
   #pointIndex(key: string): number {
-    const h = hashKey(key);
+    const h = ringPoint(key);
     const pts = this.#points;
     let lo = 0;
     let hi = pts.length;

@@ -5,7 +5,7 @@
  */
 export { RING_ERROR_CODES, RingError, isRingError } from './errors.js';
 export type { RingErrorCode } from './errors.js';
-export { createHashRing, hashKey } from './hash-ring.js';
+export { createHashRing } from './hash-ring.js';
 export type { HashRing, HashRingMember, HashRingOptions } from './hash-ring.js';
 export { createStaticMembership } from './membership.js';
 export type {

@@ -202,7 +202,6 @@ export class BuddyAllocator {
     const problems: string[] = [];
     const freeSet = new Map<number, number>();
     let used = 0;
-    let prevFree: ArenaBlock | undefined;
     for (const b of blocks) {
       if (b.allocated) {
         used += 2 ** b.order;
@@ -213,12 +212,9 @@ export class BuddyAllocator {
           const bt = i32[(buddy + B_TAG) >> 2];
           if (buddy > b.offset && bt === freeTag(b.order)) problems.push(`free buddies not merged at ${b.offset} and ${buddy} (order ${b.order})`);
         }
-        prevFree = b;
       }
     }
-    void prevFree;
     if (used !== i32[H_USED_BYTES]) problems.push(`used bytes ${i32[H_USED_BYTES]} in header, ${used} by walk`);
-    let listed = 0;
     for (let o = this.minOrder; o <= this.maxOrder; o++) {
       let off = i32[H_FREE_HEADS + o]!;
       let prev = 0;
@@ -238,10 +234,8 @@ export class BuddyAllocator {
         }
       }
       if (n !== i32[H_FREE_COUNTS + o]) problems.push(`free list ${o}: count ${i32[H_FREE_COUNTS + o]} in header, ${n} linked`);
-      listed += n;
     }
     if (freeSet.size > 0) problems.push(`${freeSet.size} free blocks on no free list`);
-    void listed;
     return problems;
   }
 

@@ -5,12 +5,15 @@
  * TTLs, a per-process L1 of decoded values and shared rate counters.
  */
 export {
-  SharedMap, createSharedMap, openSharedMap, unlinkSharedMap, hashKey,
+  SharedMap, createSharedMap, openSharedMap, unlinkSharedMap,
 } from './shared-map.js';
+export type { BatchChange, SharedMapStats } from './shared-map.js';
 export type {
-  BatchChange, CodecName, CodecValue, CreateSharedMapOptions, OpenSharedMapOptions, SharedMapCommonOptions,
-  SharedMapStats, VerifyReport, WriteOptions, AllocatorStats,
-} from './shared-map.js';
+  CreateSharedMapOptions, OpenSharedMapOptions, SharedMapCommonOptions, WriteOptions,
+} from './shared-map-options.js';
+export type { CodecName, CodecValue } from './codec.js';
+export type { VerifyReport } from './structure-repair.js';
+export type { AllocatorStats } from './buddy-allocator.js';
 export { createSharedCounters } from './shared-counters.js';
 export type { SharedCounters, SharedCountersOptions } from './shared-counters.js';
 export { ShmError, SHM_ERROR_CODES, SHM_WARN_NO_NATIVE, isShmError } from './errors.js';

@@ -87,6 +87,24 @@ export const B_EXPIRES_AT = 32;
 export const B_KEY = 40;
 export const ENTRY_HEADER_BYTES = 40;
 
+// The same entry header as Int32 word indices relative to the entry's first word
+// (`offset >> 2`): the hot paths address an entry as `i32[(offset >> 2) + E_*]`.
+export const E_TAG = B_TAG >> 2;
+export const E_NEXT = B_NEXT >> 2;
+export const E_VERSION = B_VERSION >> 2;
+export const E_HASH = B_HASH >> 2;
+export const E_KEY_LEN = B_KEY_LEN >> 2;
+export const E_VALUE_LEN = B_VALUE_LEN >> 2;
+export const E_KIND = B_KIND >> 2;
+export const E_BUCKET = B_BUCKET >> 2;
+
+// Hash index: bucket `b` is the Int32 pair at word `indexOffset / 4 + b * SLOT_WORDS`.
+export const SLOT_WORDS = 2;
+/** Bucket sequence: odd while a writer changes the bucket's chain (seqlock). */
+export const SLOT_SEQ = 0;
+/** Byte offset of the first entry of the bucket's chain; 0 = empty. */
+export const SLOT_HEAD = 1;
+
 export const KIND_VALUE = 0;
 export const KIND_COUNTER = 1;
 

@@ -1,87 +1,27 @@
 import { BuddyAllocator } from './buddy-allocator.js';
-import type { AllocatorStats, ArenaBlock } from './buddy-allocator.js';
-import { CODEC_BY_ID, CODEC_BY_NAME } from './codec.js';
+import type { AllocatorStats } from './buddy-allocator.js';
+import { CODEC_BY_ID } from './codec.js';
 import type { Codec, CodecName, CodecValue } from './codec.js';
+import { sleepMs } from './blocking-sleep.js';
 import { ShmError } from './errors.js';
+import { indexHash } from './index-hash.js';
 import {
-  B_EXPIRES_AT, B_HASH, B_KEY, B_KEY_LEN, B_NEXT, B_VERSION,
-  CODECS, DEFAULT_MAX_ORDER, ENTRY_HEADER_BYTES, HEADER_BYTES, H_ARENA_BYTES, H_ARENA_OFFSET, H_BUCKETS,
-  H_CODEC, H_CREATED_AT_F64, H_CREATOR_PID, H_ENTRIES, H_EXPIRED_REMOVED, H_GENERATION, H_INDEX_OFFSET,
-  H_LAYOUT, H_LOCK, H_LOCK_WAITS, H_MAGIC, H_MAX_KEY_BYTES, H_MAX_ORDER, H_MAX_VALUE_BYTES, H_MIN_ORDER,
-  H_REPAIRS, H_SIZE, H_STATE, H_SWEEP_CURSOR, H_TAKEOVERS, H_VERSION_COUNTER, KIND_COUNTER, KIND_VALUE,
-  LAYOUT_VERSION, MAGIC, MIN_ORDER, STATE_READY, TAG_ALLOCATED, TAG_MAGIC, TAG_MAGIC_MASK, TAG_ORDER_MASK,
-  valueOffset,
+  B_EXPIRES_AT, B_KEY, B_KEY_LEN, B_NEXT, B_VERSION, E_BUCKET, E_HASH, E_KEY_LEN, E_KIND, E_NEXT, E_TAG, E_VALUE_LEN,
+  E_VERSION, H_ARENA_BYTES, H_ARENA_OFFSET, H_BUCKETS, H_CODEC, H_CREATOR_PID, H_ENTRIES, H_EXPIRED_REMOVED,
+  H_GENERATION, H_INDEX_OFFSET, H_LOCK, H_LOCK_WAITS, H_MAX_KEY_BYTES, H_MAX_ORDER, H_MAX_VALUE_BYTES, H_MIN_ORDER,
+  H_REPAIRS, H_SIZE, H_SWEEP_CURSOR, H_TAKEOVERS, H_VERSION_COUNTER, HEADER_BYTES, KIND_COUNTER, KIND_VALUE, MIN_ORDER,
+  SLOT_HEAD, SLOT_SEQ, SLOT_WORDS, TAG_ORDER_MASK, valueOffset,
 } from './layout.js';
 import { createSegment, openSegment, processAlive, unlinkSegment, viewsOf } from './segment.js';
 import type { Backend, SegmentViews } from './segment.js';
-
-export type { CodecName, CodecValue } from './codec.js';
-export type { AllocatorStats } from './buddy-allocator.js';
-
-/** Options shared by {@link createSharedMap} and {@link openSharedMap}. */
-export interface SharedMapCommonOptions {
-  /** Segment name: the file `/dev/shm/<name>`. Letters, digits, `.`, `_`, `-`; at most 200 characters. */
-  readonly name: string;
-  /**
-   * Keep a per-process map of decoded values, validated on every get with one
-   * atomic load, so a hot get costs about a `Map.get`. Returned objects are
-   * shared between gets: treat them as read-only.
-   * @default false
-   */
-  readonly l1?: boolean;
-  /** Most entries the L1 map holds; the oldest inserted is dropped beyond it. @default 100000 */
-  readonly l1MaxEntries?: number;
-  /** How long a writer waits for the lock held by a live process before SHM_ERR_LOCK_TIMEOUT, ms. @default 5000 */
-  readonly lockTimeoutMs?: number;
-  /** Clock for TTLs, epoch ms. Every process sharing a segment must use the same clock. @default Date.now */
-  readonly now?: () => number;
-  /**
-   * 'auto': the native mapping of /dev/shm (falls back to 'memory' with one
-   * SHM_WARN_NO_NATIVE warning when the addon cannot load). 'memory': an
-   * in-process SharedArrayBuffer, shareable with worker threads via `buffer`.
-   * @default 'auto'
-   */
-  readonly backend?: 'auto' | 'memory';
-}
-
-/** Options of {@link createSharedMap}. */
-export interface CreateSharedMapOptions<C extends CodecName = 'msgpack'> extends SharedMapCommonOptions {
-  /** Segment size in bytes, 64 KiB to 1 GiB. @default 67108864 (64 MiB) */
-  readonly sizeBytes?: number;
-  /** Value encoding. @default 'msgpack' */
-  readonly codec?: C;
-  /** Longest key, bytes of UTF-16 (2 per code unit). @default 512 */
-  readonly maxKeyBytes?: number;
-  /** Largest encoded value, bytes. @default 65536 */
-  readonly maxValueBytes?: number;
-  /** Hash buckets, a power of two. @default sizeBytes / 512 rounded up to a power of two, at least 1024 */
-  readonly buckets?: number;
-  /**
-   * When a segment of this name exists and its creator is alive (and is not
-   * this process), throw SHM_ERR_SEGMENT_IN_USE unless this is true. A segment
-   * whose creator is dead, or that is not a valid segment, is always replaced.
-   * @default false
-   */
-  readonly replace?: boolean;
-}
-
-/** Options of {@link openSharedMap}. */
-export interface OpenSharedMapOptions<C extends CodecName = CodecName> extends SharedMapCommonOptions {
-  /** When given, must match the segment's codec (else SHM_ERR_INVALID_OPTION). */
-  readonly codec?: C;
-  /** When given, must match the segment's size (else SHM_ERR_VERSION_MISMATCH). */
-  readonly sizeBytes?: number;
-  /** How long to wait for a segment that its creator is still initializing, ms. @default 2000 */
-  readonly attachTimeoutMs?: number;
-  /** 'memory' backend only: the creator's `map.buffer`, passed to a worker thread. */
-  readonly buffer?: SharedArrayBuffer;
-}
-
-/** Per-entry options of writes. */
-export interface WriteOptions {
-  /** Time to live, ms (> 0). Absent: the entry never expires. */
-  readonly ttlMs?: number;
-}
+import { checkAttached, formatSegment, planSegment, segmentCreator } from './segment-format.js';
+import { checkName, resolveCommon, resolveCreate, resolveOpen } from './shared-map-options.js';
+import type {
+  CreateSharedMapOptions, OpenSharedMapOptions, ResolvedCommon, WriteOptions,
+} from './shared-map-options.js';
+import { repairStructure, verifyStructure } from './structure-repair.js';
+import type { SegmentStructure, VerifyReport } from './structure-repair.js';
+import { lockWriter, unlockWriter } from './writer-lock.js';
 
 /** One change of {@link SharedMap.batch}. */
 export type BatchChange<V> =
@@ -122,17 +62,6 @@ export interface SharedMapStats {
   readonly creatorAlive: boolean;
 }
 
-/** Result of {@link SharedMap.verify}. */
-export interface VerifyReport {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-  readonly entries: number;
-  readonly blocks: number;
-  readonly allocatedBytes: number;
-  readonly freeBytes: number;
-  readonly arenaBytes: number;
-}
-
 interface L1Entry {
   readonly value: unknown;
   readonly tagIndex: number;
@@ -151,84 +80,9 @@ interface EncodedChange {
 }
 
 
-const NAME_RE = /^[A-Za-z0-9._-]{1,200}$/;
-const MiB = 1024 * 1024;
 const MISSING = Symbol('missing');
 const RETRY = Symbol('retry');
 const SWEEP_BUCKETS_PER_WRITE = 2;
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-function sleepMs(ms: number): void {
-  Atomics.wait(sleepCell, 0, 0, ms);
-}
-
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
-
-/** murmur3's 32-bit finalizer: spreads FNV's weak low bits, which index the buckets. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
-
-/** FNV-1a over UTF-16 code units, then a murmur3 finalizer so low bits index buckets well. */
-export function hashKey(key: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, FNV_PRIME);
-  }
-  return fmix32(h);
-}
-
-function optionError(option: string, expected: string, got: unknown): ShmError {
-  return new ShmError('SHM_ERR_INVALID_OPTION', `option '${option}' must be ${expected}; got ${typeof got === 'string' ? `'${got}'` : String(got)}`);
-}
-
-function checkInt(option: string, value: number | undefined, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) throw optionError(option, `an integer in [${min}, ${max}]`, value);
-  return value;
-}
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
-function log2Floor(n: number): number {
-  return Math.floor(Math.log2(n));
-}
-
-interface ResolvedCommon {
-  readonly name: string;
-  readonly l1: boolean;
-  readonly l1MaxEntries: number;
-  readonly lockTimeoutMs: number;
-  readonly now: () => number;
-  readonly backend: 'auto' | 'memory';
-}
-
-function resolveCommon(options: SharedMapCommonOptions): ResolvedCommon {
-  if (options === null || typeof options !== 'object') throw optionError('options', 'an object', options);
-  if (typeof options.name !== 'string' || !NAME_RE.test(options.name)) throw optionError('name', 'letters, digits, ".", "_", "-" (1-200 chars)', options.name);
-  if (options.l1 !== undefined && typeof options.l1 !== 'boolean') throw optionError('l1', 'a boolean', options.l1);
-  if (options.now !== undefined && typeof options.now !== 'function') throw optionError('now', 'a function', options.now);
-  if (options.backend !== undefined && options.backend !== 'auto' && options.backend !== 'memory') throw optionError('backend', "'auto' or 'memory'", options.backend);
-  return Object.freeze({
-    name: options.name,
-    l1: options.l1 ?? false,
-    l1MaxEntries: checkInt('l1MaxEntries', options.l1MaxEntries, 1, 2 ** 30, 100_000),
-    lockTimeoutMs: checkInt('lockTimeoutMs', options.lockTimeoutMs, 1, 600_000, 5000),
-    now: options.now ?? Date.now,
-    backend: options.backend ?? 'auto',
-  });
-}
 
 /**
  * A string-keyed map in a shared-memory segment that every process on the
@@ -431,8 +285,8 @@ export class SharedMap<V = unknown> {
    * from the decoder, which is treated the same way.
    */
   #read(key: string): unknown {
-    const h = hashKey(key);
-    const si = this.#indexBase + ((h & this.#mask) << 1);
+    const h = indexHash(key);
+    const si = this.#indexBase + (h & this.#mask) * SLOT_WORDS + SLOT_SEQ;
     let backoff: { spins: number; started: number } | undefined;
     for (;;) {
       const i32 = this.#i32;
@@ -441,7 +295,7 @@ export class SharedMap<V = unknown> {
         let result: unknown = MISSING;
         let failed = false;
         try {
-          result = this.#readChain(key, h, Atomics.load(i32, si + 1));
+          result = this.#readChain(key, h, Atomics.load(i32, si + SLOT_HEAD));
         } catch {
           failed = true;
         }
@@ -486,13 +340,13 @@ export class SharedMap<V = unknown> {
     while (off !== 0) {
       if (off < this.#arenaOffset || off >= this.#arenaEnd || (off & 63) !== 0 || ++steps > this.#maxChain) return RETRY;
       const w = off >> 2;
-      if (i32[w + 3] === h && i32[w + 4] === len) {
+      if (i32[w + E_HASH] === h && i32[w + E_KEY_LEN] === len) {
         const k = (off + B_KEY) >> 1;
         let i = 0;
         while (i < len && u16[k + i] === key.charCodeAt(i)) i++;
         if (i === len) return this.#decodeEntry(off, len);
       }
-      off = i32[w + 1]!;
+      off = i32[w + E_NEXT]!;
     }
     return MISSING;
   }
@@ -504,13 +358,13 @@ export class SharedMap<V = unknown> {
     if (expiresAt !== 0 && expiresAt <= this.#now()) return MISSING;
     const f = this.#lastFound;
     f.offset = off;
-    f.tag = i32[w]!;
-    f.version = i32[w + 2]!;
+    f.tag = i32[w + E_TAG]!;
+    f.version = i32[w + E_VERSION]!;
     f.expiresAt = expiresAt;
     const start = off + valueOffset(keyLen);
-    const valueLen = i32[w + 5]!;
+    const valueLen = i32[w + E_VALUE_LEN]!;
     if (valueLen < 0 || start + valueLen > off + 2 ** (f.tag & TAG_ORDER_MASK)) return RETRY;
-    if (i32[w + 6] === KIND_COUNTER) return this.#codec.fromNumber(this.#f64[start >> 3]!);
+    if (i32[w + E_KIND] === KIND_COUNTER) return this.#codec.fromNumber(this.#f64[start >> 3]!);
     return this.#codec.decode(this.#buf, start, start + valueLen);
   }
 
@@ -532,7 +386,7 @@ export class SharedMap<V = unknown> {
     this.#views();
     const out: Array<[string, unknown]> = [];
     for (let b = 0; b < this.#buckets; b++) {
-      const si = this.#indexBase + (b << 1);
+      const si = this.#indexBase + b * SLOT_WORDS + SLOT_SEQ;
       const state = { spins: 0, started: 0 };
       for (;;) {
         const i32 = this.#i32;
@@ -541,7 +395,7 @@ export class SharedMap<V = unknown> {
           const got: Array<[string, unknown]> = [];
           let failed = false;
           try {
-            let off = Atomics.load(i32, si + 1);
+            let off = Atomics.load(i32, si + SLOT_HEAD);
             let steps = 0;
             while (off !== 0) {
               if (off < this.#arenaOffset || off >= this.#arenaEnd || (off & 63) !== 0 || ++steps > this.#maxChain) {
@@ -591,7 +445,7 @@ export class SharedMap<V = unknown> {
     const ttlMs = options?.ttlMs;
     this.#checkTtl(ttlMs);
     const bytes = this.#encode(value);
-    const h = hashKey(key); // outside the lock: lock hold time bounds multi-process write throughput
+    const h = indexHash(key); // outside the lock: lock hold time bounds multi-process write throughput
     this.#write(() => {
       this.#put(key, h, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
     });
@@ -604,7 +458,7 @@ export class SharedMap<V = unknown> {
     this.#checkTtl(ttlMs);
     const bytes = this.#encode(value);
     let stored = false;
-    const h = hashKey(key);
+    const h = indexHash(key);
     this.#write(() => {
       const found = this.#find(key, h);
       if (found !== 0 && !this.#expired(found)) return;
@@ -619,7 +473,7 @@ export class SharedMap<V = unknown> {
     this.#checkKey(key);
     let result: unknown;
     this.#write(() => {
-      const found = this.#find(key, hashKey(key));
+      const found = this.#find(key, indexHash(key));
       if (found === 0) return;
       const link = this.#foundLink;
       const value = this.#decodeEntry(found, key.length);
@@ -635,7 +489,7 @@ export class SharedMap<V = unknown> {
     this.#checkKey(key);
     let removed = false;
     this.#write(() => {
-      const found = this.#find(key, hashKey(key));
+      const found = this.#find(key, indexHash(key));
       if (found === 0) return;
       removed = !this.#expired(found);
       this.#unlinkEntry(this.#foundLink, found);
@@ -655,24 +509,24 @@ export class SharedMap<V = unknown> {
     const ttlMs = options?.ttlMs;
     this.#checkTtl(ttlMs);
     let result = 0;
-    const h = hashKey(key);
+    const h = indexHash(key);
     this.#write(() => {
       const off = this.#find(key, h);
       if (off !== 0 && !this.#expired(off)) {
         const w = off >> 2;
         const start = off + valueOffset(key.length);
-        if (this.#i32[w + 6] === KIND_COUNTER) {
+        if (this.#i32[w + E_KIND] === KIND_COUNTER) {
           result = this.#f64[start >> 3]! + by;
           // Version before value: a writer killed between the two leaves the old
           // value under a new version, which no L1 can have cached.
-          const si = this.#indexBase + ((h & this.#mask) << 1);
+          const si = this.#indexBase + (h & this.#mask) * SLOT_WORDS + SLOT_SEQ;
           Atomics.add(this.#i32, si, 1);
-          this.#i32[w + 2] = this.#nextVersion();
+          this.#i32[w + E_VERSION] = this.#nextVersion();
           this.#f64[start >> 3] = result;
           Atomics.add(this.#i32, si, 1);
           return;
         }
-        const current = this.#codec.toNumber(this.#codec.decode(this.#buf, start, start + this.#i32[w + 5]!));
+        const current = this.#codec.toNumber(this.#codec.decode(this.#buf, start, start + this.#i32[w + E_VALUE_LEN]!));
         if (Number.isNaN(current)) throw new ShmError('SHM_ERR_NOT_A_NUMBER', `incr of a key whose value is not a number`);
         result = current + by;
         this.#putCounter(key, h, result, this.#f64[(off + B_EXPIRES_AT) >> 3]!);
@@ -700,10 +554,10 @@ export class SharedMap<V = unknown> {
       }
       this.#checkKey(c.key);
       if (c.type === 'delete') {
-        encoded.push({ del: true, key: c.key, h: hashKey(c.key), bytes: new Uint8Array(0), ttlMs: undefined });
+        encoded.push({ del: true, key: c.key, h: indexHash(c.key), bytes: new Uint8Array(0), ttlMs: undefined });
       } else {
         this.#checkTtl(c.ttlMs);
-        encoded.push({ del: false, key: c.key, h: hashKey(c.key), bytes: this.#encode(c.value), ttlMs: c.ttlMs });
+        encoded.push({ del: false, key: c.key, h: indexHash(c.key), bytes: this.#encode(c.value), ttlMs: c.ttlMs });
       }
     }
     this.#write(() => {
@@ -732,9 +586,8 @@ export class SharedMap<V = unknown> {
   clear(): void {
     this.#write(() => {
       for (let b = 0; b < this.#buckets; b++) {
-        while (Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1) !== 0) {
-          this.#unlinkEntry(this.#indexBase + (b << 1) + 1, Atomics.load(this.#i32, this.#indexBase + (b << 1) + 1));
-        }
+        const headIndex = this.#indexBase + b * SLOT_WORDS + SLOT_HEAD;
+        while (Atomics.load(this.#i32, headIndex) !== 0) this.#unlinkEntry(headIndex, Atomics.load(this.#i32, headIndex));
       }
     });
     this.#l1?.clear();
@@ -770,12 +623,12 @@ export class SharedMap<V = unknown> {
   #find(key: string, h: number): number {
     const i32 = this.#i32;
     const u16 = this.#u16;
-    let link = this.#indexBase + ((h & this.#mask) << 1) + 1;
+    let link = this.#indexBase + (h & this.#mask) * SLOT_WORDS + SLOT_HEAD;
     let off = i32[link]!;
     const len = key.length;
     while (off !== 0) {
       const w = off >> 2;
-      if (i32[w + 3] === h && i32[w + 4] === len) {
+      if (i32[w + E_HASH] === h && i32[w + E_KEY_LEN] === len) {
         const k = (off + B_KEY) >> 1;
         let i = 0;
         while (i < len && u16[k + i] === key.charCodeAt(i)) i++;
@@ -784,7 +637,7 @@ export class SharedMap<V = unknown> {
           return off;
         }
       }
-      link = w + 1;
+      link = w + E_NEXT;
       off = i32[link]!;
     }
     return 0;
@@ -809,10 +662,11 @@ export class SharedMap<V = unknown> {
     const off = this.#allocOrEvict(order);
     // Looked up after the allocation: an eviction sweep may have changed the chain.
     const current = this.#find(key, h);
-    const headIndex = this.#indexBase + ((h & this.#mask) << 1) + 1;
+    const slot = this.#indexBase + (h & this.#mask) * SLOT_WORDS;
+    const headIndex = slot + SLOT_HEAD;
     this.#fillEntry(off, key, h, bytes, kind, expiresAt, current === 0 ? i32[headIndex]! : i32[(current + B_NEXT) >> 2]!);
     // Bucket sequence odd around the link store (no call in between can throw).
-    const si = headIndex - 1;
+    const si = slot + SLOT_SEQ;
     Atomics.add(i32, si, 1);
     if (current === 0) {
       Atomics.store(i32, headIndex, off);
@@ -837,13 +691,13 @@ export class SharedMap<V = unknown> {
   #fillEntry(off: number, key: string, h: number, bytes: Uint8Array, kind: number, expiresAt: number, next: number): void {
     const i32 = this.#i32;
     const w = off >> 2;
-    i32[w + 1] = next;
-    i32[w + 2] = this.#nextVersion();
-    i32[w + 3] = h;
-    i32[w + 4] = key.length;
-    i32[w + 5] = bytes.length;
-    i32[w + 6] = kind;
-    i32[w + 7] = h & this.#mask;
+    i32[w + E_NEXT] = next;
+    i32[w + E_VERSION] = this.#nextVersion();
+    i32[w + E_HASH] = h;
+    i32[w + E_KEY_LEN] = key.length;
+    i32[w + E_VALUE_LEN] = bytes.length;
+    i32[w + E_KIND] = kind;
+    i32[w + E_BUCKET] = h & this.#mask;
     this.#f64[(off + B_EXPIRES_AT) >> 3] = expiresAt;
     const k = (off + B_KEY) >> 1;
     for (let i = 0; i < key.length; i++) this.#u16[k + i] = key.charCodeAt(i);
@@ -853,7 +707,7 @@ export class SharedMap<V = unknown> {
   /** Unlink the entry at `off`, whose link word is `linkIndex`, and free its block. */
   #unlinkEntry(linkIndex: number, off: number): void {
     const i32 = this.#i32;
-    const si = this.#indexBase + ((i32[(off + B_HASH) >> 2]! & this.#mask) << 1);
+    const si = this.#indexBase + (i32[(off >> 2) + E_HASH]! & this.#mask) * SLOT_WORDS + SLOT_SEQ;
     Atomics.add(i32, si, 1);
     Atomics.store(i32, linkIndex, i32[(off + B_NEXT) >> 2]!);
     Atomics.add(i32, si, 1);
@@ -866,7 +720,7 @@ export class SharedMap<V = unknown> {
     const now = this.#now();
     let removed = 0;
     for (let b = from; b < to; b++) {
-      let link = this.#indexBase + (b << 1) + 1;
+      let link = this.#indexBase + b * SLOT_WORDS + SLOT_HEAD;
       let off = i32[link]!;
       while (off !== 0) {
         const e = this.#f64[(off + B_EXPIRES_AT) >> 3]!;
@@ -884,120 +738,26 @@ export class SharedMap<V = unknown> {
     return removed;
   }
 
-  // ---------------------------------------------------------------- lock
+  // ------------------------------------------------ lock, repair, verify
 
-  /**
-   * Take the writer lock: a CAS of 0 -> our pid. While it is held, spin, then
-   * sleep in 50 µs steps; every ~2 ms check that the owner still exists. A dead
-   * owner's lock is taken over by CAS (only one waiter wins) and the winner
-   * repairs whatever the owner left half done before going on.
-   */
+  /** Take the writer lock; a dead owner's lock is taken over and the structure repaired first. */
   #lock(): void {
-    const i32 = this.#i32;
-    const me = this.#pid;
-    if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
-    Atomics.add(i32, H_LOCK_WAITS, 1);
-    const spinStart = performance.now();
-    let spins = 0;
-    let started = 0;
-    let lastCheck = 0;
-    for (;;) {
-      const owner = Atomics.load(i32, H_LOCK);
-      if (owner === 0) {
-        if (Atomics.compareExchange(i32, H_LOCK, 0, me) === 0) return;
-        continue;
-      }
-      // Spin ~3 µs first: a live holder on another core releases within a few µs;
-      // sleeping right away would leave the lock to it for a whole timer tick.
-      spins++;
-      if (spins < 4096 && ((spins & 63) !== 0 || performance.now() - spinStart < 0.003)) continue;
-      const now = Date.now();
-      if (started === 0) {
-        started = now;
-        lastCheck = now;
-      }
-      if (now - lastCheck >= 2 || owner === me) {
-        lastCheck = now;
-        if (owner !== me && !processAlive(owner)) {
-          if (Atomics.compareExchange(i32, H_LOCK, owner, me) === owner) {
-            Atomics.add(i32, H_TAKEOVERS, 1);
-            this.#repair();
-            return;
-          }
-          continue;
-        }
-        if (now - started > this.#opts.lockTimeoutMs) {
-          throw new ShmError('SHM_ERR_LOCK_TIMEOUT', `writer lock of segment '${this.#name}' held by live pid ${owner} for over ${this.#opts.lockTimeoutMs} ms (option 'lockTimeoutMs')`);
-        }
-      }
-      sleepMs(0.05);
-    }
+    lockWriter(this.#i32, this.#pid, this.#name, this.#opts.lockTimeoutMs, () => {
+      const started = performance.now();
+      repairStructure(this.#structure());
+      this.#lastRepairMs = performance.now() - started;
+    });
   }
 
   #unlock(): void {
-    Atomics.compareExchange(this.#i32, H_LOCK, this.#pid, 0);
+    unlockWriter(this.#i32, this.#pid);
   }
 
-  /**
-   * Rebuild a consistent structure after a writer died holding the lock (lock
-   * held). Relies on: blocks tile the arena by their tags at every instant; an
-   * entry becomes reachable by one atomic store of a link, after it is fully
-   * written; it is unlinked by one store before its block is freed. So:
-   * every reachable entry is whole, unreachable allocated blocks are garbage
-   * to free, and free lists are rebuilt from the tags.
-   */
-  #repair(): void {
-    const started = performance.now();
-    const i32 = this.#i32;
-    const blocks = this.#alloc.walk();
-    const allocated = new Set<number>();
-    for (const b of blocks) if (b.allocated) allocated.add(b.offset);
-    const reachable = new Set<number>();
-    let entries = 0;
-    for (let b = 0; b < this.#buckets; b++) {
-      const si = this.#indexBase + (b << 1);
-      let link = si + 1;
-      let off = i32[link]!;
-      while (off !== 0) {
-        if (!allocated.has(off) || reachable.has(off) || !this.#entrySane(off, b)) {
-          // Cannot come from a crash given the write order above; cut the chain here.
-          Atomics.store(i32, link, 0);
-          break;
-        }
-        reachable.add(off);
-        entries++;
-        link = (off + B_NEXT) >> 2;
-        off = i32[link]!;
-      }
-      const seq = i32[si]!;
-      if ((seq & 1) !== 0) Atomics.store(i32, si, seq + 1);
-    }
-    this.#alloc.rebuild(blocks, (offset) => reachable.has(offset));
-    i32[H_ENTRIES] = entries;
-    Atomics.add(i32, H_REPAIRS, 1);
-    Atomics.add(i32, H_GENERATION, 1);
-    this.#lastRepairMs = performance.now() - started;
-  }
-
-  #entrySane(off: number, bucket: number): boolean {
-    const i32 = this.#i32;
-    const w = off >> 2;
-    const order = i32[w]! & TAG_ORDER_MASK;
-    const keyLen = i32[w + 4]!;
-    const valueLen = i32[w + 5]!;
-    const kind = i32[w + 6]!;
-    if (keyLen <= 0 || keyLen * 2 > this.#maxKeyBytes || valueLen < 0) return false;
-    if (valueOffset(keyLen) + valueLen > 2 ** order) return false;
-    if (kind !== KIND_VALUE && kind !== KIND_COUNTER) return false;
-    if ((i32[w + 3]! & this.#mask) !== bucket || i32[w + 7] !== bucket) return false;
-    // hashKey over the stored UTF-16 units in place, without decoding the key to a string.
-    let h = FNV_OFFSET;
-    const k = (off + B_KEY) >> 1;
-    for (let i = 0; i < keyLen; i++) {
-      h ^= this.#u16[k + i]!;
-      h = Math.imul(h, FNV_PRIME);
-    }
-    return fmix32(h) === i32[w + 3];
+  #structure(): SegmentStructure {
+    return {
+      i32: this.#i32, u16: this.#u16, alloc: this.#alloc, indexBase: this.#indexBase, buckets: this.#buckets,
+      maxKeyBytes: this.#maxKeyBytes, arenaBytes: this.#arenaEnd - this.#arenaOffset,
+    };
   }
 
   /**
@@ -1011,52 +771,7 @@ export class SharedMap<V = unknown> {
     this.#views();
     this.#lock();
     try {
-      const i32 = this.#i32;
-      const problems: string[] = [];
-      let blocks: ArenaBlock[] = [];
-      try {
-        blocks = this.#alloc.walk();
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-      const allocated = new Set<number>();
-      let allocatedBytes = 0;
-      let freeBytes = 0;
-      for (const b of blocks) {
-        if (b.allocated) {
-          allocated.add(b.offset);
-          allocatedBytes += 2 ** b.order;
-        } else {
-          freeBytes += 2 ** b.order;
-        }
-      }
-      const arenaBytes = this.#arenaEnd - this.#arenaOffset;
-      if (blocks.length > 0 && allocatedBytes + freeBytes !== arenaBytes) problems.push(`blocks cover ${allocatedBytes + freeBytes} of ${arenaBytes} arena bytes`);
-      problems.push(...(blocks.length > 0 ? this.#alloc.check(blocks) : []));
-      const reachable = new Set<number>();
-      for (let b = 0; b < this.#buckets; b++) {
-        const si = this.#indexBase + (b << 1);
-        if ((i32[si]! & 1) !== 0) problems.push(`bucket ${b} sequence is odd`);
-        let off = i32[si + 1]!;
-        while (off !== 0) {
-          if (!allocated.has(off)) {
-            problems.push(`bucket ${b} links ${off}, which is not an allocated block`);
-            break;
-          }
-          if (reachable.has(off)) {
-            problems.push(`entry ${off} is linked twice`);
-            break;
-          }
-          if (!this.#entrySane(off, b)) problems.push(`entry ${off} in bucket ${b} is malformed`);
-          reachable.add(off);
-          off = i32[(off + B_NEXT) >> 2]!;
-        }
-      }
-      for (const off of allocated) if (!reachable.has(off)) problems.push(`allocated block ${off} is unreachable (leaked)`);
-      if (reachable.size !== i32[H_ENTRIES]) problems.push(`entry count ${i32[H_ENTRIES]} in header, ${reachable.size} reachable`);
-      return Object.freeze({
-        ok: problems.length === 0, problems: Object.freeze(problems), entries: reachable.size, blocks: blocks.length, allocatedBytes, freeBytes, arenaBytes,
-      });
+      return verifyStructure(this.#structure());
     } finally {
       this.#unlock();
     }
@@ -1112,6 +827,7 @@ export class SharedMap<V = unknown> {
   }
 }
 
+
 // ------------------------------------------------------------- lifecycle
 
 /**
@@ -1122,104 +838,42 @@ export class SharedMap<V = unknown> {
  */
 export function createSharedMap<C extends CodecName = 'msgpack'>(options: CreateSharedMapOptions<C>): SharedMap<CodecValue<C>> {
   const common = resolveCommon(options);
-  const sizeBytes = checkInt('sizeBytes', options.sizeBytes, 64 * 1024, 1024 * MiB, 64 * MiB);
-  const codecName = options.codec ?? 'msgpack';
-  if (!(CODECS as readonly string[]).includes(codecName)) throw optionError('codec', `one of ${CODECS.join(', ')}`, codecName);
-  const maxKeyBytes = checkInt('maxKeyBytes', options.maxKeyBytes, 2, 64 * 1024, 512);
-  const maxValueBytes = checkInt('maxValueBytes', options.maxValueBytes, 1, 256 * MiB, 64 * 1024);
-  const buckets = options.buckets ?? nextPow2(Math.max(1024, Math.ceil(sizeBytes / 512)));
-  if (!Number.isInteger(buckets) || buckets < 16 || buckets > 2 ** 26 || (buckets & (buckets - 1)) !== 0) throw optionError('buckets', 'a power of two in [16, 2^26]', buckets);
-  if (options.replace !== undefined && typeof options.replace !== 'boolean') throw optionError('replace', 'a boolean', options.replace);
-
-  const indexOffset = HEADER_BYTES;
-  const arenaOffset = Math.ceil((indexOffset + buckets * 8) / 64) * 64;
-  const available = sizeBytes - arenaOffset;
-  const needOrder = Math.ceil(Math.log2(ENTRY_HEADER_BYTES + maxKeyBytes + 8 + maxValueBytes));
-  if (available < 2 ** MIN_ORDER || needOrder > log2Floor(available)) {
-    throw optionError('sizeBytes', `large enough for the index (${buckets} buckets) and one block of ${2 ** needOrder} bytes (maxKeyBytes + maxValueBytes)`, sizeBytes);
-  }
-  // At least ~8 top-level blocks where the value limit allows, so the arena's
-  // rounding down to whole top-level blocks wastes little.
-  const maxOrder = Math.max(needOrder, Math.min(DEFAULT_MAX_ORDER, log2Floor(available) - 3));
-  const arenaBytes = Math.floor(available / 2 ** maxOrder) * 2 ** maxOrder;
-
+  const o = resolveCreate(options);
+  const geometry = planSegment(o);
   let replacedStale = false;
   let mapped;
   try {
-    mapped = createSegment(common.name, sizeBytes, common.backend);
+    mapped = createSegment(common.name, o.sizeBytes, common.backend);
   } catch (err) {
     if ((err as { code?: string }).code !== 'EEXIST') throw err;
     const existing = openSegment(common.name, common.backend);
-    const hdr = new Int32Array(existing.sab, 0, Math.min(existing.sab.byteLength, HEADER_BYTES) >> 2);
-    const valid = hdr.length >= 8 && Atomics.load(hdr, H_MAGIC) === MAGIC;
-    const creator = valid ? Atomics.load(hdr, H_CREATOR_PID) : 0;
-    if (valid && creator !== process.pid && processAlive(creator) && options.replace !== true) {
+    const { valid, creator } = segmentCreator(existing.sab);
+    if (valid && creator !== process.pid && processAlive(creator) && !o.replace) {
       throw new ShmError('SHM_ERR_SEGMENT_IN_USE', `segment '${common.name}' belongs to live pid ${creator}; stop it, choose another 'name', or pass 'replace: true'`);
     }
     replacedStale = !valid || !processAlive(creator);
     // Unlink and make a fresh object: processes still mapping the old one keep
     // their (now private) copy instead of seeing it reformatted under them.
     unlinkSegment(common.name, existing.backend);
-    mapped = createSegment(common.name, sizeBytes, common.backend);
+    mapped = createSegment(common.name, o.sizeBytes, common.backend);
   }
   const views = viewsOf(mapped.sab);
-  const i32 = views.i32;
-  i32[H_STATE] = 0;
-  i32[H_LAYOUT] = LAYOUT_VERSION;
-  i32[H_SIZE] = sizeBytes;
-  i32[H_LOCK] = 0;
-  i32[H_GENERATION] = 0;
-  i32[H_VERSION_COUNTER] = 0;
-  i32[H_CREATOR_PID] = process.pid;
-  i32[H_INDEX_OFFSET] = indexOffset;
-  i32[H_BUCKETS] = buckets;
-  i32[H_ARENA_OFFSET] = arenaOffset;
-  i32[H_ARENA_BYTES] = arenaBytes;
-  i32[H_MIN_ORDER] = MIN_ORDER;
-  i32[H_MAX_ORDER] = maxOrder;
-  i32[H_ENTRIES] = 0;
-  i32[H_CODEC] = CODEC_BY_NAME[codecName].id;
-  i32[H_MAX_KEY_BYTES] = maxKeyBytes;
-  i32[H_MAX_VALUE_BYTES] = maxValueBytes;
-  views.f64[H_CREATED_AT_F64] = Date.now();
-  i32.fill(0, indexOffset >> 2, arenaOffset >> 2);
-  new BuddyAllocator(i32, arenaOffset, arenaBytes, MIN_ORDER, maxOrder).format();
-  Atomics.store(i32, H_MAGIC, MAGIC);
-  Atomics.store(i32, H_STATE, STATE_READY);
+  formatSegment(views, o, geometry);
   return new SharedMap<CodecValue<C>>(views, mapped.backend, common, replacedStale);
 }
 
 /** Attach to an existing segment by name (workers). */
 export function openSharedMap<C extends CodecName = CodecName>(options: OpenSharedMapOptions<C>): SharedMap<CodecValue<C>> {
   const common = resolveCommon(options);
-  const attachTimeoutMs = checkInt('attachTimeoutMs', options.attachTimeoutMs, 0, 600_000, 2000);
-  if (options.codec !== undefined && !(CODECS as readonly string[]).includes(options.codec)) throw optionError('codec', `one of ${CODECS.join(', ')}`, options.codec);
+  const want = resolveOpen(options);
   const mapped = openSegment(common.name, common.backend, options.buffer);
   if (mapped.sab.byteLength < HEADER_BYTES) throw new ShmError('SHM_ERR_SEGMENT_CORRUPT', `segment '${common.name}' is ${mapped.sab.byteLength} bytes, smaller than a header`);
   const views = viewsOf(mapped.sab);
-  const i32 = views.i32;
-  const deadline = Date.now() + attachTimeoutMs;
-  while (Atomics.load(i32, H_STATE) !== STATE_READY || Atomics.load(i32, H_MAGIC) !== MAGIC) {
-    if (Date.now() >= deadline) {
-      throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' is not a ready @hurdle/shm segment (magic 0x${(Atomics.load(i32, H_MAGIC) >>> 0).toString(16)}) after ${attachTimeoutMs} ms (option 'attachTimeoutMs')`);
-    }
-    sleepMs(1);
-  }
-  if (i32[H_LAYOUT] !== LAYOUT_VERSION) throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' has layout version ${i32[H_LAYOUT]}, this build reads ${LAYOUT_VERSION}`);
-  if (i32[H_SIZE] !== mapped.sab.byteLength) throw new ShmError('SHM_ERR_SEGMENT_CORRUPT', `segment '${common.name}' header says ${i32[H_SIZE]} bytes, mapping is ${mapped.sab.byteLength}`);
-  if (options.sizeBytes !== undefined && options.sizeBytes !== i32[H_SIZE]) throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' is ${i32[H_SIZE]} bytes, option 'sizeBytes' asked for ${options.sizeBytes}`);
-  const codec = CODEC_BY_ID[i32[H_CODEC]!];
-  if (codec === undefined) throw new ShmError('SHM_ERR_VERSION_MISMATCH', `segment '${common.name}' uses unknown codec id ${i32[H_CODEC]}`);
-  if (options.codec !== undefined && options.codec !== codec.name) throw optionError('codec', `'${codec.name}' (the segment's codec)`, options.codec);
+  checkAttached(views, common.name, want);
   return new SharedMap<CodecValue<C>>(views, mapped.backend, common, false);
 }
 
 /** Remove `/dev/shm/<name>` if it exists (e.g. after a crash); true when it existed. */
 export function unlinkSharedMap(name: string): boolean {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) throw optionError('name', 'letters, digits, ".", "_", "-" (1-200 chars)', name);
-  return unlinkSegment(name, 'auto');
+  return unlinkSegment(checkName(name), 'auto');
 }
-
-void TAG_ALLOCATED;
-void TAG_MAGIC;
-void TAG_MAGIC_MASK;
