@@ -104,7 +104,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
   });
-  refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+  refreshGauges = app.hurdleRefreshGauges;
   // Building the app is start-up work, not lag.
   loop.reset();
   let closed = false;

@@ -85,7 +85,7 @@ async function startWorker(init: InitMessage): Promise<void> {
     ...(state.rateCounters === undefined ? {} : { rateCounters: state.rateCounters }),
     storeHealthy: () => state.healthy(),
   });
-  const refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+  const refreshGauges = app.hurdleRefreshGauges;
 
   process.on('message', (msg: unknown) => {
     if (!isHurdleMessage(msg)) return;
