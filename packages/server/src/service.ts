@@ -8,6 +8,7 @@ import { createMemoryStore } from '@hurdle/challenge';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import type { AppDeps } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import type { Bootstrapped } from './bootstrap.js';
 import type { ConfigDb } from './config-db.js';
@@ -38,6 +39,8 @@ export interface ServiceInput {
   boot?: Bootstrapped;
   /** Readiness of the store (e.g. the ring's node states). @default () => true */
   storeHealthy?: () => boolean;
+  /** Called with each route as it is registered (see {@link AppDeps.onRoute}). */
+  onRoute?: AppDeps['onRoute'];
 }
 
 export interface Service {
@@ -103,6 +106,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
+    ...(input.onRoute === undefined ? {} : { onRoute: input.onRoute }),
   });
   refreshGauges = app.hurdleRefreshGauges;
   // Building the app is start-up work, not lag.

@@ -2,8 +2,9 @@
 // admin API stay same-origin. Preflights bypass admission control and rate limits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createService, TEST_KEYS } from '../src/index.js';
-import type { Service } from '../src/index.js';
+import { createService } from '../src/service.js';
+import { TEST_KEYS } from '../src/site.js';
+import type { Service } from '../src/service.js';
 import { humanTrace, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
