@@ -34,7 +34,7 @@ import { siteverifyRoute } from './routes/siteverify-route.js';
 import { testHooksRoutes } from './routes/test-hooks-routes.js';
 import type { AnswerPeeker } from './routes/test-hooks-routes.js';
 import type { SiteDirectory } from './site-directory.js';
-import type { RateLimitCounters } from './state-store.js';
+import type { RateLimitCounters } from './state/rate-limit-counters.js';
 
 /** Everything one worker's HTTP layer is built from. */
 export interface AppDeps {

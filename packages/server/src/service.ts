@@ -22,7 +22,8 @@ import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 import { createSiteService } from './site-service.js';
-import type { RateLimitCounters } from './state-store.js';
+import type { RateLimitCounters } from './state/rate-limit-counters.js';
+import { rejectOnThrow } from './state/reject-on-throw.js';
 
 export interface ServiceInput {
   /** Server options (validated like the CLI's). */
@@ -66,7 +67,8 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const mirror = new ConfigMirror({ db: boot.db, map, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
   await mirror.start();
   const sites = new SiteDirectory(map);
-  const store = input.store ?? createMemoryStore();
+  // Whatever the store, a bad argument is a rejection, never a synchronous throw.
+  const store = rejectOnThrow(input.store ?? createMemoryStore());
   const { engine, stop: stopKeys } = createEngine(options, store, sites);
   const metrics = new WorkerMetrics();
   const primaryMetrics = new PrimaryMetrics();

@@ -9,7 +9,7 @@ import { ServerError } from '../errors.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
 import type { SiteRecord } from '../site.js';
-import type { RateLimitCounters } from '../state-store.js';
+import type { RateLimitCounters } from '../state/rate-limit-counters.js';
 
 export interface RateLimitDeps {
   options: Readonly<ServerOptions>;
