@@ -73,7 +73,8 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const metrics = new WorkerMetrics();
   const primaryMetrics = new PrimaryMetrics();
   const loop = new EventLoopMonitor();
-  const siteService = createSiteService({ db: boot.db, onWrite: () => void mirror.refresh() });
+  // Writes refresh the mirror once, in the control plane below, before they answer.
+  const siteService = createSiteService({ db: boot.db });
   let refreshGauges = (): void => undefined;
   const rates = new RateWindow();
   const gather = async () => {
