@@ -5,33 +5,8 @@
  * tokens or answers.
  */
 
-/** Every code a {@link ServerError} can carry. */
-export type ServerErrorCode =
-  | 'SERVER_ERR_INVALID_OPTION'
-  | 'SERVER_ERR_CONFIG_FILE'
-  | 'SERVER_ERR_DB'
-  | 'SERVER_ERR_DB_UNAVAILABLE'
-  | 'SERVER_ERR_SITE_NOT_FOUND'
-  | 'SERVER_ERR_SITE_EXISTS'
-  | 'SERVER_ERR_INVALID_SITE'
-  | 'SERVER_ERR_UNAUTHORIZED'
-  | 'SERVER_ERR_BAD_REQUEST'
-  | 'SERVER_ERR_NOT_FOUND'
-  | 'SERVER_ERR_BODY_TOO_LARGE'
-  | 'SERVER_ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'SERVER_ERR_OVERLOADED'
-  | 'SERVER_ERR_RATE_LIMITED'
-  | 'SERVER_ERR_STORE_UNAVAILABLE'
-  | 'SERVER_ERR_SITE_DISABLED'
-  | 'SERVER_ERR_IPC_TIMEOUT'
-  | 'SERVER_ERR_SHUTTING_DOWN'
-  | 'SERVER_ERR_INVALID_SITEKEY'
-  | 'SERVER_ERR_HOSTNAME_NOT_ALLOWED'
-  | 'SERVER_ERR_RENDER_FAILED'
-  | 'SERVER_ERR_INTERNAL';
-
-/** All codes, in one list (kept in step with the README's error table by a test). */
-export const SERVER_ERROR_CODES: readonly ServerErrorCode[] = Object.freeze([
+/** All codes, in one list (kept in step with docs/error-codes.md by a test). */
+export const SERVER_ERROR_CODES = Object.freeze([
   'SERVER_ERR_INVALID_OPTION',
   'SERVER_ERR_CONFIG_FILE',
   'SERVER_ERR_DB',
@@ -54,7 +29,10 @@ export const SERVER_ERROR_CODES: readonly ServerErrorCode[] = Object.freeze([
   'SERVER_ERR_HOSTNAME_NOT_ALLOWED',
   'SERVER_ERR_RENDER_FAILED',
   'SERVER_ERR_INTERNAL',
-]);
+] as const);
+
+/** Every code a {@link ServerError} can carry. */
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 const STATUS: Record<ServerErrorCode, number> = {
   SERVER_ERR_INVALID_OPTION: 400,

@@ -2,8 +2,9 @@
 import pg from 'pg';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
-import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db.js';
-import type { ConfigDb, SiteRow } from './config-db.js';
+import type { ConfigDb } from './config-db-connection.js';
+import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db-schema.js';
+import type { SiteRow } from './config-db-schema.js';
 
 const CHANNEL = 'hurdle_sites';
 const MIGRATION_LOCK = 0x68_75_72_64; // 'hurd'

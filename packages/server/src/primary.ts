@@ -24,7 +24,7 @@ import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
 import { createService } from './service.js';
 import { createSiteService } from './site-service.js';
-import { openRingStore } from './state-store.js';
+import { openRingStore } from './state/state-store.js';
 import type { AdminOperations } from './site-service.js';
 
 const COLLECT_TIMEOUT_MS = 2000;

@@ -8,6 +8,7 @@ import { createMemoryStore } from '@hurdle/challenge';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import type { AppDeps } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import type { Bootstrapped } from './bootstrap.js';
 import type { ConfigDb } from './config-db.js';
@@ -21,7 +22,8 @@ import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 import { createSiteService } from './site-service.js';
-import type { RateLimitCounters } from './state-store.js';
+import type { RateLimitCounters } from './state/rate-limit-counters.js';
+import { rejectOnThrow } from './state/reject-on-throw.js';
 
 export interface ServiceInput {
   /** Server options (validated like the CLI's). */
@@ -38,6 +40,8 @@ export interface ServiceInput {
   boot?: Bootstrapped;
   /** Readiness of the store (e.g. the ring's node states). @default () => true */
   storeHealthy?: () => boolean;
+  /** Called with each route as it is registered (see {@link AppDeps.onRoute}). */
+  onRoute?: AppDeps['onRoute'];
 }
 
 export interface Service {
@@ -63,12 +67,14 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const mirror = new ConfigMirror({ db: boot.db, map, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
   await mirror.start();
   const sites = new SiteDirectory(map);
-  const store = input.store ?? createMemoryStore();
+  // Whatever the store, a bad argument is a rejection, never a synchronous throw.
+  const store = rejectOnThrow(input.store ?? createMemoryStore());
   const { engine, stop: stopKeys } = createEngine(options, store, sites);
   const metrics = new WorkerMetrics();
   const primaryMetrics = new PrimaryMetrics();
   const loop = new EventLoopMonitor();
-  const siteService = createSiteService({ db: boot.db, onWrite: () => void mirror.refresh() });
+  // Writes refresh the mirror once, in the control plane below, before they answer.
+  const siteService = createSiteService({ db: boot.db });
   let refreshGauges = (): void => undefined;
   const rates = new RateWindow();
   const gather = async () => {
@@ -103,8 +109,9 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
+    ...(input.onRoute === undefined ? {} : { onRoute: input.onRoute }),
   });
-  refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+  refreshGauges = app.hurdleRefreshGauges;
   // Building the app is start-up work, not lag.
   loop.reset();
   let closed = false;

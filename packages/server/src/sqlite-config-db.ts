@@ -2,8 +2,9 @@
 import Database from 'better-sqlite3';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
-import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db.js';
-import type { ConfigDb, SiteRow } from './config-db.js';
+import type { ConfigDb } from './config-db-connection.js';
+import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db-schema.js';
+import type { SiteRow } from './config-db-schema.js';
 
 export function openSqliteConfigDb(path: string): ConfigDb {
   let db: Database.Database;

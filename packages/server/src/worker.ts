@@ -16,8 +16,8 @@ import { createLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
 import type { DashboardStats } from './metrics.js';
 import { SiteDirectory } from './site-directory.js';
-import { createShmStore, openRingStore } from './state-store.js';
-import type { StateStoreHandle } from './state-store.js';
+import { createShmStore, openRingStore } from './state/state-store.js';
+import type { StateStoreHandle } from './state/state-store.js';
 
 const IPC_TIMEOUT_MS = 5000;
 
@@ -85,7 +85,7 @@ async function startWorker(init: InitMessage): Promise<void> {
     ...(state.rateCounters === undefined ? {} : { rateCounters: state.rateCounters }),
     storeHealthy: () => state.healthy(),
   });
-  const refreshGauges = (app as unknown as { hurdleRefreshGauges: () => void }).hurdleRefreshGauges;
+  const refreshGauges = app.hurdleRefreshGauges;
 
   process.on('message', (msg: unknown) => {
     if (!isHurdleMessage(msg)) return;

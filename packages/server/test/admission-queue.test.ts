@@ -1,8 +1,8 @@
 // Admission control: priorities, deadlines, queue bound with eviction, event-loop shedding.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AdmissionQueue } from '../src/index.js';
-import type { Release } from '../src/index.js';
+import { AdmissionQueue } from '../src/admission-queue.js';
+import type { Release } from '../src/admission-queue.js';
 
 function queue(over: Partial<ConstructorParameters<typeof AdmissionQueue>[0]> = {}, lag = { ms: 0 }, clock = { t: 0 }) {
   return new AdmissionQueue({
@@ -101,7 +101,8 @@ describe('AdmissionQueue', () => {
 
 describe('admission control over HTTP', () => {
   it('while the event loop lags, challenges get 503 + Retry-After and siteverify still answers', async () => {
-    const { createService, TEST_KEYS } = await import('../src/index.js');
+    const { createService } = await import('../src/service.js');
+    const { TEST_KEYS } = await import('../src/site.js');
     const { tempDir } = await import('./fixtures.js');
     const dir = tempDir();
     const svc = await createService({

@@ -1,8 +1,10 @@
 // The HTTP API through app.inject(): flows, siteverify compatibility, admin API, bad input.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createService, rotateHmacKeys, TEST_KEYS } from '../src/index.js';
-import type { Service } from '../src/index.js';
+import { createService } from '../src/service.js';
+import { rotateHmacKeys } from '../src/site-service.js';
+import { TEST_KEYS } from '../src/site.js';
+import type { Service } from '../src/service.js';
 import { humanTrace, keyboardTrace, pollUntil, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';

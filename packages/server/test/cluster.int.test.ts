@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { TEST_KEYS } from '../src/index.js';
+import { TEST_KEYS } from '../src/site.js';
 import { http, humanTrace, pollUntil, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
 

@@ -2,8 +2,9 @@
 // admin API stay same-origin. Preflights bypass admission control and rate limits.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createService, TEST_KEYS } from '../src/index.js';
-import type { AdmissionQueue, Service } from '../src/index.js';
+import { createService } from '../src/service.js';
+import { TEST_KEYS } from '../src/site.js';
+import type { Service } from '../src/service.js';
 import { humanTrace, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -108,7 +109,7 @@ describe('CORS on the widget routes', () => {
   });
 
   it('preflights are answered while admission control sheds the routes themselves', async () => {
-    const admission = (svc.app as unknown as { hurdleAdmission: AdmissionQueue }).hurdleAdmission;
+    const admission = svc.app.hurdleAdmission;
     const held = admission.acquire('siteverify'); // the only slot (concurrency 1, no queue)
     assert.equal(typeof held, 'function');
     try {

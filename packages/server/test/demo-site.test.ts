@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createService } from '../src/index.js';
-import type { Service } from '../src/index.js';
+import { createService } from '../src/service.js';
+import type { Service } from '../src/service.js';
 import { tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createMemoryStore } from '@hurdle/challenge';
 import type { ChallengeStore } from '@hurdle/challenge';
-import { createService } from '../src/index.js';
-import type { FailurePolicy, Service } from '../src/index.js';
+import { createService } from '../src/service.js';
+import type { FailurePolicy } from '../src/options.js';
+import type { Service } from '../src/service.js';
 import { tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger, createService } from '../src/index.js';
+import { createLogger } from '../src/logger.js';
+import { createService } from '../src/service.js';
 import { humanTrace, tempDir } from './fixtures.js';
 
 describe('logging', () => {

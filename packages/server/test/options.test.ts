@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SERVER_ERROR_CODES, envNameOf, parseRingUrl, readConfigFile, redactOptions, resolveOptions } from '../src/index.js';
+import { SERVER_ERROR_CODES } from '../src/errors.js';
+import { envNameOf, parseRingUrl, readConfigFile, redactOptions, resolveOptions } from '../src/options.js';
 import { tempDir } from './fixtures.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {

@@ -1,8 +1,8 @@
 // Rate limits per IP (proxy-aware) and per site, counted in the state store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createService } from '../src/index.js';
-import type { Service } from '../src/index.js';
+import { createService } from '../src/service.js';
+import type { Service } from '../src/service.js';
 import { tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -57,7 +57,7 @@ describe('rate limits', () => {
 describe('rate limits on shared-memory counters (one machine)', () => {
   it('counts in the shm segment, not through the store, and refuses over the limit', async () => {
     const { createSharedMap } = await import('@hurdle/shm');
-    const { createShmStore } = await import('../src/index.js');
+    const { createShmStore } = await import('../src/state/state-store.js');
     const map = createSharedMap({ name: `hurdle-rl-test-${process.pid}`, backend: 'memory', sizeBytes: 1 << 20, codec: 'string' });
     const handle = createShmStore(map as never);
     let storeIncrs = 0;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../src/index.js';
+import { createLogger } from '../src/logger.js';
 import { LazyRequestLogger } from '../src/request-logger.js';
 
 function sinkLogger(level: string): { lines: string[]; logger: ReturnType<typeof createLogger> } {

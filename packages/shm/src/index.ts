@@ -18,5 +18,3 @@ export { createSharedCounters } from './shared-counters.js';
 export type { SharedCounters, SharedCountersOptions } from './shared-counters.js';
 export { ShmError, SHM_ERROR_CODES, SHM_WARN_NO_NATIVE, isShmError } from './errors.js';
 export type { ShmErrorCode } from './errors.js';
-export { createShmChallengeStore } from './challenge-store.js';
-export type { ShmChallengeStore } from './challenge-store.js';

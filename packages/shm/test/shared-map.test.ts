@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  SHM_ERROR_CODES, ShmError, createSharedCounters, createSharedMap, createShmChallengeStore, openSharedMap, unlinkSharedMap,
+  SHM_ERROR_CODES, ShmError, createSharedCounters, createSharedMap, openSharedMap, unlinkSharedMap,
 } from '../src/index.js';
 import type { CodecName, CodecValue, CreateSharedMapOptions, SharedMap } from '../src/index.js';
 
@@ -214,22 +214,4 @@ test('error codes, the exported union and the README table agree', () => {
   }
   const documented = new Set(readme.match(/SHM_ERR_[A-Z_]+/g));
   assert.deepEqual([...documented].sort(), [...SHM_ERROR_CODES].sort());
-});
-
-test('challenge store adapter: ChallengeStore semantics over a string map', async () => {
-  const name = uniqueName();
-  const map = createSharedMap({ name, codec: 'string', sizeBytes: 1 << 20 });
-  const store = createShmChallengeStore(map);
-  await store.set('c:1', 'payload', 60_000);
-  assert.equal(await store.get('c:1'), 'payload');
-  assert.equal(await store.add('c:1', 'other', 60_000), false);
-  assert.equal(await store.add('c:2', 'x', 60_000), true);
-  assert.equal(await store.incr('n', 60_000), 1);
-  assert.equal(await store.incr('n', 60_000), 2);
-  const takes = await Promise.all([store.take('c:1'), store.take('c:1'), store.take('c:1')]);
-  assert.deepEqual(takes.filter((t) => t !== undefined), ['payload']);
-  await store.delete('c:2');
-  assert.equal(await store.get('c:2'), undefined);
-  await assert.rejects(store.set('', 'v', 1000), { code: 'SHM_ERR_INVALID_KEY' });
-  map.unlink();
 });

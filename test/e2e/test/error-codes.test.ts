@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { CHALLENGE_ERROR_CODES } from '@hurdle/challenge';
 import { RING_ERROR_CODES } from '@hurdle/ring';
-import { SERVER_ERROR_CODES, httpStatusOf, publicCodeOf } from '@hurdle/server';
+import { CLIENT_ERROR_CODES, READINESS_ERROR_CODES, SERVER_ERROR_CODES, SITEVERIFY_ERROR_CODES, httpStatusOf, publicCodeOf } from '@hurdle/server';
+import type { ServerErrorCode } from '@hurdle/server';
 import { SHM_ERROR_CODES, SHM_WARN_NO_NATIVE } from '@hurdle/shm';
 
 // dist/test/error-codes.test.js -> the repository root.
@@ -71,10 +72,13 @@ for (const p of packages) {
   });
 }
 
-test('server: the exported union type lists exactly the runtime codes', () => {
-  const union = /export type ServerErrorCode =([\s\S]*?);/.exec(read('packages/server/src/errors.ts'))?.[1];
-  assert.ok(union, 'packages/server/src/errors.ts: no `export type ServerErrorCode = ...;`');
-  assert.deepEqual(sorted(matches(union, /'(SERVER_ERR_[A-Z0-9_]+)'/g)), [...SERVER_ERROR_CODES].sort());
+test('server: the exported union type is derived from the runtime list', () => {
+  // One list, one type: the union is `(typeof SERVER_ERROR_CODES)[number]`, so a code added
+  // to the list is a code of the type (and the status/public tables, typed over the union,
+  // fail to compile without a row for it).
+  assert.match(read('packages/server/src/errors.ts'), /export type ServerErrorCode = \(typeof SERVER_ERROR_CODES\)\[number\];/);
+  const typed: readonly ServerErrorCode[] = SERVER_ERROR_CODES;
+  assert.equal(new Set(typed).size, typed.length);
 });
 
 test('server: the table states each code\'s HTTP status and public code', () => {
@@ -108,29 +112,21 @@ test('test-helpers and widget codes (no runtime list; read from source) match th
   assert.deepEqual(docCodes('WIDGET_'), sorted(matches(widgetSource, /'(WIDGET_[A-Z0-9_]+)'/g)));
 });
 
-test('siteverify error-codes in the server source = the table\'s siteverify rows', () => {
-  const app = read('packages/server/src/app.ts');
-  // Codes put into an `error-codes` array: `['timeout-or-duplicate']`, `codes.push('…')`,
-  // or chosen by a conditional (`status === 503 ? 'internal-error' : 'bad-request'`).
-  const sent = sorted([
-    ...matches(app, /(?<!headers)\[\s*'([a-z]+(?:-[a-z]+)+)'/g),
-    ...matches(app, /push\('([a-z]+(?:-[a-z]+)+)'\)/g),
-    ...matches(app, /[?:] '([a-z]+(?:-[a-z]+)+)'/g),
-  ]);
-  assert.ok(sent.includes('timeout-or-duplicate'), 'could not read the siteverify codes from app.ts');
+test('siteverify error-codes the server sends = the table\'s siteverify rows', () => {
+  // The route's answers are typed over SITEVERIFY_ERROR_CODES: it can send no other value.
+  const sent = sorted(SITEVERIFY_ERROR_CODES);
+  assert.ok(sent.includes('timeout-or-duplicate'), 'SITEVERIFY_ERROR_CODES lacks a known code');
   const documented = sorted(rows.filter((r) => r.pkg === 'siteverify').map((r) => r.code));
-  for (const code of sent) assert.ok(documented.includes(code), `siteverify code '${code}' (app.ts) has no row in docs/error-codes.md`);
-  // And no stale row: each documented code is still a literal somewhere in the server source.
-  const literals = new Set(matches(app, /'([a-z]+(?:-[a-z]+)+)'/g));
-  for (const code of documented) assert.ok(literals.has(code), `docs/error-codes.md lists siteverify code '${code}', which app.ts never sends`);
+  assert.deepEqual(documented, sent, 'docs/error-codes.md siteverify rows differ from SITEVERIFY_ERROR_CODES');
 });
 
 test('every public code literal the HTTP layer sends is in the table', () => {
-  const text = read('packages/server/src/app.ts') + read('packages/server/src/http-errors.ts');
+  const text = read('packages/server/src/http-errors.ts');
   const literals = sorted([
     ...matches(text, /code: '([a-z]+(?:_[a-z]+)*)'/g),
-    // The malformed-HTTP handler picks its code with a conditional: `code: status === 431 ? '...' : ...`.
-    ...matches(/code: status[^,]*/.exec(text)?.[0] ?? '', /'([a-z]+_[a-z_]+)'/g),
+    // Answered outside http-errors.ts, each from its exported list: malformed HTTP, readiness.
+    ...CLIENT_ERROR_CODES,
+    ...READINESS_ERROR_CODES,
   ]);
   assert.ok(literals.includes('bad_json') && literals.includes('bad_http'), 'could not read the public codes from the server source');
   const known = new Set<string>();

@@ -5,10 +5,10 @@
 // aliases wrap its handler, so there is one implementation of token redemption.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { ServerError } from './errors.js';
-import { mapError } from './http-errors.js';
-import { multipartBoundary, parseMultipartForm } from './multipart-form.js';
-import * as S from './schemas.js';
+import { ServerError } from '../errors.js';
+import { mapError } from '../http-errors.js';
+import { multipartBoundary, parseMultipartForm } from '../http/multipart-form.js';
+import * as S from '../schemas.js';
 
 /** Whose wire format a siteverify path speaks. */
 export type SiteverifyVendor = 'hurdle' | 'recaptcha' | 'hcaptcha' | 'turnstile';

@@ -1,7 +1,7 @@
 // A small multipart/form-data reader for the few text fields a siteverify call carries
 // (Cloudflare's documented Turnstile example posts a `FormData`). It holds the whole body in
 // memory, which the route's body limit bounds, so a streaming parser buys nothing here.
-import { ServerError } from './errors.js';
+import { ServerError } from '../errors.js';
 
 /** Most parts accepted in one body: siteverify needs at most five fields. */
 const MAX_PARTS = 32;

@@ -1,0 +1,77 @@
+/**
+ * Admission control on the request path: each route with a `priority` waits for a slot of
+ * the worker's {@link AdmissionQueue} before its handler runs, or is shed with a coded 503.
+ */
+import type { FastifyInstance } from 'fastify';
+import { AdmissionQueue } from '../admission-queue.js';
+import type { PriorityClass } from '../admission-queue.js';
+import type { EventLoopMonitor } from '../event-loop-monitor.js';
+import type { WorkerMetrics } from '../metrics.js';
+import type { ServerOptions } from '../options.js';
+import { sendError } from './error-reply.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Admission class of the route; routes without one bypass the queue. */
+    priority?: PriorityClass;
+  }
+  interface FastifyInstance {
+    /** This worker's admission queue (its figures feed the gauges). */
+    hurdleAdmission: AdmissionQueue;
+  }
+}
+
+export interface AdmissionDeps {
+  options: Readonly<ServerOptions>;
+  loop: EventLoopMonitor;
+  metrics: WorkerMetrics;
+}
+
+/** Create the queue, decorate `app.hurdleAdmission` with it and add its `onRequest` hook. */
+export function installAdmission(app: FastifyInstance, { options, loop, metrics }: AdmissionDeps): AdmissionQueue {
+  const admission = new AdmissionQueue({
+    concurrency: options.admission.concurrency,
+    maxQueue: options.admission.maxQueue,
+    deadlinesMs: {
+      siteverify: options.admission.siteverifyDeadlineMs,
+      verify: options.admission.verifyDeadlineMs,
+      challenge: options.admission.challengeDeadlineMs,
+      admin: options.admission.adminDeadlineMs,
+    },
+    maxEventLoopDelayMs: options.admission.maxEventLoopDelayMs,
+    eventLoopDelayMs: () => loop.sample.delayP99Ms,
+  });
+  admission.onShed((cls, reason) => metrics.recordShed(cls, reason));
+  app.decorate('hurdleAdmission', admission);
+
+  app.addHook('onRequest', (req, reply, done) => {
+    const cls = req.routeOptions.config.priority;
+    if (cls === undefined) {
+      done();
+      return;
+    }
+    let acquired: ReturnType<AdmissionQueue['acquire']>;
+    try {
+      acquired = admission.acquire(cls);
+    } catch (err) {
+      void sendError(reply, err);
+      return;
+    }
+    if (typeof acquired === 'function') {
+      reply.raw.once('close', acquired);
+      done();
+      return;
+    }
+    acquired.then((release) => {
+      if (reply.raw.destroyed || reply.raw.writableEnded) {
+        release();
+        return;
+      }
+      reply.raw.once('close', release);
+      done();
+    }, (err: unknown) => {
+      void sendError(reply, err);
+    });
+  });
+  return admission;
+}

@@ -1,0 +1,53 @@
+/** The admin API (`/admin/api/*`, bearer `adminToken`): sites and the live dashboard figures. */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ControlPlane } from '../control-plane.js';
+import { ServerError } from '../errors.js';
+import * as S from '../schemas.js';
+import type { SiteInput } from '../site.js';
+
+export interface AdminRoutesOptions {
+  /** The bearer token every admin request must carry; empty: the admin API refuses everything. */
+  adminToken: string;
+  control: ControlPlane;
+}
+
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (admin, { adminToken, control }) => {
+  const token = Buffer.from(adminToken, 'utf8');
+  admin.addHook('onRequest', async (req: FastifyRequest): Promise<void> => {
+    const header = req.headers.authorization;
+    const given = typeof header === 'string' && header.startsWith('Bearer ') ? Buffer.from(header.slice(7), 'utf8') : Buffer.alloc(0);
+    if (token.length === 0 || given.length !== token.length || !timingSafeEqual(given, token)) {
+      throw new ServerError('SERVER_ERR_UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer <adminToken>)');
+    }
+  });
+  const security = [{ adminToken: [] }];
+  admin.get('/admin/api/sites', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'List sites', response: { 200: S.siteListResponse, ...S.errorResponses } },
+  }, async () => ({ sites: await control.listSites() }));
+  admin.post<{ Body: SiteInput }>('/admin/api/sites', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'Create a site (the secret is returned once)', body: S.siteCreateBody, response: { 201: S.siteWithSecretResponse, ...S.errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await control.createSite(req.body)));
+  admin.get<{ Params: { sitekey: string } }>('/admin/api/sites/:sitekey', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'Get a site', params: S.sitekeyParams, response: { 200: S.siteResponse, ...S.errorResponses } },
+  }, async (req) => ({ site: await control.getSite(req.params.sitekey) }));
+  admin.patch<{ Params: { sitekey: string }; Body: SiteInput }>('/admin/api/sites/:sitekey', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'Update a site', params: S.sitekeyParams, body: S.sitePatchBody, response: { 200: S.siteResponse, ...S.errorResponses } },
+  }, async (req) => ({ site: await control.updateSite(req.params.sitekey, req.body) }));
+  admin.post<{ Params: { sitekey: string }; Body: { graceMs?: number } | null }>('/admin/api/sites/:sitekey/rotate-secret', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'Rotate the secret (returned once); the old one stays valid for graceMs', params: S.sitekeyParams, body: S.rotateBody, response: { 200: S.siteWithSecretResponse, ...S.errorResponses } },
+  }, async (req) => control.rotateSecret(req.params.sitekey, req.body?.graceMs ?? 0));
+  admin.post<{ Params: { sitekey: string } }>('/admin/api/sites/:sitekey/disable', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'Disable a site', params: S.sitekeyParams, response: { 200: S.siteResponse, ...S.errorResponses } },
+  }, async (req) => ({ site: await control.disableSite(req.params.sitekey) }));
+  admin.get('/admin/api/stats', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, summary: 'Live dashboard figures of the whole machine' },
+  }, async () => control.stats());
+};

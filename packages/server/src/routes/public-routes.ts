@@ -1,0 +1,97 @@
+/** The public API the widget calls: `POST /v1/challenge`, `POST /v1/verify`, and their CORS preflights. */
+import type { ChallengeEngine, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { ServerError } from '../errors.js';
+import { publicChallengeCode } from '../http-errors.js';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js';
+import type { RateLimits } from '../http/rate-limit.js';
+import type { WorkerMetrics } from '../metrics.js';
+import type { ServerOptions } from '../options.js';
+import * as S from '../schemas.js';
+import type { SiteDirectory } from '../site-directory.js';
+import { TEST_KEYS, hostnameAllowed } from '../site.js';
+import type { SiteRecord } from '../site.js';
+import { DUMMY_TOKEN, TEST_PREFIX_FAIL, TEST_PREFIX_PASS, testProfile } from './test-keys.js';
+
+export interface PublicRoutesOptions {
+  options: Readonly<ServerOptions>;
+  sites: SiteDirectory;
+  engine: ChallengeEngine;
+  metrics: WorkerMetrics;
+  limits: RateLimits;
+}
+
+function hostnameOf(req: FastifyRequest): string {
+  const raw = req.headers.origin ?? req.headers.referer;
+  if (typeof raw !== 'string' || raw.length === 0 || raw === 'null') return '';
+  try {
+    return new URL(raw).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>>): SiteProfile {
+  const imageSet = site.imageSet !== '' && Object.hasOwn(imageSets, site.imageSet) ? site.imageSet : undefined;
+  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet };
+}
+
+export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits }) => {
+  // CORS preflights: no admission class (never queued or shed), no rate limit, no store.
+  for (const url of CORS_ROUTES) {
+    app.options(url, { config: { cors: true }, schema: { hide: true } }, async (_req, reply) => reply
+      .code(204)
+      .header('access-control-allow-methods', 'POST')
+      .header('access-control-allow-headers', CORS_ALLOW_HEADERS)
+      .header('access-control-max-age', CORS_MAX_AGE_S)
+      .send());
+  }
+
+  app.post<{ Body: { sitekey: string; type?: 'slide' | 'pow'; action?: string; cdata?: string } }>('/v1/challenge', {
+    config: { priority: 'challenge', cors: true },
+    preHandler: limits.ip,
+    schema: { tags: ['public'], summary: 'Issue a challenge', body: S.challengeBody, response: { 200: S.challengeResponse, ...S.errorResponses } },
+  }, async (req) => {
+    const { sitekey, type, action, cdata } = req.body;
+    const hostname = hostnameOf(req);
+    if (options.testKeys && (sitekey === TEST_KEYS.sitekeyAlwaysPass || sitekey === TEST_KEYS.sitekeyAlwaysFail)) {
+      const challenge = await engine.issue({ site: testProfile(sitekey), type, action, cdata, hostname });
+      const prefix = sitekey === TEST_KEYS.sitekeyAlwaysPass ? TEST_PREFIX_PASS : TEST_PREFIX_FAIL;
+      return { ...challenge, id: `${prefix}${challenge.id}` };
+    }
+    const site = sites.site(sitekey);
+    if (!site) throw new ServerError('SERVER_ERR_INVALID_SITEKEY', `unknown sitekey '${sitekey}'`);
+    if (!site.enabled) throw new ServerError('SERVER_ERR_SITE_DISABLED', `site '${sitekey}' is disabled`);
+    if (!hostnameAllowed(site, hostname)) {
+      throw new ServerError('SERVER_ERR_HOSTNAME_NOT_ALLOWED', `hostname '${hostname.slice(0, 100)}' is not allowed for site '${sitekey}'`);
+    }
+    await limits.site(site);
+    return engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
+  });
+
+  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput } }>('/v1/verify', {
+    config: { priority: 'verify', cors: true },
+    preHandler: limits.ip,
+    schema: { tags: ['public'], summary: 'Answer a challenge; a pass returns a one-time token', body: S.verifyBody, response: { 200: S.verifyResponse, ...S.errorResponses } },
+  }, async (req) => {
+    const { id, answer, trajectory, input } = req.body;
+    const type = 'x' in answer ? 'slide' : 'pow';
+    if (options.testKeys && (id.startsWith(TEST_PREFIX_PASS) || id.startsWith(TEST_PREFIX_FAIL))) {
+      if (id.startsWith(TEST_PREFIX_PASS)) {
+        metrics.verify.inc({ type, result: 'pass', reason: 'test_key' });
+        return { success: true, token: DUMMY_TOKEN, expiresAt: Date.now() + options.tokenTtlMs };
+      }
+      metrics.verify.inc({ type, result: 'fail', reason: 'test_key' });
+      return { success: false, code: 'wrong_answer', retry: false, attemptsLeft: 0 };
+    }
+    const result = await engine.verify({ id, answer, trajectory, input });
+    if (result.success) {
+      metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
+      return { success: true, token: result.token, expiresAt: result.expiresAt };
+    }
+    const reason = publicChallengeCode(result.code);
+    metrics.verify.inc({ type, result: 'fail', reason });
+    if (result.reasons && result.reasons.length > 0) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons }, 'challenge answer rejected');
+    return { success: false, code: reason, retry: result.retry, attemptsLeft: result.attemptsLeft };
+  });
+};

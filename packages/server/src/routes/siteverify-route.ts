@@ -1,0 +1,124 @@
+/**
+ * `POST /siteverify`: the customer's back end redeems a pass token (reCAPTCHA / hCaptcha /
+ * Turnstile compatible, form or JSON). Every answer, even a refused one, has the
+ * `{ success, 'error-codes' }` shape those clients parse.
+ */
+import type { ChallengeEngine } from '@hurdle/challenge';
+import { isChallengeError } from '@hurdle/challenge';
+import type { FastifyPluginAsync } from 'fastify';
+import { mapError, publicChallengeCode } from '../http-errors.js';
+import type { WorkerMetrics } from '../metrics.js';
+import type { ServerOptions } from '../options.js';
+import * as S from '../schemas.js';
+import type { SiteDirectory } from '../site-directory.js';
+import { TEST_KEYS } from '../site.js';
+import { installSiteverifyCompat } from './siteverify-compat.js';
+import { DUMMY_TOKEN } from './test-keys.js';
+
+/** Every value `/siteverify` puts into `error-codes` (kept in step with docs/error-codes.md). */
+export const SITEVERIFY_ERROR_CODES = [
+  'missing-input-secret',
+  'missing-input-response',
+  'invalid-input-secret',
+  'invalid-input-response',
+  'sitekey-secret-mismatch',
+  'timeout-or-duplicate',
+  'bad-request',
+  'internal-error',
+  'store-unavailable-unchecked',
+] as const;
+export type SiteverifyErrorCode = (typeof SITEVERIFY_ERROR_CODES)[number];
+
+export interface SiteverifyRouteOptions {
+  options: Readonly<ServerOptions>;
+  sites: SiteDirectory;
+  engine: ChallengeEngine;
+  metrics: WorkerMetrics;
+}
+
+type Answer =
+  | { success: false; 'error-codes': SiteverifyErrorCode[] }
+  | { success: true; challenge_ts: string; hostname: string; action: string; cdata: string; 'error-codes': SiteverifyErrorCode[] };
+
+export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async (app, { options, sites, engine, metrics }) => {
+  // Vendor paths, encodings and error codes of /siteverify; before the route, since it hooks onRoute.
+  installSiteverifyCompat(app, { bodyLimitBytes: options.bodyLimitBytes });
+  app.post<{ Body: { secret?: string; response?: string; remoteip?: string; sitekey?: string; idempotency_key?: string } }>('/siteverify', {
+    config: { priority: 'siteverify' },
+    schema: {
+      tags: ['public'],
+      summary: 'Validate a pass token (reCAPTCHA / hCaptcha / Turnstile compatible); form or JSON',
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: S.siteverifyBody,
+      response: { 200: S.siteverifyResponse, 400: S.siteverifyResponse, 413: S.siteverifyResponse, 415: S.siteverifyResponse, 500: S.siteverifyResponse, 503: S.siteverifyResponse },
+    },
+    errorHandler: (err, req, reply) => {
+      const mapped = mapError(err);
+      if (mapped.retryAfterS !== undefined) void reply.header('retry-after', String(mapped.retryAfterS));
+      if (mapped.status < 500) {
+        // The caller's mistake (schema, content type, body size, JSON): 4xx, `bad-request`.
+        return reply.code(mapped.status).send({ success: false, 'error-codes': ['bad-request' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
+      }
+      if (mapped.status !== 503) {
+        // A bug or a broken dependency, never the caller's fault: logged (no body, no
+        // secret: the request is not logged), counted, and answered as a 5xx.
+        const e = err as { name?: unknown; message?: unknown; code?: unknown; stack?: unknown };
+        req.log.error({ event: 'siteverify_internal_error', err: { name: e?.name, message: e?.message, code: e?.code, stack: e?.stack } }, 'siteverify failed with an unexpected error');
+        metrics.siteverify.inc({ result: 'error', reason: 'internal' });
+      }
+      return reply.code(mapped.status).send({ success: false, 'error-codes': ['internal-error' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
+    },
+  }, async (req): Promise<Answer> => {
+    const body = req.body ?? {};
+    const fail = (reason: string, codes: SiteverifyErrorCode[]): Answer => {
+      metrics.siteverify.inc({ result: 'fail', reason });
+      return { success: false, 'error-codes': codes };
+    };
+    const codes: SiteverifyErrorCode[] = [];
+    if (!body.secret) codes.push('missing-input-secret');
+    if (!body.response) codes.push('missing-input-response');
+    if (codes.length > 0 || !body.secret || !body.response) return fail('missing_input', codes);
+    const { secret, response } = body;
+    if (options.testKeys) {
+      if (secret === TEST_KEYS.secretAlwaysPass) {
+        metrics.siteverify.inc({ result: 'pass', reason: 'test_key' });
+        return { success: true, challenge_ts: new Date().toISOString(), hostname: 'example.com', action: '', cdata: '', 'error-codes': [] };
+      }
+      if (secret === TEST_KEYS.secretAlwaysFail) return fail('test_key', ['invalid-input-response']);
+      if (secret === TEST_KEYS.secretAlwaysSpent) return fail('test_key', ['timeout-or-duplicate']);
+    }
+    const site = sites.siteForSecret(secret);
+    if (!site || !site.enabled) return fail('invalid_secret', ['invalid-input-secret']);
+    if (body.sitekey !== undefined && body.sitekey !== site.sitekey) return fail('sitekey_mismatch', ['sitekey-secret-mismatch']);
+    if (response === DUMMY_TOKEN) return fail('invalid_response', ['invalid-input-response']);
+    try {
+      const r = await engine.redeem(response, { sitekey: site.sitekey, idempotencyKey: body.idempotency_key });
+      metrics.siteverify.inc({ result: 'pass', reason: 'ok' });
+      return { success: true, challenge_ts: new Date(r.challengeTs).toISOString(), hostname: r.hostname, action: r.action, cdata: r.cdata, 'error-codes': [] };
+    } catch (err) {
+      if (!isChallengeError(err)) throw err;
+      switch (err.code) {
+        case 'CHALLENGE_ERR_TOKEN_EXPIRED':
+        case 'CHALLENGE_ERR_TOKEN_REPLAYED':
+          return fail(publicChallengeCode(err.code), ['timeout-or-duplicate']);
+        case 'CHALLENGE_ERR_STORE_UNAVAILABLE':
+          metrics.storeErrors.inc({ op: 'redeem' });
+          if (options.failurePolicy === 'open') {
+            // Documented fail-open: the token's signature, site and expiry were checked
+            // before the store was consulted; only the once-only check is skipped. Never
+            // silent: logged, counted, and flagged in error-codes.
+            req.log.warn({ event: 'siteverify_fail_open', sitekey: site.sitekey }, 'state store unreachable; accepting a signed token without the once-only check (failurePolicy=open)');
+            metrics.siteverify.inc({ result: 'pass', reason: 'fail_open' });
+            return { success: true, challenge_ts: new Date().toISOString(), hostname: '', action: '', cdata: '', 'error-codes': ['store-unavailable-unchecked'] };
+          }
+          return fail('store_unavailable', ['internal-error']);
+        case 'CHALLENGE_ERR_CLOSED':
+          return fail('closed', ['internal-error']);
+        case 'CHALLENGE_ERR_TOKEN_WRONG_SITE':
+          return fail('wrong_site', ['invalid-input-response']);
+        default:
+          return fail(publicChallengeCode(err.code), ['invalid-input-response']);
+      }
+    }
+  });
+};

@@ -1,0 +1,68 @@
+/**
+ * The challenge/token state store, adapted to `ChallengeStore` of @hurdle/challenge:
+ * the shared-memory map on one machine (default), or the Redis ring (`ring` option).
+ */
+import type { ChallengeStore } from '@hurdle/challenge';
+import type { SharedMap } from '@hurdle/shm';
+import { createRing, createZooKeeperMembership } from '@hurdle/ring';
+import type { Ring } from '@hurdle/ring';
+import { parseRingUrl } from '../options.js';
+import type { RingOptions } from '../options.js';
+import { createShmRateCounters } from './rate-limit-counters.js';
+import type { RateLimitCounters } from './rate-limit-counters.js';
+import { createRingChallengeStore } from './ring-challenge-store.js';
+import { createShmChallengeStore } from './shm-challenge-store.js';
+
+/** A store plus what readiness and metrics need to know about it. */
+export interface StateStoreHandle {
+  readonly kind: 'shm' | 'ring';
+  readonly store: ChallengeStore;
+  /** Machine-local rate-limit counters (shm only; the ring counts with `store.incr`). */
+  readonly rateCounters?: RateLimitCounters;
+  /** False while the store is known to be unreachable. */
+  healthy(): boolean;
+  /** Ring node states (empty for shm). */
+  nodes(): Record<string, 'up' | 'down'>;
+  close(): Promise<void>;
+}
+
+/**
+ * ChallengeStore over a shared-memory map (string codec): `createShmChallengeStore` (one
+ * synchronous map call per operation, in a promise; `take` and `incr` under the writer
+ * lock), plus the map's rate-limit counters.
+ */
+export function createShmStore(map: SharedMap<string>): StateStoreHandle {
+  return {
+    kind: 'shm',
+    store: createShmChallengeStore(map),
+    rateCounters: createShmRateCounters(map),
+    healthy: () => !map.closed,
+    nodes: () => ({}),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Connect to the Redis ring named by `zk://HOST:PORT/ROOT`. */
+export async function openRingStore(url: string, options: RingOptions): Promise<StateStoreHandle & { ring: Ring }> {
+  const { connect, root } = parseRingUrl(url);
+  const membership = await createZooKeeperMembership({ connect, root, sessionTimeoutMs: options.sessionTimeoutMs });
+  const ring = createRing({
+    membership,
+    replicas: options.replicas,
+    writeQuorum: options.writeQuorum,
+    commandTimeoutMs: options.commandTimeoutMs,
+  });
+  await ring.ready();
+  const store = createRingChallengeStore(ring);
+  return {
+    kind: 'ring',
+    ring,
+    store,
+    healthy: () => ring.nodes().some((n) => n.state === 'up'),
+    nodes: () => Object.fromEntries(ring.nodes().map((n) => [n.id, n.state === 'up' ? 'up' : 'down'])),
+    async close() {
+      await ring.close();
+      await membership.close();
+    },
+  };
+}
