@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The repo's one test command: strict type-check + build, lint with zero warnings,
-// then every compiled test file under node:test. Ends with "N passed, N failed".
+// The repo's one test command: strict type-check + build, lint with zero warnings, a check
+// that no source imports itself through a cycle, then every compiled test file under node:test. Ends with "N passed, N failed".
 //
 //   node scripts/test.mjs                 everything
 //   node scripts/test.mjs packages/ring   only tests under that folder (still checks + lints all)
@@ -41,6 +41,7 @@ function findTests(dir, out) {
 if (process.env.HURDLE_TEST_SKIP_CHECKS !== '1') {
   step('build + type-check (tsc -b, strict)', process.execPath, ['scripts/build.mjs']);
   step('lint (eslint, zero warnings)', 'npx', ['--no-install', 'eslint', '--max-warnings', '0', '.']);
+  step('import cycles (packages/*/src)', process.execPath, ['scripts/check-import-cycles.mjs']);
 }
 
 const searchRoots = roots.length > 0 ? roots : ['packages', 'test', 'bench'].map((d) => join(repoRoot, d));

@@ -93,27 +93,27 @@ try {
   for (const f of finders) log(`  ${f.padEnd(6)} top1 ${(cv[f].top1 * 100).toFixed(1)} % [${(cv[f].top1_interval[0] * 100).toFixed(1)}, ${(cv[f].top1_interval[1] * 100).toFixed(1)}]  top3 ${(cv[f].top3 * 100).toFixed(1)} %  median error ${cv[f].median_error_px} px  ${cv[f].cpu_ms_per_puzzle} ms CPU/puzzle`);
   const finder: GapFinder = cv.edge.top1 > cv.ncc.top1 ? 'edge' : 'ncc';
 
-  const slide = (seed: number, makeSolver: () => SlideSolver): Promise<AttackResult> =>
+  const slide = (makeSolver: () => SlideSolver): Promise<AttackResult> =>
     runAttack(api, () => slideTrial(api, makeSolver(), { sitekey: hurdle.sitekey, finder, waitOutTrace: WAIT, maxVerifies: MAX_VERIFIES }), { ...run, n: N });
 
   log(`attackers (n ${N} each, CV finder ${finder}, ${WAIT ? 'each waits out its trace' : 'no waiting'}):`);
   const attackers: Record<string, AttackResult> = {};
   const rng = (k: number): ReturnType<typeof createRandom> => createRandom(SEED * 1000 + k);
-  attackers.naive = await slide(1, () => cvPointerSolver('straight', rng(1)));
+  attackers.naive = await slide(() => cvPointerSolver('straight', rng(1)));
   fmt('naive', attackers.naive);
   const blindRng = rng(2);
-  attackers.blind = await slide(2, () => blindSolver(blindRng, 2 * TOLERANCE_PX));
+  attackers.blind = await slide(() => blindSolver(blindRng, 2 * TOLERANCE_PX));
   fmt('blind', attackers.blind);
   let k = 3;
   for (const gen of HUMAN_LIKE_GENERATORS) {
     const r = rng(k++);
-    attackers[`cv_${gen}`] = await slide(k, () => cvPointerSolver(gen, r));
+    attackers[`cv_${gen}`] = await slide(() => cvPointerSolver(gen, r));
     fmt(`cv_${gen}`, attackers[`cv_${gen}`] as AttackResult);
   }
-  attackers.replay = await slide(10, () => replaySolver(replayRecording));
+  attackers.replay = await slide(() => replaySolver(replayRecording));
   fmt('replay', attackers.replay);
   const keyRng = rng(11);
-  attackers.keyboard = await slide(11, () => keyboardSolver(keyRng));
+  attackers.keyboard = await slide(() => keyboardSolver(keyRng));
   fmt('keyboard', attackers.keyboard);
   attackers.pow = await runAttack(api, () => powTrial(api, hurdle.sitekey), { ...run, n: N });
   fmt('pow', attackers.pow);

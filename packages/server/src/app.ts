@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       done(null, undefined);
       return;
     }
-    defaultJson(req, text, done);
+    void defaultJson(req, text, done);
   });
   await app.register(formbody, { bodyLimit: options.bodyLimitBytes });
   await app.register(swagger, {

@@ -57,7 +57,8 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
       if (mapped.retryAfterS !== undefined) void reply.header('retry-after', String(mapped.retryAfterS));
       if (mapped.status < 500) {
         // The caller's mistake (schema, content type, body size, JSON): 4xx, `bad-request`.
-        return reply.code(mapped.status).send({ success: false, 'error-codes': ['bad-request' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
+        void reply.code(mapped.status).send({ success: false, 'error-codes': ['bad-request' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
+        return;
       }
       if (mapped.status !== 503) {
         // A bug or a broken dependency, never the caller's fault: logged (no body, no
@@ -66,7 +67,7 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
         req.log.error({ event: 'siteverify_internal_error', err: { name: e?.name, message: e?.message, code: e?.code, stack: e?.stack } }, 'siteverify failed with an unexpected error');
         metrics.siteverify.inc({ result: 'error', reason: 'internal' });
       }
-      return reply.code(mapped.status).send({ success: false, 'error-codes': ['internal-error' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
+      void reply.code(mapped.status).send({ success: false, 'error-codes': ['internal-error' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
     },
   }, async (req): Promise<Answer> => {
     const body = req.body ?? {};
