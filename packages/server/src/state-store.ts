@@ -6,7 +6,9 @@ import type { ChallengeStore } from '@hurdle/challenge';
 import { createSharedCounters, createShmChallengeStore } from '@hurdle/shm';
 import type { SharedMap } from '@hurdle/shm';
 import { createRing, createZooKeeperMembership } from '@hurdle/ring';
-import type { Ring } from '@hurdle/ring';
+import type { Ring, RingConnection } from '@hurdle/ring';
+import { readFileSync } from 'node:fs';
+import { ServerError } from './errors.js';
 import { parseRingUrl } from './options.js';
 import type { RingOptions } from './options.js';
 
@@ -70,17 +72,41 @@ export function createShmStore(map: SharedMap<string>): StateStoreHandle {
   };
 }
 
+/** Ring AUTH/TLS from the server options; certificate files are read once, at open. */
+function ringConnection(o: RingOptions): RingConnection {
+  const read = (path: string, name: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ServerError('SERVER_ERR_INVALID_OPTION', `option 'ringOptions.${name}': cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  const tls = o.tls || o.tlsCaFile !== '' || o.tlsCertFile !== '' ? {
+    ...(o.tlsCaFile === '' ? {} : { ca: read(o.tlsCaFile, 'tlsCaFile') }),
+    ...(o.tlsCertFile === '' ? {} : { cert: read(o.tlsCertFile, 'tlsCertFile') }),
+    ...(o.tlsKeyFile === '' ? {} : { key: read(o.tlsKeyFile, 'tlsKeyFile') }),
+    ...(o.tlsServername === '' ? {} : { servername: o.tlsServername }),
+  } : undefined;
+  return {
+    ...(o.username === '' ? {} : { username: o.username }),
+    ...(o.password === '' ? {} : { password: o.password }),
+    ...(tls === undefined ? {} : { tls }),
+  };
+}
+
 /** Connect to the Redis ring named by `zk://HOST:PORT/ROOT`. */
 export async function openRingStore(url: string, options: RingOptions): Promise<StateStoreHandle & { ring: Ring }> {
   const { connect, root } = parseRingUrl(url);
   const membership = await createZooKeeperMembership({ connect, root, sessionTimeoutMs: options.sessionTimeoutMs });
   const ring = createRing({
     membership,
+    connection: ringConnection(options),
     replicas: options.replicas,
     writeQuorum: options.writeQuorum,
     commandTimeoutMs: options.commandTimeoutMs,
   });
   await ring.ready();
+  const seen = new Set<string>();
   const store: ChallengeStore = {
     set: (key, value, ttlMs) => ring.set(key, value, ttlMs),
     add: (key, value, ttlMs) => ring.add(key, value, ttlMs),
@@ -94,7 +120,17 @@ export async function openRingStore(url: string, options: RingOptions): Promise<
     ring,
     store,
     healthy: () => ring.nodes().some((n) => n.state === 'up'),
-    nodes: () => Object.fromEntries(ring.nodes().map((n) => [n.id, n.state === 'up' ? 'up' : 'down'])),
+    nodes: () => {
+      // A node that left the membership (its agent saw its Redis die) is reported down,
+      // not dropped: a dropped label would keep its last value ('up') in the gauge.
+      const out: Record<string, 'up' | 'down'> = {};
+      for (const id of seen) out[id] = 'down';
+      for (const n of ring.nodes()) {
+        seen.add(n.id);
+        out[n.id] = n.state === 'up' ? 'up' : 'down';
+      }
+      return out;
+    },
     async close() {
       await ring.close();
       await membership.close();
