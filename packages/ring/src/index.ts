@@ -15,7 +15,7 @@ export { createZooKeeperMembership } from './zookeeper-membership.js';
 export type { ZooKeeperMembership, ZooKeeperMembershipOptions } from './zookeeper-membership.js';
 export { createRing } from './ring.js';
 export type {
-  Ring, RingCommandEvent, RingFailoverEvent, RingHooks, RingNodeState, RingNodeStateEvent,
+  Ring, RingCommandEvent, RingConnection, RingFailoverEvent, RingHooks, RingNodeState, RingNodeStateEvent,
   RingNodeStatus, RingOp, RingOptions, Ttl,
 } from './ring.js';
 export { CONSUMED } from './redis-node.js';

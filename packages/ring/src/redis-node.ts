@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
 
 import type { RingNodeInfo } from './membership.js';
 
@@ -59,6 +60,25 @@ interface ScriptCommands {
 
 export type RingNodeState = 'connecting' | 'up' | 'down' | 'closed';
 
+/**
+ * How to authenticate to a node and whether to speak TLS. Credentials go to Redis `AUTH`
+ * (`username` for an ACL user, else the `requirepass` password); they never appear in
+ * `lastError`, events or error messages.
+ */
+export interface RingConnection {
+  /** ACL user name. @default none (the default user) */
+  readonly username?: string;
+  /** Password of the ACL user, or `requirepass`. @default none */
+  readonly password?: string;
+  /** TLS options (`ca`, `cert`, `key`, `servername`, ...); `true` for TLS with the system CAs. @default off */
+  readonly tls?: ConnectionOptions | true;
+}
+
+/** True for ioredis' command timeout (says nothing yet about whether the node or the client is slow). */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Command timed out';
+}
+
 export interface NodeSettings {
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -68,6 +88,7 @@ export interface NodeSettings {
   readonly hintTtlMs: number;
   readonly now: () => number;
   readonly onState: (node: RedisNode, reason: string) => void;
+  readonly connection: (info: RingNodeInfo) => RingConnection;
 }
 
 /**
@@ -108,12 +129,18 @@ export class RedisNode {
   readonly #hints = new Map<string, Hint>();
   #probeTimer: NodeJS.Timeout | undefined;
   #probing = false;
+  /** True while a timeout is being judged (see the ring's timeout rule). */
+  judging = false;
 
   constructor(info: RingNodeInfo, s: NodeSettings) {
     this.info = info;
     this.#s = s;
     this.stateSince = s.now();
+    const conn = s.connection(info);
     this.redis = new Redis({
+      ...(conn.username === undefined ? {} : { username: conn.username }),
+      ...(conn.password === undefined ? {} : { password: conn.password }),
+      ...(conn.tls === undefined ? {} : { tls: conn.tls === true ? {} : conn.tls }),
       host: info.host,
       port: info.port,
       keyPrefix: s.keyPrefix,

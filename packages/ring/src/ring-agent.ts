@@ -3,6 +3,7 @@ import type { Client } from 'node-zookeeper-client';
 
 import { invalidOption } from './errors.js';
 import { parseNodeInfo } from './membership.js';
+import type { RingConnection } from './redis-node.js';
 import {
   ZK, checkConnectString, checkPositiveInt, checkRoot, connectZooKeeper, createEphemeral, exists, mkdirp,
   parseHostPort, remove, superviseSession, withTimeout, zkCode,
@@ -32,6 +33,8 @@ export interface RingAgentOptions {
   readonly sessionTimeoutMs?: number;
   /** How long the first ZooKeeper connection may take, in ms. @default 5000 */
   readonly connectTimeoutMs?: number;
+  /** Credentials and TLS for the watched Redis (the same shape the ring client takes). @default {} */
+  readonly connection?: RingConnection;
   /** Receives state changes and non-fatal errors (for the CLI's log). @default no-op */
   readonly onEvent?: (event: RingAgentEvent) => void;
 }
@@ -78,7 +81,11 @@ export async function startRingAgent(options: RingAgentOptions): Promise<RingAge
   const path = `${o.root}/${info.node.id}`;
   const data = Buffer.from(JSON.stringify(info.node));
 
+  const conn = options.connection ?? {};
   const redis = new Redis({
+    ...(conn.username === undefined ? {} : { username: conn.username }),
+    ...(conn.password === undefined ? {} : { password: conn.password }),
+    ...(conn.tls === undefined ? {} : { tls: conn.tls === true ? {} : conn.tls }),
     host: redisAddr.host,
     port: redisAddr.port,
     lazyConnect: true,

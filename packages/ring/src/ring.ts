@@ -2,12 +2,12 @@ import { RingError, invalidOption } from './errors.js';
 import type { HashRing, HashRingInternals } from './hash-ring.js';
 import { createHashRing, ringInternals } from './hash-ring.js';
 import type { Membership, RingNodeInfo } from './membership.js';
-import type { RingNodeState } from './redis-node.js';
+import type { RingConnection, RingNodeState } from './redis-node.js';
 import { randomBytes } from 'node:crypto';
 
-import { CONSUMED, RedisNode, isConsumed, isReplyError } from './redis-node.js';
+import { CONSUMED, RedisNode, isConsumed, isReplyError, isTimeout } from './redis-node.js';
 
-export type { RingNodeState } from './redis-node.js';
+export type { RingConnection, RingNodeState } from './redis-node.js';
 
 /** The operations the ring performs, as named in metrics. */
 export type RingOp = 'get' | 'set' | 'add' | 'take' | 'incr' | 'delete';
@@ -70,6 +70,11 @@ export interface RingOptions {
   readonly keyPrefix?: string;
   /** Most undelivered consumed-marks/deletes/add copies remembered per down node. @default 100000 */
   readonly maxHintsPerNode?: number;
+  /**
+   * Credentials and TLS per node: one object for every node, or a function of the node
+   * (its id, host, port) for per-node credentials. @default {} (no AUTH, plain TCP)
+   */
+  readonly connection?: RingConnection | ((node: RingNodeInfo) => RingConnection);
   /** Metric hooks. @default {} */
   readonly hooks?: RingHooks;
   /** Clock in ms, for state timestamps and hint expiry. @default Date.now */
@@ -201,6 +206,8 @@ class RedisRing implements Ring {
   /** Nodes that left the membership, kept connected for a while (see LINGER_MS). */
   #retired = new Map<string, { node: RedisNode; until: number }>();
   #sweepTimer: NodeJS.Timeout | undefined;
+  /** Nodes that timed out (up to now unjudged), with the time of the timeout (performance.now). */
+  readonly #suspects = new Map<RedisNode, number>();
   #closed = false;
   #ready = false;
   /** Unique per client; with #takeSeq it makes each take's consumed marker distinct. */
@@ -230,7 +237,12 @@ class RedisRing implements Ring {
     this.#timed = this.#hooks.command !== undefined;
     this.#now = options.now ?? Date.now;
     if (typeof this.#now !== 'function') throw invalidOption('now', this.#now, 'a function returning epoch ms');
+    const conn = options.connection ?? {};
+    if (typeof conn !== 'function' && (typeof conn !== 'object' || conn === null)) {
+      throw invalidOption('connection', typeof conn, 'an object { username?, password?, tls? } or a function of the node');
+    }
     this.#nodeSettings = Object.freeze({
+      connection: typeof conn === 'function' ? conn : () => conn,
       commandTimeoutMs, connectTimeoutMs, probeIntervalMs, keyPrefix,
       maxHints, hintTtlMs: this.#handoffMs, now: this.#now,
       onState: (node: RedisNode, reason: string) => {
@@ -414,9 +426,40 @@ class RedisRing implements Ring {
     if (isReplyError(err)) {
       throw new RingError('RING_ERR_COMMAND', `node ${node.info.id} rejected ${op}: ${reasonOf(err)}`, { cause: err });
     }
-    node.fail(err);
     node.failovers++;
+    if (isTimeout(err)) {
+      node.errors++;
+      node.lastError = reasonOf(err);
+      this.#hooks.failover?.({ op, fromNodeId: node.info.id, reason: node.lastError });
+      this.#suspects.set(node, performance.now());
+      this.#judge(node);
+      return;
+    }
+    node.fail(err);
     this.#hooks.failover?.({ op, fromNodeId: node.info.id, reason: node.lastError ?? 'error' });
+  }
+
+  /**
+   * A timeout alone cannot tell a dead or hung node from a slow client (an overloaded
+   * machine times out against every node at once). So the node is marked down only on
+   * evidence: it fails a PING within the command timeout while a peer that is up answers
+   * one in the same window. Without an up peer nothing is marked (the last up node is never
+   * taken out by timeouts); a connection error during the check marks it down at once.
+   */
+  #judge(node: RedisNode): void {
+    if (node.judging || node.state !== 'up') return;
+    const peers = this.#view.nodes.filter((n) => n !== node && n.state === 'up' && n.redis.status === 'ready').slice(0, 2);
+    if (peers.length === 0) return;
+    node.judging = true;
+    const ping = (n: RedisNode): Promise<boolean> => n.redis.ping().then(() => true, (err: unknown) => {
+      if (n === node && !isTimeout(err) && !isReplyError(err)) node.fail(err);
+      return false;
+    });
+    void Promise.all([ping(node), ...peers.map(ping)]).then(([own, ...others]) => {
+      node.judging = false;
+      if (own === true) this.#suspects.delete(node);
+      else if (others.some((ok) => ok) && node.state === 'up') node.markDown('timed out while other nodes answered');
+    });
   }
 
   async #timedCall<T>(node: RedisNode, op: RingOp, p: Promise<T>): Promise<T> {
@@ -433,7 +476,27 @@ class RedisRing implements Ring {
 
   #call<T>(node: RedisNode, op: RingOp, p: Promise<T>): Promise<T> {
     node.ops++;
-    return this.#timed ? this.#timedCall(node, op, p) : p;
+    // Only while some node has timed out: an answer from another node is the evidence
+    // that the client is not the slow party (see #judge), so the suspects go down now.
+    const q = this.#suspects.size === 0 ? p : p.then((v) => {
+      this.#answered(node);
+      return v;
+    });
+    return this.#timed ? this.#timedCall(node, op, q) : q;
+  }
+
+  #answered(by: RedisNode): void {
+    const now = performance.now();
+    for (const [node, at] of this.#suspects) {
+      if (node === by) {
+        this.#suspects.delete(node);
+      } else if (now - at <= this.#nodeSettings.commandTimeoutMs) {
+        this.#suspects.delete(node);
+        if (node.state === 'up') node.markDown('timed out while other nodes answered');
+      } else {
+        this.#suspects.delete(node); // too old to compare
+      }
+    }
   }
 
   #unavailable(op: RingOp, nodes: readonly RedisNode[]): RingError {
@@ -465,7 +528,7 @@ class RedisRing implements Ring {
    * answers with the first copy in preference order. Reached when the owner failed, timed
    * out or missed (a write it missed while down went to the next copy or a fallback).
    */
-  async #get(view: View, key: string, from: number, answeredBefore: boolean, uncertainBefore: boolean): Promise<string | undefined> {
+  async #get(view: View, key: string, from: number, answeredBefore: boolean, uncertainBefore: boolean, retried = false): Promise<string | undefined> {
     const pref = this.#pref(view, key);
     // A node that failed while its connection stayed open (a timeout) may hold the key:
     // then "absent" cannot be claimed, and the read fails instead of lying.
@@ -473,18 +536,29 @@ class RedisRing implements Ring {
     const nodes = [...this.#usable(from === 0 ? pref : pref.slice(from))];
     for (const n of this.#usable(this.#pastNodes(key, pref))) if (!nodes.includes(n)) nodes.push(n);
     let answered = answeredBefore;
+    const timedOut: RedisNode[] = [];
     const replies = await Promise.all(nodes.map((node) => this.#call(node, 'get', node.redis.get(key)).then(
       (v) => v,
       (err: unknown) => {
         this.#failed(node, 'get', err);
         if (node.redis.status === 'ready') uncertain = true;
+        if (isTimeout(err)) timedOut.push(node);
         return undefined;
       },
     )));
+    // Same read, same window: a node that timed out while another answered is the slow one.
+    if (timedOut.length > 0 && replies.some((v) => v !== undefined)) {
+      for (const n of timedOut) if (n.state === 'up') n.markDown('timed out while other nodes answered');
+    }
     for (const v of replies) {
       if (v === undefined) continue;
       answered = true;
       if (v !== null) return isConsumed(v) ? undefined : v;
+    }
+    if (!answered && uncertain && !retried) {
+      // Every reachable copy timed out with its connection open: most likely this client
+      // (or the machine) is slow, not the nodes. One more round before giving up.
+      return this.#get(view, key, 0, false, false, true);
     }
     if (!answered || uncertain) throw this.#unavailable('get', pref);
     return undefined;

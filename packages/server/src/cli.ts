@@ -19,7 +19,10 @@ Usage:
   hurdle keys rotate [options]           new token/challenge signing key; the previous one still
                                          verifies until the next rotation
   hurdle ring-agent --redis HOST:PORT --zk HOST:PORT --id ID [--root /hurdle/ring] [--interval-ms 250]
-                                         keep this Redis registered in ZooKeeper while it is healthy
+                                         keep this Redis registered in ZooKeeper while it is healthy;
+                                         [--tls] [--tls-ca-file F] [--tls-cert-file F] [--tls-key-file F]
+                                         [--tls-servername N]; AUTH from env HURDLE_RING_OPTIONS__USERNAME
+                                         and HURDLE_RING_OPTIONS__PASSWORD
   hurdle --help | --version
 
 Options (also from a JSON config file and HURDLE_* environment variables; flags win):
@@ -201,8 +204,26 @@ async function cmdRingAgent(flags: Map<string, string>): Promise<void> {
   const logger = createLogger({ logLevel: 'info' }, { role: 'ring-agent', id });
   const interval = flags.get('interval-ms');
   const root = flags.get('root');
+  // Secrets come from the environment, never from flags (argv is visible in ps).
+  const env = process.env;
+  const tlsFile = (name: string): Buffer | undefined => {
+    const path = flags.get(name);
+    return path ? readFileSync(path) : undefined;
+  };
+  const ca = tlsFile('tls-ca-file');
+  const cert = tlsFile('tls-cert-file');
+  const key = tlsFile('tls-key-file');
+  const servername = flags.get('tls-servername');
+  const tls = flags.has('tls') || ca !== undefined || cert !== undefined
+    ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(servername ? { servername } : {}) }
+    : undefined;
   const agent = await startRingAgent({
     redis, zk, id,
+    connection: {
+      ...(env.HURDLE_RING_OPTIONS__USERNAME ? { username: env.HURDLE_RING_OPTIONS__USERNAME } : {}),
+      ...(env.HURDLE_RING_OPTIONS__PASSWORD ? { password: env.HURDLE_RING_OPTIONS__PASSWORD } : {}),
+      ...(tls ? { tls } : {}),
+    },
     ...(root ? { root } : {}),
     ...(interval ? { intervalMs: Number(interval) } : {}),
     onEvent: (event) => logger.info({ event: event.type, ...event }, `ring agent: ${event.type}`),

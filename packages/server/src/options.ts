@@ -60,6 +60,20 @@ export interface RingOptions {
   commandTimeoutMs: number;
   /** ZooKeeper session timeout, ms. @default 10000 */
   sessionTimeoutMs: number;
+  /** Redis ACL user for every ring node (empty: the default user). @default '' */
+  username: string;
+  /** Redis password (`requirepass` or the ACL user's) for every ring node; never logged. @default '' */
+  password: string;
+  /** Speak TLS to the ring nodes (implied by a CA or client certificate file). @default false */
+  tls: boolean;
+  /** PEM file of the CA that signed the nodes' certificates (empty: system CAs). @default '' */
+  tlsCaFile: string;
+  /** PEM client certificate, for nodes that require one (`tls-auth-clients yes`). @default '' */
+  tlsCertFile: string;
+  /** PEM key of the client certificate. @default '' */
+  tlsKeyFile: string;
+  /** Name to verify in the nodes' certificates instead of their host. @default '' */
+  tlsServername: string;
 }
 
 /** Fully resolved server options (frozen). */
@@ -183,6 +197,13 @@ const SPECS: Record<string, Spec> = {
   'ringOptions.writeQuorum': { kind: 'int', min: 1, max: 16 },
   'ringOptions.commandTimeoutMs': { kind: 'int', min: 1, max: 60_000 },
   'ringOptions.sessionTimeoutMs': { kind: 'int', min: 1000, max: 600_000 },
+  'ringOptions.username': { kind: 'string' },
+  'ringOptions.password': { kind: 'string' },
+  'ringOptions.tls': { kind: 'bool' },
+  'ringOptions.tlsCaFile': { kind: 'string' },
+  'ringOptions.tlsCertFile': { kind: 'string' },
+  'ringOptions.tlsKeyFile': { kind: 'string' },
+  'ringOptions.tlsServername': { kind: 'string' },
 };
 
 /** The option paths (dotted) the server knows. */
@@ -226,14 +247,17 @@ export function defaults(): ServerOptions {
     },
     rateLimit: { ipPerMinute: 600, sitePerSecond: 0, exemptLoopback: true },
     shm: { configBytes: 16 * MIB, stateBytes: 128 * MIB },
-    ringOptions: { replicas: 2, writeQuorum: 1, commandTimeoutMs: 250, sessionTimeoutMs: 10_000 },
+    ringOptions: {
+      replicas: 2, writeQuorum: 1, commandTimeoutMs: 250, sessionTimeoutMs: 10_000,
+      username: '', password: '', tls: false, tlsCaFile: '', tlsCertFile: '', tlsKeyFile: '', tlsServername: '',
+    },
   };
 }
 
 function invalid(path: string, expected: string, got: unknown, source: string): ServerError {
   let shown: string;
   try {
-    shown = path === 'adminToken' ? '<redacted>' : JSON.stringify(got) ?? String(got);
+    shown = path === 'adminToken' || path === 'ringOptions.password' ? '<redacted>' : JSON.stringify(got) ?? String(got);
   } catch {
     shown = String(got);
   }
@@ -448,5 +472,6 @@ export function redactOptions(opts: Readonly<ServerOptions>): Record<string, unk
     ...opts,
     adminToken: opts.adminToken ? '<redacted>' : '',
     db: opts.db.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:<redacted>@'),
+    ringOptions: { ...opts.ringOptions, password: opts.ringOptions.password ? '<redacted>' : '' },
   };
 }

@@ -10,6 +10,7 @@ import { parseRingUrl } from '../options.js';
 import type { RingOptions } from '../options.js';
 import { createShmRateCounters } from './rate-limit-counters.js';
 import type { RateLimitCounters } from './rate-limit-counters.js';
+import { ringConnection } from './ring-connection.js';
 import { createRingChallengeStore } from './ring-challenge-store.js';
 import { createShmChallengeStore } from './shm-challenge-store.js';
 
@@ -48,18 +49,30 @@ export async function openRingStore(url: string, options: RingOptions): Promise<
   const membership = await createZooKeeperMembership({ connect, root, sessionTimeoutMs: options.sessionTimeoutMs });
   const ring = createRing({
     membership,
+    connection: ringConnection(options),
     replicas: options.replicas,
     writeQuorum: options.writeQuorum,
     commandTimeoutMs: options.commandTimeoutMs,
   });
   await ring.ready();
   const store = createRingChallengeStore(ring);
+  const seen = new Set<string>();
   return {
     kind: 'ring',
     ring,
     store,
     healthy: () => ring.nodes().some((n) => n.state === 'up'),
-    nodes: () => Object.fromEntries(ring.nodes().map((n) => [n.id, n.state === 'up' ? 'up' : 'down'])),
+    nodes: () => {
+      // A node that left the membership (its agent saw its Redis die) is reported down,
+      // not dropped: a dropped label would keep its last value ('up') in the gauge.
+      const out: Record<string, 'up' | 'down'> = {};
+      for (const id of seen) out[id] = 'down';
+      for (const n of ring.nodes()) {
+        seen.add(n.id);
+        out[n.id] = n.state === 'up' ? 'up' : 'down';
+      }
+      return out;
+    },
     async close() {
       await ring.close();
       await membership.close();
