@@ -53,6 +53,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     return e;
   }
 
+  /** Every store answers bad input with a rejection, never a synchronous throw: callers only `.catch`. */
   function checkTtl(ttlMs: number): void {
     if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) {
       throw new ChallengeError('CHALLENGE_ERR_INVALID_OPTION', `ttlMs: expected a finite number > 0, got ${describeValue(ttlMs)}`);
@@ -93,17 +94,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
 
   const store: MemoryStore = {
-    set(key, value, ttlMs) {
+    async set(key, value, ttlMs) {
       checkTtl(ttlMs);
       put(key, value, ttlMs, now());
-      return Promise.resolve();
     },
-    add(key, value, ttlMs) {
+    async add(key, value, ttlMs) {
       checkTtl(ttlMs);
       const t = now();
-      if (live(key, t) !== undefined) return Promise.resolve(false);
+      if (live(key, t) !== undefined) return false;
       put(key, value, ttlMs, t);
-      return Promise.resolve(true);
+      return true;
     },
     get(key) {
       return Promise.resolve(live(key, now())?.value);
@@ -114,17 +114,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       map.delete(key);
       return Promise.resolve(e.value);
     },
-    incr(key, ttlMs) {
+    async incr(key, ttlMs) {
       checkTtl(ttlMs);
       const t = now();
       const e = live(key, t);
       if (e === undefined) {
         put(key, '1', ttlMs, t);
-        return Promise.resolve(1);
+        return 1;
       }
       const n = (Number.parseInt(e.value, 10) || 0) + 1;
       e.value = String(n);
-      return Promise.resolve(n);
+      return n;
     },
     delete(key) {
       map.delete(key);

@@ -56,10 +56,11 @@ describe('memory store', () => {
     assert.equal(await s.get('d'), undefined);
   });
 
-  it('validates its options and TTLs', () => {
+  it('validates its options and TTLs', async () => {
     assert.throws(() => createMemoryStore({ maxEntries: 0 }), (e) => isChallengeError(e, 'CHALLENGE_ERR_INVALID_OPTION'));
     const s = createMemoryStore();
-    assert.throws(() => s.set('a', 'b', 0), (e) => isChallengeError(e, 'CHALLENGE_ERR_INVALID_OPTION'));
-    assert.throws(() => s.incr('a', Number.NaN), (e) => isChallengeError(e, 'CHALLENGE_ERR_INVALID_OPTION'));
+    // A bad TTL is a rejection, never a synchronous throw, like every other store.
+    await assert.rejects(s.set('a', 'b', 0), (e) => isChallengeError(e, 'CHALLENGE_ERR_INVALID_OPTION'));
+    await assert.rejects(s.incr('a', Number.NaN), (e) => isChallengeError(e, 'CHALLENGE_ERR_INVALID_OPTION'));
   });
 });
