@@ -4,13 +4,14 @@
  * settle the admin token.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { openConfigDb } from './config-db.js';
 import type { ConfigDb } from './config-db.js';
 import { ServerError } from './errors.js';
 import type { ServerOptions } from './options.js';
+import { writeSecretFile } from './secret-file.js';
 import { createSiteService, ensureHmacKeys } from './site-service.js';
 
 export interface DemoSite {
@@ -28,14 +29,26 @@ export interface Bootstrapped {
   demoCreated: boolean;
   /** True when this start generated the admin token (print it once). */
   adminTokenCreated: boolean;
+  /** `<dataDir>/admin-token`; undefined when the token comes from option `adminToken`. */
   adminTokenFile: string | undefined;
+  /** `<dataDir>/demo-secret`, rewritten at each start with that start's demo secret. */
+  demoSecretFile: string | undefined;
+}
+
+/** Names of the secret files in the data dir. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+export const DEMO_SECRET_FILE = 'demo-secret';
+
+/** Where the demo site's current secret is kept for the operator (mode 0600). */
+export function demoSecretPath(dataDir: string): string {
+  return join(resolve(dataDir), DEMO_SECRET_FILE);
 }
 
 /** Read or create `<dataDir>/admin-token` (mode 0600). */
 function settleAdminToken(options: Readonly<ServerOptions>): { token: string; created: boolean; file: string | undefined } {
   if (options.adminToken !== '') return { token: options.adminToken, created: false, file: undefined };
   const dir = resolve(options.dataDir);
-  const file = join(dir, 'admin-token');
+  const file = join(dir, ADMIN_TOKEN_FILE);
   try {
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 16) return { token, created: false, file };
@@ -44,8 +57,7 @@ function settleAdminToken(options: Readonly<ServerOptions>): { token: string; cr
   }
   const token = randomBytes(24).toString('base64url');
   try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    writeSecretFile(file, `${token}\n`);
   } catch (err) {
     throw new ServerError('SERVER_ERR_INVALID_OPTION', `cannot write the admin token to '${file}' (set option 'adminToken' or a writable 'dataDir'): ${(err as Error).message}`);
   }
@@ -99,27 +111,44 @@ export async function bootstrap(options: Readonly<ServerOptions>, logger?: Logge
     await db.migrate();
     await ensureHmacKeys(db);
     const demo = await settleDemoSite(db, options, logger);
-    return { db, options: resolved, demo: demo?.site, demoCreated: demo?.created ?? false, adminTokenCreated: admin.created, adminTokenFile: admin.file };
+    let demoSecretFile: string | undefined;
+    if (demo) {
+      // The plaintext lives in memory and in this owner-only file, never in the DB or the banner.
+      demoSecretFile = demoSecretPath(options.dataDir);
+      try {
+        writeSecretFile(demoSecretFile, `${demo.site.secret}\n`);
+      } catch (err) {
+        throw new ServerError('SERVER_ERR_INVALID_OPTION', `cannot write the demo secret to '${demoSecretFile}' (set a writable 'dataDir' or 'demoSite: false'): ${(err as Error).message}`);
+      }
+    }
+    return {
+      db, options: resolved, demo: demo?.site, demoCreated: demo?.created ?? false,
+      adminTokenCreated: admin.created, adminTokenFile: admin.file, demoSecretFile,
+    };
   } catch (err) {
     await db.close();
     throw err;
   }
 }
 
-/** The human banner printed on start (to stderr; logs go to stdout as JSON). */
+/**
+ * The human banner printed on start (to stderr; logs go to stdout as JSON). It names the
+ * files that hold the admin token and the demo secret rather than printing them, because a
+ * service manager keeps stderr in its journal; option `printSecrets` prints the values too.
+ */
 export function banner(b: Bootstrapped, url: string): string {
+  const show = b.options.printSecrets;
   const lines = [`Hurdle is listening on ${url}`];
   if (b.demo) {
     lines.push(`  demo:        ${url}/demo`);
-    if (b.demoCreated) {
-      lines.push(`  demo sitekey ${b.demo.sitekey}`);
-      lines.push(`  demo secret  ${b.demo.secret}   (shown once; valid until the next start, which rotates it; the DB keeps only its hash)`);
-    } else {
-      lines.push(`  demo sitekey ${b.demo.sitekey}`);
-    }
+    lines.push(`  demo sitekey ${b.demo.sitekey}`);
+    if (show) lines.push(`  demo secret  ${b.demo.secret}   (valid until the next start, which rotates it)`);
+    lines.push(`  demo secret in ${b.demoSecretFile ?? '(not written)'}   (rewritten at each start; the DB keeps only its hash)`);
   }
   lines.push(`  admin:       ${url}/admin   API docs: ${url}/docs`);
-  if (b.adminTokenCreated) lines.push(`  admin token  ${b.options.adminToken}   (saved in ${b.adminTokenFile})`);
-  else if (b.adminTokenFile) lines.push(`  admin token in ${b.adminTokenFile}`);
+  if (show) lines.push(`  admin token  ${b.options.adminToken}`);
+  if (b.adminTokenFile) lines.push(`  admin token in ${b.adminTokenFile}${b.adminTokenCreated ? '   (created by this start)' : ''}`);
+  else lines.push("  admin token from option 'adminToken'");
+  if (show) lines.push('  (secrets printed because of printSecrets: for local trials only)');
   return `${lines.join('\n')}\n`;
 }

@@ -3,10 +3,11 @@
  * data dir) or PostgreSQL. Only the primary process (and the CLI) opens it; requests never
  * query it. Every query is counted (`queryCount`), which the tests use to prove that.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ServerError } from './errors.js';
 import type { ConfigDb } from './config-db-connection.js';
+import { ensurePrivateDir, SECRET_FILE_MODE } from './secret-file.js';
 
 export type { ConfigDb } from './config-db-connection.js';
 
@@ -19,9 +20,20 @@ export async function openConfigDb(db: string, dataDir: string): Promise<ConfigD
   const file = db === '' ? join(dataDir, 'hurdle.db') : db.replace(/^sqlite:/, '');
   const path = resolve(file);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    ensurePrivateDir(dirname(path));
   } catch (err) {
     throw new ServerError('SERVER_ERR_DB', `cannot create the data directory for '${path}' (option 'dataDir'/'db'): ${(err as Error).message}`);
+  }
+  // The DB holds the signing keys: a new file is made owner-only before SQLite opens it (its
+  // -wal and -shm files then take the same mode). An existing file keeps the mode it has.
+  try {
+    const fd = openSync(path, 'wx', SECRET_FILE_MODE);
+    fchmodSync(fd, SECRET_FILE_MODE);
+    closeSync(fd);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new ServerError('SERVER_ERR_DB', `cannot create the SQLite config DB '${path}' (option 'dataDir'/'db'): ${(err as Error).message}`);
+    }
   }
   const { openSqliteConfigDb } = await import('./sqlite-config-db.js');
   return openSqliteConfigDb(path);

@@ -118,6 +118,12 @@ export interface ServerOptions {
   shutdownTimeoutMs: number;
   /** Create a demo site on first start with the embedded DB. @default true */
   demoSite: boolean;
+  /**
+   * Print the admin token and the demo secret in the start banner (local trials only: the
+   * banner goes to stderr, which a service manager keeps in its journal). Off, the banner
+   * names the files in `dataDir` that hold them. @default false
+   */
+  printSecrets: boolean;
   /** Public base URL printed for the demo (default `http://HOST:PORT`). @default '' */
   publicUrl: string;
   /**
@@ -166,6 +172,7 @@ const SPECS: Record<string, Spec> = {
   adminToken: { kind: 'string' },
   refreshIntervalMs: { kind: 'int', min: 50, max: 3_600_000 },
   testHooks: { kind: 'bool' },
+  printSecrets: { kind: 'bool' },
   testKeys: { kind: 'bool' },
   failurePolicy: { kind: 'enum', values: ['closed', 'open'] },
   trustProxy: { kind: 'trustProxy' },
@@ -232,6 +239,7 @@ export function defaults(): ServerOptions {
     restartMaxDelayMs: 10_000,
     shutdownTimeoutMs: 10_000,
     demoSite: true,
+    printSecrets: false,
     publicUrl: '',
     renderThreads: 1,
     singleProcess: false,

@@ -2,6 +2,8 @@
 // across workers, config changes reaching every worker, a fuzz run, and a SIGKILLed worker.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_KEYS } from '../src/site.js';
 import { http, humanTrace, pollUntil, startHurdle, tempDir } from './fixtures.js';
@@ -59,7 +61,10 @@ after(async () => {
 describe('hurdle start (2 workers)', () => {
   it('prints the demo site and serves from both workers', async () => {
     await pollUntil('the start banner', () => (/demo:\s+http:\/\/127\.0\.0\.1:\d+\/demo/.test(server.output()) ? true : undefined));
-    assert.match(server.output(), /demo secret\s+hs_/);
+    assert.match(server.output(), /demo secret in \S+demo-secret/);
+    const demoSecret = readFileSync(join(dir.path, 'demo-secret'), 'utf8').trim();
+    assert.match(demoSecret, /^hs_/);
+    assert.ok(!server.output().includes(demoSecret), 'the banner names the file, not the secret');
     const seen = await pollUntil('both workers to answer', async () => {
       const s = await workers(10);
       return s.size === 2 ? s : undefined;

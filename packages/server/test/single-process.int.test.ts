@@ -1,5 +1,7 @@
 // `hurdle start --single-process` (also the fallback without the shared-memory addon).
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { http, pollUntil, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
@@ -19,8 +21,13 @@ after(async () => {
 
 describe('single-process mode', () => {
   it('serves the full PoW flow from one process', async () => {
-    await pollUntil('the banner', () => (/demo secret\s+hs_/.test(server.output()) ? true : undefined));
-    const secret = /demo secret\s+(\S+)/.exec(server.output())?.[1] as string;
+    // The banner names the secret file; it never prints the secret itself.
+    const file = await pollUntil('the banner', () => /demo secret in (\S+)/.exec(server.output())?.[1]);
+    assert.equal(file, join(dir.path, 'demo-secret'));
+    const secret = readFileSync(file, 'utf8').trim();
+    assert.match(secret, /^hs_/);
+    assert.ok(!server.output().includes(secret), 'the demo secret is not in the output');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
     const sitekey = /demo sitekey (\S+)/.exec(server.output())?.[1] as string;
     const c = (await http(server.port, 'POST', '/v1/challenge', { sitekey, type: 'pow' })).json() as { id: string };
     const a = (await http(server.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(c.id)}`)).json() as { nonce: string };
