@@ -264,8 +264,6 @@ export interface ChallengeEngine {
   verify(request: VerifyRequest): Promise<VerifyResult>;
   /** Redeem a pass token once (siteverify). Throws ChallengeError CHALLENGE_ERR_TOKEN_*. */
   redeem(token: unknown, options: RedeemOptions): Promise<RedeemResult>;
-  /** Test-only: the answer of a live challenge (a solved nonce for pow), undefined when unknown. */
-  peekAnswer(id: string): Promise<ChallengeAnswer | undefined>;
   /** Keep a pool warm for a site before its traffic arrives. */
   prewarm(site: SiteProfile): void;
   /** Replace the HMAC keys (rotation); first signs, all verify. */
@@ -301,11 +299,6 @@ export interface RenderTask {
   readonly quality: number;
   /** Image set name; procedural background when absent or unknown. */
   readonly imageSet?: string | undefined;
-  /**
-   * Benchmark only: encode (without drawing) the puzzle this thread already drew for this
-   * seed, to measure the encoder ceiling with identical pixels, encoder and threading.
-   */
-  readonly encodeOnly?: boolean | undefined;
 }
 
 /** A rendered slide puzzle with its answer (the answer never leaves the server). */
