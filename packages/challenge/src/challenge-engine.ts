@@ -26,6 +26,9 @@ import type { SlideRecord } from './slide-record.js';
 import { slideRecordKey } from './slide-record.js';
 import { createInlineRenderer, createRenderThreads } from './slide-renderer.js';
 import { checkTrajectory, parseTrajectory } from './trajectory-check.js';
+import { createReplayMemory } from './replay-memory.js';
+import { traceShape } from './trace-shape.js';
+import { checkTraceGeometry, checkTraceTiming } from './trace-context-checks.js';
 import type { TrajectorySample } from './trajectory-check.js';
 
 const ACTION_RE = /^[A-Za-z0-9_-]{0,32}$/;
@@ -122,6 +125,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     (renderThreads === 0 ? createInlineRenderer({ imageSets }) : createRenderThreads({ threads: renderThreads, imageSets }));
   const pool = opts.pool === false ? undefined : new ChallengePool(renderer, opts.pool, now, seed);
   const prefix = opts.keyPrefix;
+  const replays = opts.replayWindowMs > 0 ? createReplayMemory(store, prefix, opts.replayWindowMs) : undefined;
   const counters = { slide: 0, pow: 0, pass: 0, fail: 0, redeemPass: 0, redeemFail: 0 };
   let closed = false;
 
@@ -158,9 +162,6 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (s.tolerancePx !== undefined && (typeof s.tolerancePx !== 'number' || !(s.tolerancePx >= 0) || s.tolerancePx > 1000)) {
       throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.tolerancePx: expected a number in [0, 1000], got ${describeValue(s.tolerancePx)}`);
     }
-    if (s.maxAttempts !== undefined && (!Number.isInteger(s.maxAttempts) || s.maxAttempts < 1 || s.maxAttempts > 100)) {
-      throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.maxAttempts: expected an integer in [1, 100], got ${describeValue(s.maxAttempts)}`);
-    }
     return s;
   }
 
@@ -169,13 +170,13 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     let puzzle: RenderedPuzzle | undefined = pool?.take(key, template);
     if (puzzle === undefined) puzzle = await renderer.render({ ...template, seed: seed() });
     ensureOpen();
-    const t = now();
+    // Whole milliseconds: the expiry is written into the id in base 36.
+    const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
     const id = `s.${randomId()}.${expiresAt.toString(36)}`;
-    const maxAttempts = site.maxAttempts ?? opts.maxAttempts;
     const record: SlideRecord = {
       x: puzzle.x, s: site.sitekey, h: hostname, a: action, c: cdata,
-      t: site.tolerancePx ?? opts.tolerancePx, m: maxAttempts, e: expiresAt,
+      t: site.tolerancePx ?? opts.tolerancePx, i: t, e: expiresAt,
     };
     await store.set(slideRecordKey(prefix, id), JSON.stringify(record), opts.challengeTtlMs).catch(storeError);
     counters.slide++;
@@ -183,7 +184,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       id,
       type: 'slide',
       expiresAt,
-      attemptsLeft: maxAttempts,
+      attemptsLeft: 1,
       slide: {
         width: puzzle.width,
         height: puzzle.height,
@@ -197,7 +198,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   }
 
   function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string): PublicChallenge {
-    const t = now();
+    const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
     const challenge = sealPowChallenge(powKeys, {
       challengeId: randomId(), sitekey: site.sitekey, hostname, action, cdata,
@@ -214,7 +215,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   }
 
   function passToken(sitekey: string, hostname: string, action: string, cdata: string, type: ChallengeType): VerifyResult {
-    const t = now();
+    const t = Math.floor(now());
     const expiresAt = t + opts.tokenTtlMs;
     const token = sealToken(tokenKeys, { tokenId: randomId(), sitekey, hostname, action, cdata, type, challengeTs: t, expiresAt });
     counters.pass++;
@@ -244,22 +245,30 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       await store.delete(key).catch(storeError);
       return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
     }
+    // One answer per puzzle: the counter refuses a second (concurrent) answer, and any failed
+    // check ends the puzzle, so guesses never accumulate on one image.
     const n = await store.incr(`${prefix}a:${id}`, Math.max(1, rec.e - t)).catch(storeError);
-    if (n > rec.m) {
+    if (n > 1) return failed(fail('CHALLENGE_ERR_ATTEMPTS_EXHAUSTED', false, 0));
+    const burn = async (code: VerifyFailureCode, reasons?: readonly string[]): Promise<VerifyResult> => {
       await store.delete(key).catch(storeError);
-      return failed(fail('CHALLENGE_ERR_ATTEMPTS_EXHAUSTED', false, 0));
-    }
-    const left = rec.m - n;
-    const retryOrBurn = async (code: VerifyFailureCode, reasons?: readonly string[]): Promise<VerifyResult> => {
-      if (left === 0) await store.delete(key).catch(storeError);
-      return failed(fail(code, left > 0, left, reasons));
+      return failed(fail(code, false, 0, reasons));
     };
-    if (Math.abs(x - rec.x) > rec.t) return retryOrBurn('CHALLENGE_ERR_WRONG_ANSWER');
+    if (Math.abs(x - rec.x) > rec.t) return burn('CHALLENGE_ERR_WRONG_ANSWER');
     if (samples === undefined) {
-      if (opts.requireTrajectory) return retryOrBurn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
+      if (opts.requireTrajectory) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
     } else {
       const verdict = input === 'keyboard' ? checkKeyboardTrajectory(samples, x, opts.rules) : checkTrajectory(samples, x, opts.rules);
-      if (!verdict.pass) return retryOrBurn('CHALLENGE_ERR_TRAJECTORY_REJECTED', verdict.reasons);
+      if (!verdict.pass) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', verdict.reasons);
+      const timing = checkTraceTiming(samples, rec.i, t, opts.rules);
+      if (timing.length > 0) return burn('CHALLENGE_ERR_TIMING_REJECTED', timing);
+      const geometry = checkTraceGeometry(samples, opts.rules);
+      if (geometry.length > 0) return burn('CHALLENGE_ERR_GEOMETRY_REJECTED', geometry);
+      const shape = replays === undefined ? undefined : traceShape(samples);
+      if (replays !== undefined && shape !== undefined) {
+        if (await replays.seen(shape).catch(storeError)) return burn('CHALLENGE_ERR_REPLAY_DETECTED', ['replay']);
+        // Filed only once every other check passed: only accepted shapes count as seen.
+        await replays.remember(shape).catch(storeError);
+      }
     }
     // take() makes success one-time even when two correct answers race.
     const won = await store.take(key).catch(storeError);

@@ -28,8 +28,6 @@ export interface SiteProfile {
   readonly slideLevel?: number | undefined;
   /** Slide answer tolerance in background pixels. @default engine `tolerancePx` */
   readonly tolerancePx?: number | undefined;
-  /** Attempts allowed per slide challenge. @default engine `maxAttempts` */
-  readonly maxAttempts?: number | undefined;
 }
 
 /** Input of {@link ChallengeEngine.issue}. */
@@ -107,6 +105,9 @@ export type VerifyFailureCode = Extract<
   | 'CHALLENGE_ERR_EXPIRED'
   | 'CHALLENGE_ERR_WRONG_ANSWER'
   | 'CHALLENGE_ERR_TRAJECTORY_REJECTED'
+  | 'CHALLENGE_ERR_TIMING_REJECTED'
+  | 'CHALLENGE_ERR_GEOMETRY_REJECTED'
+  | 'CHALLENGE_ERR_REPLAY_DETECTED'
   | 'CHALLENGE_ERR_ATTEMPTS_EXHAUSTED'
   | 'CHALLENGE_ERR_ALREADY_SOLVED'
   | 'CHALLENGE_ERR_SIGNATURE_INVALID'
@@ -228,8 +229,12 @@ export interface ChallengeEngineOptions {
   readonly challengeTtlMs?: number;
   /** Pass token lifetime. @default 300_000 */
   readonly tokenTtlMs?: number;
-  /** Slide attempts per challenge. @default 3 */
-  readonly maxAttempts?: number;
+  /**
+   * How long an accepted trace's shape is kept: within it, a near copy of the trace
+   * (a replay, rescaled or not) fails with CHALLENGE_ERR_REPLAY_DETECTED. 0 keeps none.
+   * @default 600_000
+   */
+  readonly replayWindowMs?: number;
   /** Slide answer tolerance in pixels. @default 6 */
   readonly tolerancePx?: number;
   /** Slide background size in pixels. @default 320 */

@@ -12,7 +12,7 @@ export const MAX_ANSWER_X = 100_000;
 export interface ResolvedOptions {
   readonly challengeTtlMs: number;
   readonly tokenTtlMs: number;
-  readonly maxAttempts: number;
+  readonly replayWindowMs: number;
   readonly tolerancePx: number;
   readonly width: number;
   readonly height: number;
@@ -72,6 +72,10 @@ export function resolveOptions(o: ChallengeEngineOptions, renderThreads: number)
     minOffAxisPx: numOption('trajectory.minOffAxisPx', t.minOffAxisPx, d.minOffAxisPx, 0, 1000),
     maxEndErrorPx: numOption('trajectory.maxEndErrorPx', t.maxEndErrorPx, d.maxEndErrorPx, 0, MAX_ANSWER_X),
     maxRepeatedTimeRatio: numOption('trajectory.maxRepeatedTimeRatio', t.maxRepeatedTimeRatio, d.maxRepeatedTimeRatio, 0, 1),
+    minLookMs: numOption('trajectory.minLookMs', t.minLookMs, d.minLookMs, 0, 3_600_000),
+    maxStartXPx: numOption('trajectory.maxStartXPx', t.maxStartXPx, d.maxStartXPx, 0, MAX_ANSWER_X),
+    maxStartOffTrackPx: numOption('trajectory.maxStartOffTrackPx', t.maxStartOffTrackPx, d.maxStartOffTrackPx, 0, MAX_ANSWER_X),
+    maxOffTrackPx: numOption('trajectory.maxOffTrackPx', t.maxOffTrackPx, d.maxOffTrackPx, 0, MAX_ANSWER_X),
     keyStepsPx: keyStepsOption(t.keyStepsPx, d.keyStepsPx),
     minKeyPresses: intOption('trajectory.minKeyPresses', t.minKeyPresses, d.minKeyPresses, 1, 10_000),
     minKeyIntervalMs: numOption('trajectory.minKeyIntervalMs', t.minKeyIntervalMs, d.minKeyIntervalMs, 0, 60_000),
@@ -97,7 +101,7 @@ export function resolveOptions(o: ChallengeEngineOptions, renderThreads: number)
   return Object.freeze({
     challengeTtlMs: intOption('challengeTtlMs', o.challengeTtlMs, 120_000, 1000, 86_400_000),
     tokenTtlMs: intOption('tokenTtlMs', o.tokenTtlMs, 300_000, 1000, 86_400_000),
-    maxAttempts: intOption('maxAttempts', o.maxAttempts, 3, 1, 100),
+    replayWindowMs: intOption('replayWindowMs', o.replayWindowMs, 600_000, 0, 86_400_000),
     tolerancePx: numOption('tolerancePx', o.tolerancePx, 6, 0, 1000),
     width,
     height,

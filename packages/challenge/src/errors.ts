@@ -4,6 +4,19 @@
  * a challenge answer or a nonce.
  */
 
+/**
+ * The verify failures that judge an answer (position, trace shape, timing, geometry, replay).
+ * A visitor must not learn which of them failed, or a bot could probe them one by one: the
+ * server answers each with one public code and keeps the reason for metrics and logs.
+ */
+export const ANSWER_CHECK_CODES = Object.freeze([
+  'CHALLENGE_ERR_WRONG_ANSWER',
+  'CHALLENGE_ERR_TRAJECTORY_REJECTED',
+  'CHALLENGE_ERR_TIMING_REJECTED',
+  'CHALLENGE_ERR_GEOMETRY_REJECTED',
+  'CHALLENGE_ERR_REPLAY_DETECTED',
+] as const);
+
 /** All stable error codes of `@hurdle/challenge`. Kept in step with the README table by a test. */
 export const CHALLENGE_ERROR_CODES = [
   /** An option given to a factory is invalid (the message names it and the bad value). */
@@ -30,6 +43,12 @@ export const CHALLENGE_ERROR_CODES = [
   'CHALLENGE_ERR_WRONG_ANSWER',
   /** The drag trajectory failed one or more rules (see `reasons`). */
   'CHALLENGE_ERR_TRAJECTORY_REJECTED',
+  /** The trace claims more time than passed since the challenge was issued, or starts too soon after it. */
+  'CHALLENGE_ERR_TIMING_REJECTED',
+  /** The trace does not start on the slider's handle or leaves the band around its track. */
+  'CHALLENGE_ERR_GEOMETRY_REJECTED',
+  /** The trace is a near-copy of one accepted within the replay window. */
+  'CHALLENGE_ERR_REPLAY_DETECTED',
   /** The challenge used up its attempts; a new one is needed. */
   'CHALLENGE_ERR_ATTEMPTS_EXHAUSTED',
   /** The challenge was already solved once (a solution is accepted at most once). */

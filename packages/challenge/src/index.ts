@@ -42,5 +42,5 @@ export type { TrajectoryReason, TrajectorySample, TrajectoryVerdict } from './tr
 export { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';
 export { checkPowSolution, leadingZeroBits, solvePow } from './proof-of-work.js';
-export { CHALLENGE_ERROR_CODES, ChallengeError, isChallengeError } from './errors.js';
+export { ANSWER_CHECK_CODES, CHALLENGE_ERROR_CODES, ChallengeError, isChallengeError } from './errors.js';
 export type { ChallengeErrorCode } from './errors.js';

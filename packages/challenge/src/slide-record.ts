@@ -9,9 +9,9 @@ export interface SlideRecord {
   h: string;
   a: string;
   c: string;
-  /** Tolerance px, max attempts, expiresAt. */
+  /** Tolerance px, issuedAt and expiresAt (epoch ms). */
   t: number;
-  m: number;
+  i: number;
   e: number;
 }
 

@@ -11,6 +11,17 @@ export interface TrajectoryRules {
   readonly minOffAxisPx: number;
   readonly maxEndErrorPx: number;
   readonly maxRepeatedTimeRatio: number;
+  /**
+   * Timing: least time between the challenge's issue and the start of the trace, ms; with it,
+   * a trace can claim no more time than has passed since the issue. @default 300
+   */
+  readonly minLookMs: number;
+  /** Geometry: largest x of the first sample (the piece starts at 0, under the handle), px. @default 2 */
+  readonly maxStartXPx: number;
+  /** Geometry: largest |y| of the first sample (the press is on the handle), px. @default 40 */
+  readonly maxStartOffTrackPx: number;
+  /** Geometry: largest |y| of any sample (a person stays near the track), px. @default 120 */
+  readonly maxOffTrackPx: number;
   /** Keyboard: the allowed |x step| of one key press, px (plain arrow, Shift+arrow). @default [1, 10] */
   readonly keyStepsPx: readonly number[];
   /** Keyboard: fewest key presses (also at least |answer| / largest step). @default 3 */
@@ -39,6 +50,10 @@ export const DEFAULT_TRAJECTORY_RULES: TrajectoryRules = Object.freeze({
   minOffAxisPx: 0.5,
   maxEndErrorPx: 12,
   maxRepeatedTimeRatio: 0.5,
+  minLookMs: 300,
+  maxStartXPx: 2,
+  maxStartOffTrackPx: 40,
+  maxOffTrackPx: 120,
   keyStepsPx: Object.freeze([1, 10]),
   minKeyPresses: 3,
   minKeyIntervalMs: 25,

@@ -134,7 +134,7 @@ describe('keyboard trajectory rules', () => {
 });
 
 describe('engine.verify with input: keyboard', () => {
-  const now = 1_800_000_000_000;
+  let now = 1_800_000_000_000;
   let seed = 500;
   const engines: ChallengeEngine[] = [];
   const make = (extra: Record<string, unknown> = {}): ChallengeEngine => {
@@ -152,32 +152,37 @@ describe('engine.verify with input: keyboard', () => {
     return e;
   };
   after(async () => { for (const e of engines) await e.close(); });
-  const site = { sitekey: 'site-keys', challengeTypes: ['slide', 'pow'] as const, difficulty: 4, maxAttempts: 10 };
+  const site = { sitekey: 'site-keys', challengeTypes: ['slide', 'pow'] as const, difficulty: 4 };
   const engine = make();
+  /** A fresh puzzle, and time passing as a person solves it (long key solves included). */
   async function issue(e = engine): Promise<{ id: string; x: number }> {
     const c = await e.issue({ site });
     const a = await peekAnswer(e, c.id);
     assert.ok(a !== undefined && 'x' in a);
+    now += 90_000;
     return { id: c.id, x: Math.round(a.x) };
   }
 
   it('passes a human keyboard solve, which the pointer rules (the default) reject', async () => {
-    const { id, x } = await issue();
-    const trace = humanKeyTrace(x, 21);
-    const asPointer = await engine.verify({ id, answer: { x }, trajectory: trace });
+    const first = await issue();
+    const trace = humanKeyTrace(first.x, 21);
+    const asPointer = await engine.verify({ id: first.id, answer: { x: first.x }, trajectory: trace });
     assert.ok(!asPointer.success && asPointer.code === 'CHALLENGE_ERR_TRAJECTORY_REJECTED', JSON.stringify(asPointer));
-    const ok = await engine.verify({ id, answer: { x }, trajectory: trace, input: 'keyboard' });
+    const { id, x } = await issue();
+    const ok = await engine.verify({ id, answer: { x }, trajectory: humanKeyTrace(x, 21), input: 'keyboard' });
     assert.ok(ok.success, JSON.stringify(ok));
   });
 
   it('rejects bot keyboard traces with key_* reasons, and a missing trace', async () => {
-    const { id, x } = await issue();
+    let { id, x } = await issue();
     const even = await engine.verify({ id, answer: { x }, trajectory: evenKeyTrace(x, 80), input: 'keyboard' });
-    assert.ok(!even.success && even.code === 'CHALLENGE_ERR_TRAJECTORY_REJECTED' && even.retry);
+    assert.ok(!even.success && even.code === 'CHALLENGE_ERR_TRAJECTORY_REJECTED' && !even.retry);
     assert.deepEqual(even.reasons, ['key_regular_timing']);
+    ({ id, x } = await issue());
     const none = await engine.verify({ id, answer: { x }, input: 'keyboard' });
     assert.ok(!none.success);
     assert.deepEqual(none.reasons, ['missing']);
+    ({ id, x } = await issue());
     const pointer = await engine.verify({ id, answer: { x }, trajectory: humanTrace(x, 2), input: 'keyboard' });
     assert.ok(!pointer.success && pointer.reasons?.includes('key_off_axis'));
   });

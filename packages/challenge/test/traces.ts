@@ -1,4 +1,6 @@
-// Crafted drag traces for the trajectory rules: human-like and bot-like.
+// Crafted drag traces for the trajectory rules: human-like and bot-like, in the widget's
+// frame: x the piece's left edge (0 at the press), y the pointer's offset from the track's
+// centre line.
 import { createSeededRandom } from '../src/seeded-random.js';
 
 export type Trace = [number, number, number][];
@@ -9,17 +11,26 @@ export type Trace = [number, number, number][];
  */
 export function humanTrace(travel: number, seed = 1, durationMs = 900): Trace {
   const rng = createSeededRandom(seed);
-  const x0 = rng.range(8, 30);
-  const y0 = rng.range(60, 100);
+  // Drawn and dropped: the later draws (and so each seed's trace) stay as they were when the
+  // press lay anywhere on the stage; now it lies on the handle.
+  rng.range(8, 30);
+  const x0 = 0;
+  const y0 = rng.range(60, 100) - 80;
+  // Each person's own sway and pace (a separate stream, so the draws below stay as they were).
+  const own = createSeededRandom(seed * 7919 + 13);
+  const sway = own.range(1.5, 7);
+  const phase = own.range(0, 6.28);
+  const skew = own.range(-0.2, 0.2);
   const out: Trace = [];
   let t = 0;
   let wobble = 0;
   while (t < durationMs) {
-    const u = t / durationMs;
+    const u0 = t / durationMs;
+    const u = u0 + skew * u0 * (1 - u0);
     const s = 10 * u ** 3 - 15 * u ** 4 + 6 * u ** 5;
     wobble += rng.range(-0.6, 0.6);
     wobble *= 0.9;
-    out.push([x0 + s * travel + rng.range(-0.3, 0.3), y0 + wobble + Math.sin(u * 3) * 1.5, Math.round(t * 10) / 10]);
+    out.push([x0 + s * travel + rng.range(-0.3, 0.3), y0 + wobble + Math.sin(u * 3 + phase) * sway, Math.round(t * 10) / 10]);
     t += rng.range(12, 20);
   }
   out.push([x0 + travel, y0 + wobble, durationMs + rng.range(10, 30)]);
@@ -31,14 +42,14 @@ export function straightLineTrace(travel: number, samples = 40, durationMs = 800
   const out: Trace = [];
   for (let i = 0; i < samples; i++) {
     const u = i / (samples - 1);
-    out.push([10 + u * travel, 80, u * durationMs]);
+    out.push([u * travel, 0, u * durationMs]);
   }
   return out;
 }
 
 /** The human trace with its y axis flattened (a scripted ease-in-out without jitter). */
 export function noJitterTrace(travel: number, seed = 1): Trace {
-  return humanTrace(travel, seed).map(([x, , t]) => [Math.round(x * 100) / 100, 80, t]);
+  return humanTrace(travel, seed).map(([x, , t]) => [Math.round(x * 100) / 100, 0, t]);
 }
 
 /** A human-like drag with the middle 60 % of the travel skipped in one sample. */
@@ -53,8 +64,8 @@ export function tooFastTrace(travel: number, seed = 1): Trace {
   return humanTrace(travel, seed).map(([x, y, t]) => [x, y, t / 7.5]);
 }
 
-/** Keyboard: the y every sample carries (the widget fixes it at the piece's centre). */
-const KEY_Y = 84.5;
+/** Keyboard: the y every sample carries (the widget records 0, the track's centre line). */
+const KEY_Y = 0;
 
 /**
  * A person solving with the keyboard, as the widget records it: a start marker [0, y, 0],

@@ -26,6 +26,9 @@ const CHALLENGE_STATUS: Partial<Record<ChallengeErrorCode, number>> = {
 };
 
 /** Public code of a challenge error: `CHALLENGE_ERR_BAD_ANSWER` -> `bad_answer`. */
+/** The one public code of a failed answer check (see ANSWER_CHECK_CODES of @hurdle/challenge). */
+export const ANSWER_FAILED = 'failed';
+
 export function publicChallengeCode(code: string): string {
   return code.replace(/^CHALLENGE_ERR_/, '').toLowerCase();
 }

@@ -5,7 +5,7 @@ import { createService } from '../src/service.js';
 import { rotateHmacKeys } from '../src/site-service.js';
 import { TEST_KEYS } from '../src/site.js';
 import type { Service } from '../src/service.js';
-import { humanTrace, keyboardTrace, pollUntil, tempDir } from './fixtures.js';
+import { humanTrace, keyboardTrace, lookAndDrag, pollUntil, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -31,7 +31,9 @@ async function passChallenge(sitekey: string, type: 'pow' | 'slide', extra: Reco
   assert.equal(c.status, 200, c.raw);
   const id = c.body.id as string;
   const answer = (await inject('GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).body as { x?: number; nonce?: string };
-  const body = type === 'pow' ? { id, answer: { nonce: answer.nonce } } : { id, answer: { x: answer.x }, trajectory: humanTrace(answer.x as number) };
+  const trace = humanTrace(answer.x ?? 0);
+  if (type === 'slide') await lookAndDrag(trace);
+  const body = type === 'pow' ? { id, answer: { nonce: answer.nonce } } : { id, answer: { x: answer.x }, trajectory: trace };
   const v = await inject('POST', '/v1/verify', body);
   assert.equal(v.status, 200, v.raw);
   assert.equal(v.body.success, true, v.raw);
@@ -97,17 +99,23 @@ describe('public flow', () => {
     assert.equal(r.body.success, true, r.raw);
   });
 
-  it('a wrong slide answer fails with retry, a malformed one is a 400', async () => {
+  it('a wrong slide answer fails with the one public code and ends the puzzle; a malformed one is a 400', async () => {
     const site = await createSite({ name: 'slide 2', challengeTypes: ['slide'] });
     const c = await inject('POST', '/v1/challenge', { sitekey: site.sitekey });
     const id = c.body.id as string;
     const { x } = (await inject('GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).body as { x: number };
     const wrongX = x > 100 ? x - 60 : x + 60;
-    const v = await inject('POST', '/v1/verify', { id, answer: { x: wrongX }, trajectory: humanTrace(wrongX) });
+    const trace = humanTrace(wrongX);
+    await lookAndDrag(trace);
+    const v = await inject('POST', '/v1/verify', { id, answer: { x: wrongX }, trajectory: trace });
     assert.equal(v.status, 200);
     assert.equal(v.body.success, false);
-    assert.equal(v.body.code, 'wrong_answer');
-    assert.equal(v.body.retry, true);
+    assert.equal(v.body.code, 'failed', 'which check failed is not told');
+    assert.equal(v.body.retry, false, 'the next try is a new puzzle');
+    const again = await inject('POST', '/v1/verify', { id, answer: { x }, trajectory: humanTrace(x) });
+    assert.equal(again.body.code, 'not_found', again.raw);
+    const metrics = (await inject('GET', '/metrics')).raw;
+    assert.match(metrics, /hurdle_verify_total\{type="slide",result="fail",reason="wrong_answer"\} [1-9]/, 'the reason is in the metrics');
     const bad = await inject('POST', '/v1/verify', { id, answer: { x: 'left' } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'bad_request');
@@ -122,19 +130,25 @@ describe('public flow', () => {
       return { id, x };
     };
     // Pointer rules (the default) refuse a key-press trace: no jitter, no acceleration.
-    const a = await issue();
+    let a = await issue();
+    await lookAndDrag(keyboardTrace(a.x));
     const asPointer = await inject('POST', '/v1/verify', { id: a.id, answer: { x: Math.round(a.x) }, trajectory: keyboardTrace(a.x) });
     assert.equal(asPointer.body.success, false, asPointer.raw);
-    assert.equal(asPointer.body.code, 'trajectory_rejected');
+    assert.equal(asPointer.body.code, 'failed');
+    a = await issue();
+    await lookAndDrag(keyboardTrace(a.x));
     const keyboard = await inject('POST', '/v1/verify', { id: a.id, answer: { x: Math.round(a.x) }, trajectory: keyboardTrace(a.x), input: 'keyboard' });
     assert.equal(keyboard.body.success, true, keyboard.raw);
     const r = await inject('POST', '/siteverify', { secret: site.secret, response: keyboard.body.token });
     assert.equal(r.body.success, true, r.raw);
     // ...and keyboard rules refuse a drag sent as keyboard; 'pointer' is the explicit default.
-    const b = await issue();
+    let b = await issue();
     const dragAsKeys = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input: 'keyboard' });
-    assert.equal(dragAsKeys.body.code, 'trajectory_rejected', dragAsKeys.raw);
-    const drag = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input: 'pointer' });
+    assert.equal(dragAsKeys.body.code, 'failed', dragAsKeys.raw);
+    b = await issue();
+    const dragTrace = humanTrace(b.x);
+    await lookAndDrag(dragTrace);
+    const drag = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: dragTrace, input: 'pointer' });
     assert.equal(drag.body.success, true, drag.raw);
     // Only the two documented values.
     for (const input of ['mouse', '', 1, null]) {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_KEYS } from '../src/site.js';
-import { http, humanTrace, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import { http, humanTrace, lookAndDrag, pollUntil, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
 
 const REFRESH_MS = 500;
@@ -31,9 +31,11 @@ async function solve(sitekey: string, type: 'pow' | 'slide'): Promise<string> {
   assert.equal(c.status, 200, c.text);
   const id = c.body.id as string;
   const a = (await http(server.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { x?: number; nonce?: string };
+  const trace = humanTrace(a.x ?? 0);
+  if (type === 'slide') await lookAndDrag(trace);
   const v = await post('/v1/verify', type === 'pow'
     ? { id, answer: { nonce: a.nonce } }
-    : { id, answer: { x: a.x }, trajectory: humanTrace(a.x as number) });
+    : { id, answer: { x: a.x }, trajectory: trace });
   assert.equal(v.body.success, true, v.text);
   return v.body.token as string;
 }

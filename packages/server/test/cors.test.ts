@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createService } from '../src/service.js';
 import { TEST_KEYS } from '../src/site.js';
 import type { Service } from '../src/service.js';
-import { humanTrace, tempDir } from './fixtures.js';
+import { humanTrace, lookAndDrag, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -133,7 +133,9 @@ describe('CORS on the widget routes', () => {
     assert.equal(c.statusCode, 200, c.body);
     const { id } = c.json() as { id: string };
     const { x } = (await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(id)}` })).json() as { x: number };
-    const v = await svc.app.inject({ method: 'POST', url: '/v1/verify', headers: { origin: SHOP }, payload: { id, answer: { x }, trajectory: humanTrace(x) }, remoteAddress: ip });
+    const trace = humanTrace(x);
+    await lookAndDrag(trace);
+    const v = await svc.app.inject({ method: 'POST', url: '/v1/verify', headers: { origin: SHOP }, payload: { id, answer: { x }, trajectory: trace }, remoteAddress: ip });
     assert.equal((v.json() as { success: boolean }).success, true, v.body);
     assert.equal(v.headers['access-control-allow-origin'], '*');
   });

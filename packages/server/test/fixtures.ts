@@ -15,35 +15,55 @@ export function tempDir(prefix = 'hurdle-server-test-'): { path: string; remove:
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A person's drag (minimum-jerk profile, jitter, wobble) that travels `travel` px. */
-export function humanTrace(travel: number, durationMs = 900): Trace {
-  let seed = 7;
+let traceSeed = 7;
+
+/**
+ * A person's drag (minimum-jerk profile, jitter, wobble) that travels `travel` px, in the
+ * widget's frame (x the piece's position from 0, y the offset from the track's centre line).
+ * Each call is another person's drag (its own sway), so the replay memory does not refuse the
+ * second one.
+ */
+export function humanTrace(travel: number, durationMs = 400): Trace {
+  let seed = traceSeed++;
   const rnd = (lo: number, hi: number): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return lo + (seed / 2147483648) * (hi - lo);
   };
-  const x0 = 12;
-  const y0 = 80;
+  const sway = rnd(3, 10);
+  const phase = rnd(0, 6.28);
+  const y0 = rnd(-10, 10);
+  // Each person's own pace: the speed peak early or late.
+  const skew = rnd(-0.25, 0.25);
   const out: Trace = [];
   let t = 0;
   let wobble = 0;
   while (t < durationMs) {
-    const u = t / durationMs;
+    const u0 = t / durationMs;
+    const u = u0 + skew * u0 * (1 - u0);
     const s = 10 * u ** 3 - 15 * u ** 4 + 6 * u ** 5;
-    wobble = (wobble + rnd(-0.6, 0.6)) * 0.9;
-    out.push([x0 + s * travel + rnd(-0.3, 0.3), y0 + wobble + Math.sin(u * 3) * 1.5, Math.round(t * 10) / 10]);
+    wobble = (wobble + rnd(-1.5, 1.5)) * 0.9;
+    out.push([Math.max(0, s * travel + rnd(-0.3, 0.3)), y0 + wobble + Math.sin(u * 3 + phase) * sway, Math.round(t * 10) / 10]);
     t += rnd(12, 20);
   }
-  out.push([x0 + travel, y0 + wobble, durationMs + 20]);
+  out.push([travel, y0 + wobble, durationMs + 20]);
   return out;
+}
+
+/**
+ * Wait as a person does between seeing a puzzle and sending the drag: the trace's own
+ * duration plus the look time the server requires (300 ms), and a margin.
+ */
+export function lookAndDrag(trace: Trace): Promise<void> {
+  const ms = (trace[trace.length - 1]?.[2] ?? 0) + 400;
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
  * A person solving the slide with the keyboard, as the widget records it: a start marker
  * `[0, y, 0]`, then one sample per key press (Shift+arrow 10 px, then arrow 1 px) with y fixed
- * at the piece's centre and uneven gaps between presses. Lands on `Math.round(answer)`.
+ * on the track's centre line (0) and uneven gaps between presses. Lands on `Math.round(answer)`.
  */
-export function keyboardTrace(answer: number, y = 84.5): Trace {
+export function keyboardTrace(answer: number, y = 0): Trace {
   const target = Math.round(answer);
   const gaps = [140, 95, 210, 120, 175, 260, 105, 150];
   const out: Trace = [[0, y, 0]];

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger } from '../src/logger.js';
 import { createService } from '../src/service.js';
-import { humanTrace, tempDir } from './fixtures.js';
+import { humanTrace, lookAndDrag, tempDir } from './fixtures.js';
 
 describe('logging', () => {
   it('never logs secrets, tokens or answers, and tags lines with request ids', async () => {
@@ -20,11 +20,18 @@ describe('logging', () => {
     });
     try {
       const created = (await svc.app.inject({ method: 'POST', url: '/admin/api/sites', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'log', challengeTypes: ['slide'] } })).json() as { site: { sitekey: string }; secret: string };
-      const c = (await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey: created.site.sitekey } })).json() as { id: string };
-      const a = (await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(c.id)}` })).json() as { x: number };
-      const wrong = a.x > 100 ? a.x - 50 : a.x + 50;
-      await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: c.id, answer: { x: wrong }, trajectory: humanTrace(wrong) } });
-      const v = (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: c.id, answer: { x: a.x }, trajectory: humanTrace(a.x) } })).json() as { token: string };
+      const puzzle = async (): Promise<{ id: string; x: number }> => {
+        const c = (await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey: created.site.sitekey } })).json() as { id: string };
+        const a = (await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(c.id)}` })).json() as { x: number };
+        return { id: c.id, x: a.x };
+      };
+      const first = await puzzle();
+      const wrong = first.x > 100 ? first.x - 50 : first.x + 50;
+      await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: first.id, answer: { x: wrong }, trajectory: humanTrace(wrong) } });
+      const a = await puzzle();
+      const trace = humanTrace(a.x);
+      await lookAndDrag(trace);
+      const v = (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: a.id, answer: { x: a.x }, trajectory: trace } })).json() as { token: string };
       const sv = (await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret: created.secret, response: v.token } })).json() as { success: boolean };
       assert.equal(sv.success, true);
       // An unexpected siteverify error is logged (without the request's secret or token).

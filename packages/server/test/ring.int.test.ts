@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startPostgres, startRedisServers, startZooKeeper } from '@hurdle/test-helpers';
 import type { PostgresServer, RedisServer, ZooKeeperServer } from '@hurdle/test-helpers';
-import { http, humanTrace, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import { http, humanTrace, lookAndDrag, pollUntil, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
 
 const CLI = new URL('../src/cli.js', import.meta.url).pathname;
@@ -71,7 +71,9 @@ describe('ring mode, two instances', () => {
       assert.equal(c.status, 200, c.text);
       const id = c.body.id as string;
       const ans = (await http(sb.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { x?: number; nonce?: string };
-      const v = await post(sb, '/v1/verify', type === 'pow' ? { id, answer: { nonce: ans.nonce } } : { id, answer: { x: ans.x }, trajectory: humanTrace(ans.x as number) });
+      const trace = humanTrace(ans.x ?? 0);
+      if (type === 'slide') await lookAndDrag(trace);
+      const v = await post(sb, '/v1/verify', type === 'pow' ? { id, answer: { nonce: ans.nonce } } : { id, answer: { x: ans.x }, trajectory: trace });
       assert.equal(v.body.success, true, v.text);
       const token = v.body.token as string;
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? sa : sb, '/siteverify', { secret, response: token })));

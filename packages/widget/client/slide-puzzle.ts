@@ -136,7 +136,10 @@ export class SlidePuzzle {
     const slide = this.#slide;
     if (slide === undefined) return;
     const t = Math.round(performance.now() - this.#startedAt);
-    const y = (clientY - this.#stage.getBoundingClientRect().top) / this.#scale();
+    // The service's frame: y is the pointer's offset from the track's centre line, in
+    // background pixels (it checks that a drag starts on the handle and stays near the track).
+    const track = this.#track.getBoundingClientRect();
+    const y = (clientY - (track.top + track.height / 2)) / this.#scale();
     const sample: [number, number, number] = [Math.round(this.#x * 10) / 10, Math.round(y * 10) / 10, t];
     const last = this.#trajectory[this.#trajectory.length - 1];
     if (last !== undefined && t - last[2] < MIN_SAMPLE_MS && this.#trajectory.length > 1) {
@@ -191,9 +194,9 @@ export class SlidePuzzle {
 
   /**
    * Keyboard solve, recorded as the service's keyboard rules expect: a start marker
-   * `[0, y, 0]` on the first key press, then one `[x, y, tMs]` per press (a press against an
-   * end of the track included), x the piece's left edge after it (whole pixels), y the piece's
-   * centre, tMs since the first press. Only ±1 and ±KEY_BIG_STEP moves: Home starts over
+   * `[0, 0, 0]` on the first key press, then one `[x, 0, tMs]` per press (a press against an
+   * end of the track included), x the piece's left edge after it (whole pixels), y the track's
+   * centre line, tMs since the first press. Only ±1 and ±KEY_BIG_STEP moves: Home starts over
    * rather than jumping, and there is no End.
    */
   #key(e: KeyboardEvent): void {
@@ -234,10 +237,9 @@ export class SlidePuzzle {
   }
 
   #recordKey(timeStamp: number): void {
-    const slide = this.#slide;
-    if (slide === undefined) return;
-    const y = Math.round((slide.pieceY + slide.pieceHeight / 2) * 10) / 10;
-    this.#trajectory.push([Math.round(this.#x), y, Math.max(0, Math.round(timeStamp - this.#startedAt))]);
+    if (this.#slide === undefined) return;
+    // Keys move the piece along the track: y is the track's centre line (0) in every sample.
+    this.#trajectory.push([Math.round(this.#x), 0, Math.max(0, Math.round(timeStamp - this.#startedAt))]);
   }
 
   #submit(): void {

@@ -255,7 +255,7 @@ export class Widget {
       // A keyboard user whose answer was refused is offered the puzzle-free path next.
       if (input === 'keyboard' && !this.#usePow.hidden) this.#usePow.focus({ preventScroll: true });
       else this.#puzzle.handle.focus({ preventScroll: true });
-    } else if (result.code.endsWith('EXPIRED')) {
+    } else if (result.code === 'expired') {
       this.#challengeExpired(generation);
     } else {
       // Out of attempts (or a failed proof of work): a fresh challenge.

@@ -186,14 +186,20 @@ export async function humanDrag(page: Page, targetX: number, input: 'mouse' | 't
   const startY = geometry.box.y + geometry.box.height / 2;
   const distance = (targetX / geometry.maxX) * maxOffset;
   const overshoot = Math.min(6, maxOffset - distance);
+  // Each drag is another person's: its own sway, pace and pauses (the service remembers the
+  // shapes it accepted and refuses a copy).
+  const sway = 1.5 + Math.random() * 4;
+  const phase = Math.random() * Math.PI * 2;
   const path: [number, number, number][] = [];
-  const steps = 28;
+  const steps = 24 + Math.floor(Math.random() * 10);
   for (let i = 1; i <= steps; i++) {
     const p = i / steps;
     const eased = p < 0.5 ? 2 * p * p : 1 - (-2 * p + 2) ** 2 / 2;
-    path.push([startX + eased * (distance + overshoot), startY + Math.sin(p * Math.PI * 3) * 2.5, 14 + Math.round(Math.abs(Math.sin(i)) * 12)]);
+    path.push([startX + eased * (distance + overshoot), startY + Math.sin(p * Math.PI * 3 + phase) * sway, 10 + Math.round(Math.random() * 16)]);
   }
   for (let i = 1; i <= 4; i++) path.push([startX + distance + overshoot * (1 - i / 4), startY + 1, 30 + i * 5]);
+  // A person looks at the puzzle before pressing (the service requires a moment).
+  await page.waitForTimeout(400);
 
   if (input === 'mouse') {
     await page.mouse.move(startX - 3, startY + 2);

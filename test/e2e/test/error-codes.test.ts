@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { CHALLENGE_ERROR_CODES } from '@hurdle/challenge';
+import { ANSWER_CHECK_CODES, CHALLENGE_ERROR_CODES } from '@hurdle/challenge';
 import { RING_ERROR_CODES } from '@hurdle/ring';
 import { CLIENT_ERROR_CODES, READINESS_ERROR_CODES, SERVER_ERROR_CODES, SITEVERIFY_ERROR_CODES, httpStatusOf, publicCodeOf } from '@hurdle/server';
 import type { ServerErrorCode } from '@hurdle/server';
@@ -90,10 +90,12 @@ test('server: the table states each code\'s HTTP status and public code', () => 
   }
 });
 
-test('challenge: the table states each code\'s public (lower-cased) code', () => {
+test('challenge: the table states each code\'s public (lower-cased) code, and `failed` for every answer check', () => {
   for (const code of CHALLENGE_ERROR_CODES) {
-    const expected = code.replace(/^CHALLENGE_ERR_/, '').toLowerCase();
-    assert.equal(byCode.get(code)?.publicCode, `\`${expected}\``, `${code}: public code`);
+    const lower = code.replace(/^CHALLENGE_ERR_/, '').toLowerCase();
+    // An answer check's reason is for metrics and logs only: the visitor sees `failed`.
+    const expected = (ANSWER_CHECK_CODES as readonly string[]).includes(code) ? `\`failed\` (metrics reason \`${lower}\`)` : `\`${lower}\``;
+    assert.equal(byCode.get(code)?.publicCode, expected, `${code}: public code`);
   }
 });
 

@@ -14,3 +14,5 @@ export { POSTGRES_INSTALL_COMMAND, PostgresServer, startPostgres } from './postg
 export type { PostgresServerOptions } from './postgres-server.js';
 export { TcpProxy, startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxyOptions } from './tcp-proxy.js';
+export { HUMAN_DRAGS_FILE, loadHumanDrags } from './human-drags.js';
+export type { HumanDrag } from './human-drags.js';

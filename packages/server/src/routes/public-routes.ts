@@ -1,8 +1,9 @@
 /** The public API the widget calls: `POST /v1/challenge`, `POST /v1/verify`, and their CORS preflights. */
+import { ANSWER_CHECK_CODES } from '@hurdle/challenge';
 import type { ChallengeEngine, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ServerError } from '../errors.js';
-import { publicChallengeCode } from '../http-errors.js';
+import { ANSWER_FAILED, publicChallengeCode } from '../http-errors.js';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { WorkerMetrics } from '../metrics.js';
@@ -82,16 +83,19 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
         return { success: true, token: DUMMY_TOKEN, expiresAt: Date.now() + options.tokenTtlMs };
       }
       metrics.verify.inc({ type, result: 'fail', reason: 'test_key' });
-      return { success: false, code: 'wrong_answer', retry: false, attemptsLeft: 0 };
+      return { success: false, code: ANSWER_FAILED, retry: false, attemptsLeft: 0 };
     }
     const result = await engine.verify({ id, answer, trajectory, input });
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       return { success: true, token: result.token, expiresAt: result.expiresAt };
     }
+    // The internal reason goes to metrics and the log; the visitor learns only that the
+    // answer failed (one public code for every answer check).
     const reason = publicChallengeCode(result.code);
     metrics.verify.inc({ type, result: 'fail', reason });
-    if (result.reasons && result.reasons.length > 0) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons }, 'challenge answer rejected');
-    return { success: false, code: reason, retry: result.retry, attemptsLeft: result.attemptsLeft };
+    const checkFailed = (ANSWER_CHECK_CODES as readonly string[]).includes(result.code);
+    if (checkFailed) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons ?? [] }, 'challenge answer rejected');
+    return { success: false, code: checkFailed ? ANSWER_FAILED : reason, retry: result.retry, attemptsLeft: result.attemptsLeft };
   });
 };
