@@ -129,18 +129,36 @@ export async function checkDatabase(options: Readonly<ServerOptions>): Promise<{
   let db: ConfigDb | undefined;
   try {
     db = await openConfigDb(options.db, options.dataDir);
+    // PostgreSQL connects lazily: the clock query proves the server answers before the
+    // tables are read, so that a DB without Hurdle's tables yet is told apart from one down.
+    if (db.clockMs !== undefined) await db.clockMs();
+  } catch (err) {
+    await db?.close();
+    return { result: { name, status: 'fail', details: [], message: describeError(err) }, db: undefined };
+  }
+  try {
     const sites = await db.listSites();
     const keys = await db.getMeta('hmac_keys');
     const details = [`${sites.length} site(s)`, keys === undefined ? 'no signing keys yet (the first start creates them)' : 'signing keys present'];
     return { result: { name, status: 'ok', details, message: `${db.description} answers` }, db };
   } catch (err) {
-    await db?.close();
-    const code = (err as { code?: unknown }).code;
-    return {
-      result: { name, status: 'fail', details: [], message: `${(err as Error).message}${typeof code === 'string' ? ` [${code}]` : ''}` },
-      db: undefined,
-    };
+    if (missingTables(err)) {
+      return { result: { name, status: 'warn', details: [], message: `${db.description} answers but has no Hurdle tables yet (the first start creates them)` }, db };
+    }
+    await db.close();
+    return { result: { name, status: 'fail', details: [], message: describeError(err) }, db: undefined };
   }
+}
+
+function describeError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return `${(err as Error).message}${typeof code === 'string' ? ` [${code}]` : ''}`;
+}
+
+/** SQLite's "no such table", PostgreSQL's undefined_table (42P01): a DB never migrated. */
+function missingTables(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  return cause?.code === '42P01' || (typeof cause?.message === 'string' && cause.message.includes('no such table'));
 }
 
 /** Clock skew beyond which the check warns: token and challenge lifetimes are checked against each machine's clock. */
@@ -184,8 +202,7 @@ export async function checkRing(options: Readonly<ServerOptions>, connectTimeout
   try {
     membership = await createZooKeeperMembership({ connect, root, connectTimeoutMs, sessionTimeoutMs: options.ringOptions.sessionTimeoutMs });
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return { name, status: 'fail', details: [], message: `ZooKeeper ${connect}: ${(err as Error).message}${typeof code === 'string' ? ` [${code}]` : ''}` };
+    return { name, status: 'fail', details: [], message: `ZooKeeper ${connect}: ${describeError(err)}` };
   }
   try {
     const nodes = membership.nodes();
