@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { COMMANDS } from '../src/cli/main.js';
+import { EXIT } from '../src/cli/exit-codes.js';
 import { runCli } from './fixtures.js';
 
 // Each command, the words its help must hold (its own flags and usage), and words that
@@ -73,5 +75,19 @@ describe('hurdle help', () => {
     const json = await runCli(['site', 'frob', '--json']);
     assert.equal(json.code, 2);
     assert.equal(json.json<{ ok: boolean; error: { code: string } }>().error.code, 'SERVER_ERR_USAGE');
+  });
+
+  it('docs/operations.md lists every command, its --json and every exit status', () => {
+    const ops = readFileSync(new URL('../../../../docs/operations.md', import.meta.url), 'utf8');
+    const section = ops.slice(ops.indexOf('## The `hurdle` command'));
+    assert.ok(section.length > 1000, 'docs/operations.md has no section on the hurdle command');
+    const specs = COMMANDS.flatMap((e) => ('commands' in e ? e.commands : [e]));
+    assert.ok(specs.length >= 11, `expected every command, found ${specs.length}`);
+    for (const spec of specs) {
+      const line = section.split('\n').find((l) => l.startsWith(`hurdle ${spec.path.join(' ')} `) || l === `hurdle ${spec.path.join(' ')}`);
+      assert.ok(line, `docs/operations.md does not list 'hurdle ${spec.path.join(' ')}'`);
+      assert.equal(line.includes('[--json]'), spec.json === true, `docs/operations.md: --json of 'hurdle ${spec.path.join(' ')}'`);
+    }
+    for (const code of Object.values(EXIT)) assert.match(section, new RegExp(`\\n\\| ${code} \\| `), `exit status ${code} has no row`);
   });
 });
