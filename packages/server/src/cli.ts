@@ -10,7 +10,9 @@ if (cluster.isWorker) {
   runWorker();
 } else {
   const { runCli } = await import('./cli/main.js');
-  const { code, longRunning } = await runCli(process.argv.slice(2));
+  const { code, longRunning, exitNow } = await runCli(process.argv.slice(2));
+  // stderr is synchronous for files and pipes on POSIX, so the error line is out already.
+  if (exitNow) process.exit(code);
   if (!longRunning) {
     // Let stdout drain (a pipe to jq) rather than exit at once; a handle that a library
     // leaves open (a DB pool, a ZooKeeper socket) must not keep a finished command alive.

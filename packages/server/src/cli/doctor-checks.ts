@@ -1,8 +1,8 @@
 /**
  * The checks of `hurdle doctor`. Each looks at one thing a start (or a running service)
  * depends on and says ok, warn, fail or skip, with what it saw and what to change. They only
- * read: no file, segment or DB row is created (an SQLite DB that is not there yet is
- * reported, not made), and every network wait is bounded by a connect timeout.
+ * read: no DB, table, segment or secret file is created (an SQLite DB that is not there
+ * yet is reported, not made), and every network wait is bounded by a connect timeout.
  */
 import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

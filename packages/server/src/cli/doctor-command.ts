@@ -34,7 +34,7 @@ Checks, each ok, warn, fail or skip:
                skipped for SQLite
   ring         with --ring: ZooKeeper answers and Redis nodes are registered under ROOT
                (none fails, fewer than ringOptions.replicas warns)
-It only reads: nothing is created or changed.`,
+It changes nothing: no DB, table, segment or secret file is created.`,
   flags: [],
   json: true,
   serverOptions: true,

@@ -29,6 +29,8 @@ export interface CliOutcome {
   code: ExitCode;
   /** The command keeps the process alive on purpose (a server, an agent). */
   longRunning: boolean;
+  /** A server or agent that failed to start: what it started (workers, sockets) must not outlive it. */
+  exitNow: boolean;
 }
 
 function version(): string {
@@ -49,7 +51,7 @@ const switchOn = (args: ParsedArgs, name: string): boolean => {
 };
 
 export async function runCli(argv: readonly string[], streams: Streams = process): Promise<CliOutcome> {
-  const done = (code: ExitCode): CliOutcome => ({ code, longRunning: false });
+  const done = (code: ExitCode): CliOutcome => ({ code, longRunning: false, exitNow: false });
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
@@ -57,6 +59,7 @@ export async function runCli(argv: readonly string[], streams: Streams = process
     return done(createOutput(argv.includes('--json'), streams).error(err));
   }
   const out = createOutput(switchOn(args, 'json'), streams);
+  let spec: CommandSpec | undefined;
   try {
     let words = args.positional;
     let help = switchOn(args, 'help');
@@ -74,7 +77,6 @@ export async function runCli(argv: readonly string[], streams: Streams = process
     }
     const entry = COMMANDS.find((e) => nameOf(e) === words[0]);
     if (entry === undefined) throw usageError(`unknown command '${words[0]}'; expected one of ${COMMANDS.map(nameOf).join(', ')} (see hurdle --help)`);
-    let spec: CommandSpec;
     let rest: string[];
     if (isGroup(entry)) {
       const sub = words[1];
@@ -115,8 +117,8 @@ export async function runCli(argv: readonly string[], streams: Streams = process
       out,
       options: () => loadServerOptions(args.flags, own, command),
     });
-    return { code, longRunning: spec.longRunning === true && code === EXIT.ok };
+    return { code, longRunning: spec.longRunning === true && code === EXIT.ok, exitNow: spec.longRunning === true && code !== EXIT.ok };
   } catch (err) {
-    return done(out.error(err));
+    return { ...done(out.error(err)), exitNow: spec?.longRunning === true };
   }
 }
