@@ -26,14 +26,14 @@ const mib = (bytes: number): string => `${(bytes / MIB).toFixed(bytes < 10 * MIB
 export const SHM_DIR = '/dev/shm';
 
 /** Room in /dev/shm for the segments a start creates: config, and state unless the ring holds it. */
-export function checkShm(options: Readonly<ServerOptions>, dir = SHM_DIR): CheckResult {
+export function checkShm(options: Readonly<ServerOptions>, dir = SHM_DIR, statfs: (path: string) => { bavail: number; bsize: number } = statfsSync): CheckResult {
   const name = 'shm';
   if (options.singleProcess) return { name, status: 'skip', message: 'singleProcess: no shared-memory segments', details: [] };
   const needed = options.shm.configBytes + (options.ring === '' ? options.shm.stateBytes : 0);
   const parts = options.ring === '' ? 'shm.configBytes + shm.stateBytes' : 'shm.configBytes; the ring holds the state';
   let free: number;
   try {
-    const fs = statfsSync(dir);
+    const fs = statfs(dir);
     free = fs.bavail * fs.bsize;
   } catch (err) {
     return {
