@@ -23,6 +23,11 @@ export interface ConfigDb {
   initMeta(key: string, value: string): Promise<string>;
   /** Store `value` under `key` (overwrites) and notify other instances. */
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * The DB server's wall clock, epoch ms, for `hurdle doctor`'s clock check. PostgreSQL only:
+   * an SQLite DB lives on this machine and has no clock of its own.
+   */
+  clockMs?(): Promise<number>;
   /** Register a callback for change notifications from other writers (PostgreSQL LISTEN). */
   onChange(listener: () => void): Promise<void>;
   close(): Promise<void>;

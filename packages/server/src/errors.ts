@@ -30,6 +30,7 @@ export const SERVER_ERROR_CODES = Object.freeze([
   'SERVER_ERR_HOSTNAME_NOT_ALLOWED',
   'SERVER_ERR_RENDER_FAILED',
   'SERVER_ERR_INTERNAL',
+  'SERVER_ERR_USAGE',
 ] as const);
 
 /** Every code a {@link ServerError} can carry. */
@@ -59,6 +60,8 @@ const STATUS: Record<ServerErrorCode, number> = {
   SERVER_ERR_HOSTNAME_NOT_ALLOWED: 403,
   SERVER_ERR_RENDER_FAILED: 503,
   SERVER_ERR_INTERNAL: 500,
+  // Raised by the command line only; an HTTP route never sees it.
+  SERVER_ERR_USAGE: 400,
 };
 
 /** Public (HTTP API) code for each server code: short snake_case names. */
@@ -86,6 +89,7 @@ const PUBLIC: Record<ServerErrorCode, string> = {
   SERVER_ERR_HOSTNAME_NOT_ALLOWED: 'hostname_not_allowed',
   SERVER_ERR_RENDER_FAILED: 'render_failed',
   SERVER_ERR_INTERNAL: 'internal_error',
+  SERVER_ERR_USAGE: 'bad_request',
 };
 
 /** An error of the Hurdle service with a stable {@link ServerErrorCode}. */

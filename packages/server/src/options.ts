@@ -444,7 +444,7 @@ export function redactOptions(opts: Readonly<ServerOptions>): Record<string, unk
   return {
     ...opts,
     adminToken: opts.adminToken ? '<redacted>' : '',
-    db: opts.db.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:<redacted>@'),
+    db: opts.db.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:<redacted>@').replace(/([?&]password=)[^&]*/gi, '$1<redacted>'),
     ringOptions: { ...opts.ringOptions, password: opts.ringOptions.password ? '<redacted>' : '' },
   };
 }

@@ -107,6 +107,12 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
       await query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value]);
       await query(`NOTIFY ${CHANNEL}`);
     },
+    async clockMs() {
+      // clock_timestamp() is the server's wall clock at the moment of the call (now() is the
+      // start of the transaction), which is what a skew measurement needs.
+      const row = (await query<{ ms: string }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS ms")).rows[0];
+      return Number(row?.ms);
+    },
     async onChange(fn) {
       listeners.push(fn);
       if (!listener) await connectListener().catch(() => undefined);

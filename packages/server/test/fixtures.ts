@@ -183,3 +183,44 @@ export async function startHurdle(args: string[], env: Record<string, string> = 
   }
   return { port, child, adminToken, output: () => out, stop };
 }
+
+export interface CliResult {
+  /** Exit status (null when killed by the timeout). */
+  code: number | null;
+  out: string;
+  err: string;
+  /** stdout parsed as JSON (for --json runs). */
+  json<T = Record<string, unknown>>(): T;
+}
+
+/**
+ * Runs the built `hurdle` command to completion (asynchronously, so that servers this test
+ * process started keep being served), killed after `timeoutMs`.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code, out, err,
+        json: <T>() => {
+          try {
+            return JSON.parse(out) as T;
+          } catch {
+            throw new Error(`hurdle ${args.join(' ')}: stdout is not JSON: ${out.slice(0, 500)} (stderr: ${err.slice(0, 500)})`);
+          }
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,137 @@
+// `hurdle site list|show|update|disable` and `keys rotate` with --json on a real data dir:
+// every change lands in the config DB (read back by a separate process), bad values are
+// refused by the admin API's rules with their code, and no secret is printed but once.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { SiteView } from '../src/site.js';
+import { runCli, tempDir } from './fixtures.js';
+
+const dir = tempDir();
+after(() => dir.remove());
+const db = ['--data-dir', dir.path];
+interface ErrorDoc { ok: false; error: { code: string; message: string } }
+
+let sitekey: string;
+let secret: string;
+
+before(async () => {
+  const created = await runCli(['site', 'create', '--name', 'Round trip', '--hostnames', 'shop.example', '--types', 'pow', '--difficulty', '9', '--json', ...db]);
+  assert.equal(created.code, 0, created.err);
+  const doc = created.json<{ site: SiteView; secret: string }>();
+  sitekey = doc.site.sitekey;
+  secret = doc.secret;
+  assert.match(sitekey, /^hk_/);
+  assert.match(secret, /^hs_/);
+  assert.deepEqual(doc.site.challengeTypes, ['pow']);
+});
+
+describe('hurdle site with --json', () => {
+  it('lists and shows the site, never its secret', async () => {
+    const list = await runCli(['site', 'list', '--json', ...db]);
+    assert.equal(list.code, 0, list.err);
+    const sites = list.json<SiteView[]>();
+    const mine = sites.find((s) => s.sitekey === sitekey);
+    assert.ok(mine, `site list --json lacks ${sitekey}`);
+    assert.equal(mine.difficulty, 9);
+    assert.deepEqual(mine.hostnames, ['shop.example']);
+    const show = await runCli(['site', 'show', sitekey, '--json', ...db]);
+    assert.equal(show.code, 0, show.err);
+    assert.deepEqual(show.json<SiteView>(), mine);
+    const text = await runCli(['site', 'show', sitekey, ...db]);
+    assert.match(text.out, /difficulty\s+9/);
+    assert.match(text.out, /hostnames\s+shop\.example/);
+    for (const r of [list, show, text]) {
+      assert.ok(!r.out.includes(secret), 'a read command printed the secret');
+      assert.ok(!r.out.includes('secretHash'), 'a read command printed the secret hash');
+    }
+  });
+
+  it('updates fields through the admin rules; the others stay', async () => {
+    const updated = await runCli(['site', 'update', sitekey, '--difficulty', '20', '--hostnames', 'a.example,*.b.example', '--name', 'Renamed', '--json', ...db]);
+    assert.equal(updated.code, 0, updated.err);
+    const site = updated.json<SiteView>();
+    assert.equal(site.difficulty, 20);
+    assert.equal(site.name, 'Renamed');
+    assert.deepEqual(site.hostnames, ['a.example', '*.b.example']);
+    assert.deepEqual(site.challengeTypes, ['pow'], 'a field not given changed');
+    // Read back by another process: the change is in the DB.
+    const shown = (await runCli(['site', 'show', sitekey, '--json', ...db])).json<SiteView>();
+    assert.equal(shown.difficulty, 20);
+    assert.ok(shown.updatedAt > shown.createdAt, "updatedAt did not move");
+    const anyHost = await runCli(['site', 'update', sitekey, '--hostnames', '', '--types', 'slide,pow', '--json', ...db]);
+    assert.equal(anyHost.code, 0, anyHost.err);
+    assert.deepEqual(anyHost.json<SiteView>().hostnames, []);
+    assert.deepEqual(anyHost.json<SiteView>().challengeTypes, ['slide', 'pow']);
+  });
+
+  it('refuses bad values with SERVER_ERR_INVALID_SITE and exit 1, changing nothing', async () => {
+    const before = (await runCli(['site', 'show', sitekey, '--json', ...db])).json<SiteView>();
+    const bad: [string[], RegExp][] = [
+      [['--difficulty', '99'], /site field 'difficulty' must be an integer from 1 to 32/],
+      [['--difficulty', 'lots'], /site field 'difficulty'/],
+      [['--types', 'slide,captcha'], /site field 'challengeTypes'/],
+      [['--hostnames', 'not a host!'], /site field 'hostnames'/],
+      [['--enabled', 'maybe'], /site field 'enabled' must be a boolean/],
+      [['--rate-limit-per-second', '-1'], /site field 'rateLimitPerSecond'/],
+      [['--name', ' '], /site field 'name'/],
+    ];
+    for (const [flags, message] of bad) {
+      const r = await runCli(['site', 'update', sitekey, ...flags, '--json', ...db]);
+      assert.equal(r.code, 1, `${flags.join(' ')}: exit ${r.code}`);
+      const doc = r.json<ErrorDoc>();
+      assert.equal(doc.ok, false);
+      assert.equal(doc.error.code, 'SERVER_ERR_INVALID_SITE', flags.join(' '));
+      assert.match(doc.error.message, message);
+      assert.match(r.err, /\[SERVER_ERR_INVALID_SITE\]/);
+    }
+    assert.deepEqual((await runCli(['site', 'show', sitekey, '--json', ...db])).json<SiteView>(), before);
+    const none = await runCli(['site', 'update', sitekey, ...db]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /needs at least one of --name/);
+  });
+
+  it('disables and re-enables the site', async () => {
+    const disabled = await runCli(['site', 'disable', sitekey, '--json', ...db]);
+    assert.equal(disabled.code, 0, disabled.err);
+    assert.equal(disabled.json<SiteView>().enabled, false);
+    const listed = await runCli(['site', 'list', ...db]);
+    assert.match(listed.out, new RegExp(`${sitekey}\\s+disabled`));
+    const enabled = await runCli(['site', 'update', sitekey, '--enabled', 'true', '--json', ...db]);
+    assert.equal(enabled.json<SiteView>().enabled, true);
+  });
+
+  it('exits 3 with SERVER_ERR_SITE_NOT_FOUND for an unknown sitekey', async () => {
+    for (const args of [['show'], ['update', '--difficulty', '5'], ['disable'], ['rotate-secret']]) {
+      const [sub, ...rest] = args as [string, ...string[]];
+      const r = await runCli(['site', sub, 'hk_doesnotexist', ...rest, '--json', ...db]);
+      assert.equal(r.code, 3, `site ${sub}: exit ${r.code}, ${r.err}`);
+      assert.equal(r.json<ErrorDoc>().error.code, 'SERVER_ERR_SITE_NOT_FOUND');
+    }
+  });
+
+  it('rotates the secret with --json', async () => {
+    const r = await runCli(['site', 'rotate-secret', sitekey, '--grace-ms', '60000', '--json', ...db]);
+    assert.equal(r.code, 0, r.err);
+    const doc = r.json<{ site: SiteView; secret: string }>();
+    assert.match(doc.secret, /^hs_/);
+    assert.notEqual(doc.secret, secret);
+    assert.ok(doc.site.secretRotationEndsAt !== null && doc.site.secretRotationEndsAt > Date.now());
+  });
+
+  it('rotates the signing keys with --json, never printing a key', async () => {
+    const r = await runCli(['keys', 'rotate', '--json', ...db]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.json(), { rotated: true, activeKeys: 2 });
+    const sqlite = new Database(join(dir.path, 'hurdle.db'), { readonly: true });
+    try {
+      const row = sqlite.prepare("SELECT value FROM meta WHERE key = 'hmac_keys'").get() as { value: string };
+      const keys = JSON.parse(row.value) as string[];
+      assert.equal(keys.length, 2);
+      for (const key of keys) assert.ok(!r.out.includes(key) && !r.err.includes(key), 'keys rotate printed a signing key');
+    } finally {
+      sqlite.close();
+    }
+  });
+});
