@@ -106,6 +106,13 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   /** pino log level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Write one JSON line per answered request at `info` (`event: "access"`: method, route
+   * pattern, status, duration, request id, client address). It never holds a query
+   * string, a header, a body, a token, a secret or an answer. Needs `logLevel` `info` or
+   * lower. @default false
+   */
+  accessLog: boolean;
   /** Pass-token lifetime, ms. @default 300000 */
   tokenTtlMs: number;
   /** Challenge lifetime, ms. @default 120000 */
@@ -178,6 +185,7 @@ const SPECS: Record<string, Spec> = {
   trustProxy: { kind: 'trustProxy' },
   bodyLimitBytes: { kind: 'int', min: 1024, max: 16 * MIB },
   logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  accessLog: { kind: 'bool' },
   tokenTtlMs: { kind: 'int', min: 1000, max: 86_400_000 },
   challengeTtlMs: { kind: 'int', min: 1000, max: 3_600_000 },
   restartDelayMs: { kind: 'int', min: 0, max: 60_000 },
@@ -233,6 +241,7 @@ export function defaults(): ServerOptions {
     trustProxy: false,
     bodyLimitBytes: 65536,
     logLevel: 'info',
+    accessLog: false,
     tokenTtlMs: 300_000,
     challengeTtlMs: 120_000,
     restartDelayMs: 100,

@@ -19,6 +19,7 @@ import { isHurdleMessage } from './ipc.js';
 import type { AdminOp, InitMessage, PrimaryReply, PrimaryToWorker, WorkerRequest, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
 import { PrimaryMetrics, RateWindow, aggregateMetrics, dashboardFrom } from './metrics.js';
+import { PRIMARY_WORKER_LABEL, processMetrics } from './process-metrics.js';
 import type { DashboardStats, MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
@@ -124,6 +125,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   if (opts.singleProcess) {
     return startSingleProcess(opts, logger, boot);
   }
+  const runtimeMetrics = processMetrics(PRIMARY_WORKER_LABEL);
   sweepStaleSegments(logger);
   const configMap = createSharedMap({ name: segmentName('config'), sizeBytes: opts.shm.configBytes, codec: 'json', maxValueBytes: 256 * 1024 });
   if (configMap.stats().backend !== 'native') {
@@ -232,9 +234,9 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     const m = mirror.stats();
     primaryMetrics.configSites.set(m.sites);
     primaryMetrics.configGeneration.set(m.generation);
-    primaryMetrics.configRefreshErrors.set(m.refreshErrors);
     primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
-    primaryMetrics.configDbQueries.set(db.queryCount);
+    primaryMetrics.configLastRefresh.set(m.lastRefreshAt / 1000);
+    primaryMetrics.syncConfigTotals({ refreshErrors: m.refreshErrors, dbQueries: db.queryCount });
     primaryMetrics.workers.set(workerIds.size);
     for (const [segment, map] of [['config', configMap], ['state', stateMap]] as const) {
       if (!map) continue;
@@ -242,7 +244,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
       primaryMetrics.shmEntries.set({ segment }, s.entries);
       primaryMetrics.shmUsedBytes.set({ segment }, s.allocator.allocatedBytes);
     }
-    parts.push(await primaryMetrics.registry.getMetricsAsJSON());
+    parts.push(await primaryMetrics.registry.getMetricsAsJSON(), await runtimeMetrics.getMetricsAsJSON());
     return parts;
   };
   const rates = new RateWindow();

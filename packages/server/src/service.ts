@@ -18,12 +18,16 @@ import { createEngine } from './engine.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import { createLogger } from './logger.js';
 import { PrimaryMetrics, RateWindow, WorkerMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
+import { processMetrics } from './process-metrics.js';
 import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 import { createSiteService } from './site-service.js';
 import type { RateLimitCounters } from './state/rate-limit-counters.js';
 import { rejectOnThrow } from './state/reject-on-throw.js';
+
+/** The worker id of the one process that serves alone (metrics labels, `/healthz`). */
+const WORKER_ID = 'w0';
 
 export interface ServiceInput {
   /** Server options (validated like the CLI's). */
@@ -72,6 +76,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const { engine, stop: stopKeys } = createEngine(options, store, sites);
   const metrics = new WorkerMetrics();
   const primaryMetrics = new PrimaryMetrics();
+  const runtimeMetrics = processMetrics(WORKER_ID);
   const loop = new EventLoopMonitor();
   // Writes refresh the mirror once, in the control plane below, before they answer.
   const siteService = createSiteService({ db: boot.db });
@@ -82,10 +87,10 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     const m = mirror.stats();
     primaryMetrics.configSites.set(m.sites);
     primaryMetrics.configGeneration.set(m.generation);
-    primaryMetrics.configRefreshErrors.set(m.refreshErrors);
     primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
-    primaryMetrics.configDbQueries.set(boot.db.queryCount);
-    return [await metrics.registry.getMetricsAsJSON(), await primaryMetrics.registry.getMetricsAsJSON()];
+    primaryMetrics.configLastRefresh.set(m.lastRefreshAt / 1000);
+    primaryMetrics.syncConfigTotals({ refreshErrors: m.refreshErrors, dbQueries: boot.db.queryCount });
+    return [await metrics.registry.getMetricsAsJSON(), await primaryMetrics.registry.getMetricsAsJSON(), await runtimeMetrics.getMetricsAsJSON()];
   };
   const control: ControlPlane = {
     ...siteService,
@@ -105,7 +110,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     },
   };
   const app = await buildApp({
-    options, sites, engine, store, control, metrics, loop, workerId: 'w0', logger,
+    options, sites, engine, store, control, metrics, loop, workerId: WORKER_ID, logger,
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
