@@ -62,6 +62,7 @@ export class PrimaryMetrics {
   readonly configDbQueries: client.Counter;
   readonly shmUsedBytes: client.Gauge<'segment'>;
   readonly shmEntries: client.Gauge<'segment'>;
+  readonly shmArenaBytes: client.Gauge<'segment'>;
   readonly workerRestarts: client.Counter;
   readonly workers: client.Gauge;
 
@@ -74,6 +75,7 @@ export class PrimaryMetrics {
     this.configLastRefresh = new client.Gauge({ name: 'hurdle_config_last_refresh_timestamp_seconds', help: 'Unix time of the last successful config DB refresh (the mirror serves what it read then)', registers: r });
     this.configDbQueries = new client.Counter({ name: 'hurdle_config_db_queries_total', help: 'Queries the primary has sent to the config DB (requests send none)', registers: r });
     this.shmUsedBytes = new client.Gauge({ name: 'hurdle_shm_used_bytes', help: 'Bytes allocated in a shared-memory segment', labelNames: ['segment'], registers: r });
+    this.shmArenaBytes = new client.Gauge({ name: 'hurdle_shm_arena_bytes', help: 'Bytes a shared-memory segment can allocate in all (its arena)', labelNames: ['segment'], registers: r });
     this.shmEntries = new client.Gauge({ name: 'hurdle_shm_entries', help: 'Entries in a shared-memory segment', labelNames: ['segment'], registers: r });
     this.workerRestarts = new client.Counter({ name: 'hurdle_worker_restarts_total', help: 'Workers restarted after an unexpected exit', registers: r });
     this.workers = new client.Gauge({ name: 'hurdle_workers', help: 'Live worker processes', registers: r });

@@ -243,6 +243,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
       const s = map.stats();
       primaryMetrics.shmEntries.set({ segment }, s.entries);
       primaryMetrics.shmUsedBytes.set({ segment }, s.allocator.allocatedBytes);
+      primaryMetrics.shmArenaBytes.set({ segment }, s.allocator.arenaBytes);
     }
     parts.push(await primaryMetrics.registry.getMetricsAsJSON(), await runtimeMetrics.getMetricsAsJSON());
     return parts;
