@@ -97,7 +97,7 @@ async function startWorker(init: InitMessage): Promise<void> {
       refreshGauges();
       for (const [node, s] of Object.entries(state.nodes())) metrics.ringNodeUp.set({ node }, s === 'up' ? 1 : 0);
       void Promise.all([metrics.registry.getMetricsAsJSON(), runtime.getMetricsAsJSON()])
-        .then(([own, process]) => send({ hurdle: 'collected', id: m.id, metrics: [...own, ...process] }));
+        .then(([own, ofProcess]) => send({ hurdle: 'collected', id: m.id, metrics: [...own, ...ofProcess] }));
     } else if (m.hurdle === 'shutdown') void shutdown();
   });
 
