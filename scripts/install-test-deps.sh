@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the integration tests start for real (Redis, ZooKeeper,
-# PostgreSQL, Chromium, a CJK font) -- only those that are missing, so it is a no-op when all are there.
+# PostgreSQL, Chromium, a CJK font, promtool) -- only those that are missing, so it is a no-op when all are there.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -10,6 +10,8 @@ command -v java >/dev/null || need+=(default-jre-headless)
 command -v chromium >/dev/null || need+=(chromium)
 # CJK glyphs, so the widget's Chinese screenshots show characters rather than boxes.
 [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)
+# promtool (Debian ships it in the Prometheus server's package) checks /metrics and deploy/prometheus.
+command -v promtool >/dev/null || need+=(prometheus)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing test dependencies: ${need[*]}; run: sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
@@ -19,3 +21,8 @@ echo "installing test dependencies: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}"
+# Only promtool is wanted from that package: where systemd runs, it would also start a
+# Prometheus server listening on every interface.
+if [[ " ${need[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

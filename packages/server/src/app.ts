@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { ControlPlane } from './control-plane.js';
 import { ServerError } from './errors.js';
 import type { EventLoopMonitor } from './event-loop-monitor.js';
+import { installAccessLog } from './http/access-log.js';
 import { installAdmission } from './http/admission.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { corsHeaders } from './http/cors.js';
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', corsHeaders);
   const admission = installAdmission(app, { options, loop, metrics });
   installRequestMetrics(app, metrics);
+  if (options.accessLog) installAccessLog(app);
   installWorkerGauges(app, { metrics, loop, admission, engine, workerId });
   const limits = createRateLimits({ options, store, rateCounters: deps.rateCounters, metrics });
 

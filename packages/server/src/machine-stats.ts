@@ -36,15 +36,16 @@ export class MachineStats {
     const m = mirror.stats();
     this.metrics.configSites.set(m.sites);
     this.metrics.configGeneration.set(m.generation);
-    this.metrics.configRefreshErrors.set(m.refreshErrors);
     this.metrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
-    this.metrics.configDbQueries.set(db.queryCount);
+    this.metrics.configLastRefresh.set(m.lastRefreshAt / 1000);
+    this.metrics.syncConfigTotals({ refreshErrors: m.refreshErrors, dbQueries: db.queryCount });
     if (workers) this.metrics.workers.set(workers());
     for (const [segment, map] of segments?.() ?? []) {
       if (!map) continue;
       const s = map.stats();
       this.metrics.shmEntries.set({ segment }, s.entries);
       this.metrics.shmUsedBytes.set({ segment }, s.allocator.allocatedBytes);
+      this.metrics.shmArenaBytes.set({ segment }, s.allocator.arenaBytes);
     }
     return this.metrics.registry.getMetricsAsJSON();
   }

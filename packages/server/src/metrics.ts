@@ -56,11 +56,13 @@ export class PrimaryMetrics {
   readonly registry = new client.Registry();
   readonly configSites: client.Gauge;
   readonly configGeneration: client.Gauge;
-  readonly configRefreshErrors: client.Gauge;
+  readonly configRefreshErrors: client.Counter;
   readonly configDbUp: client.Gauge;
-  readonly configDbQueries: client.Gauge;
+  readonly configLastRefresh: client.Gauge;
+  readonly configDbQueries: client.Counter;
   readonly shmUsedBytes: client.Gauge<'segment'>;
   readonly shmEntries: client.Gauge<'segment'>;
+  readonly shmArenaBytes: client.Gauge<'segment'>;
   readonly workerRestarts: client.Counter;
   readonly workers: client.Gauge;
 
@@ -68,13 +70,34 @@ export class PrimaryMetrics {
     const r = [this.registry];
     this.configSites = new client.Gauge({ name: 'hurdle_config_sites', help: 'Sites in the config mirror', registers: r });
     this.configGeneration = new client.Gauge({ name: 'hurdle_config_generation', help: 'Config mirror generation', registers: r });
-    this.configRefreshErrors = new client.Gauge({ name: 'hurdle_config_refresh_errors', help: 'Failed config DB refreshes so far', registers: r });
+    this.configRefreshErrors = new client.Counter({ name: 'hurdle_config_refresh_errors_total', help: 'Failed config DB refreshes since start', registers: r });
     this.configDbUp = new client.Gauge({ name: 'hurdle_config_db_up', help: '1 when the last config DB refresh succeeded', registers: r });
-    this.configDbQueries = new client.Gauge({ name: 'hurdle_config_db_queries', help: 'Queries the primary has sent to the config DB (requests send none)', registers: r });
+    this.configLastRefresh = new client.Gauge({ name: 'hurdle_config_last_refresh_timestamp_seconds', help: 'Unix time of the last successful config DB refresh (the mirror serves what it read then)', registers: r });
+    this.configDbQueries = new client.Counter({ name: 'hurdle_config_db_queries_total', help: 'Queries the primary has sent to the config DB (requests send none)', registers: r });
     this.shmUsedBytes = new client.Gauge({ name: 'hurdle_shm_used_bytes', help: 'Bytes allocated in a shared-memory segment', labelNames: ['segment'], registers: r });
+    this.shmArenaBytes = new client.Gauge({ name: 'hurdle_shm_arena_bytes', help: 'Bytes a shared-memory segment can allocate in all (its arena)', labelNames: ['segment'], registers: r });
     this.shmEntries = new client.Gauge({ name: 'hurdle_shm_entries', help: 'Entries in a shared-memory segment', labelNames: ['segment'], registers: r });
     this.workerRestarts = new client.Counter({ name: 'hurdle_worker_restarts_total', help: 'Workers restarted after an unexpected exit', registers: r });
     this.workers = new client.Gauge({ name: 'hurdle_workers', help: 'Live worker processes', registers: r });
+  }
+
+  readonly #seen = new Map<client.Counter, number>();
+
+  /**
+   * Bring the config counters up to the running totals the mirror and the DB keep. They
+   * are counted elsewhere and only read here, and a counter cannot be set: it advances by
+   * the growth since the last call (a total that went down is a new count, taken whole).
+   */
+  syncConfigTotals(totals: { refreshErrors: number; dbQueries: number }): void {
+    this.#advance(this.configRefreshErrors, totals.refreshErrors);
+    this.#advance(this.configDbQueries, totals.dbQueries);
+  }
+
+  #advance(counter: client.Counter, total: number): void {
+    const last = this.#seen.get(counter) ?? 0;
+    const growth = total >= last ? total - last : total;
+    if (growth > 0) counter.inc(growth);
+    this.#seen.set(counter, total);
   }
 }
 

@@ -106,6 +106,13 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   /** pino log level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Write one JSON line per answered request at `info` (`event: "access"`: method, route
+   * pattern, status, duration, request id, client address). It never holds a query
+   * string, a header, a body, a token, a secret or an answer. Needs `logLevel` `info` or
+   * lower. @default false
+   */
+  accessLog: boolean;
   /** Pass-token lifetime, ms. @default 300000 */
   tokenTtlMs: number;
   /** Challenge lifetime, ms. @default 120000 */
@@ -180,6 +187,7 @@ const SPECS: Record<string, Spec> = {
   trustProxy: { kind: 'trustProxy', default: false },
   bodyLimitBytes: { kind: 'int', min: 1024, max: 16 * MIB, default: 65536 },
   logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  accessLog: { kind: 'bool', default: false },
   tokenTtlMs: { kind: 'int', min: 1000, max: 86_400_000, default: 300_000 },
   challengeTtlMs: { kind: 'int', min: 1000, max: 3_600_000, default: 120_000 },
   restartDelayMs: { kind: 'int', min: 0, max: 60_000, default: 100 },

@@ -24,6 +24,7 @@ import { aggregateMetrics } from './metrics.js';
 import type { MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
+import { PRIMARY_WORKER_LABEL, processMetrics } from './process-metrics.js';
 import { createSiteService } from './site-service.js';
 
 export type { PrimaryHandle } from './cluster/primary-handle.js';
@@ -44,6 +45,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     configMap.unlink();
     return startSingleProcess(opts, logger, boot);
   }
+  const runtimeMetrics = processMetrics(PRIMARY_WORKER_LABEL);
   const stateMap: SharedMap<string> | undefined = opts.ring === '' ? openStateSegment(opts, logger) : undefined;
   const mirror = new ConfigMirror({
     db,
@@ -66,7 +68,9 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     onRestart: () => machine.metrics.workerRestarts.inc(),
   });
   const machine = new MachineStats({ mirror, db, workers: () => supervisor.count, segments: () => [['config', configMap], ['state', stateMap]] });
-  const gather = async (): Promise<MetricsJson[]> => [...await collector.collect(supervisor.connected()), await machine.collect()];
+  const gather = async (): Promise<MetricsJson[]> => [
+    ...await collector.collect(supervisor.connected()), await machine.collect(), await runtimeMetrics.getMetricsAsJSON(),
+  ];
 
   const reply = (worker: Worker, msg: PrimaryReply): void => {
     if (worker.isConnected()) worker.send(msg);

@@ -20,6 +20,7 @@ import { createLogger } from './logger.js';
 import { MachineStats } from './machine-stats.js';
 import { withMirroredReads } from './mirrored-admin-reads.js';
 import { WorkerMetrics, aggregateMetrics } from './metrics.js';
+import { processMetrics } from './process-metrics.js';
 import type { MetricsJson } from './metrics.js';
 import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
@@ -58,6 +59,9 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/** The worker id of the one process that serves alone (metrics labels, `/healthz`). */
+const WORKER_ID = 'w0';
+
 /** Build the service in this process (no cluster, no shared memory). */
 export async function createService(input: ServiceInput = {}): Promise<Service> {
   const resolved = resolveOptions({ overrides: input.options ?? {} });
@@ -75,11 +79,12 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const { engine, stop: stopKeys } = createEngine(options, store, sites);
   const metrics = new WorkerMetrics();
   const machine = new MachineStats({ mirror, db: boot.db });
+  const runtimeMetrics = processMetrics(WORKER_ID);
   const loop = new EventLoopMonitor();
   let refreshGauges = (): void => undefined;
   const gather = async (): Promise<MetricsJson[]> => {
     refreshGauges();
-    return [await metrics.registry.getMetricsAsJSON(), await machine.collect()];
+    return [await metrics.registry.getMetricsAsJSON(), await machine.collect(), await runtimeMetrics.getMetricsAsJSON()];
   };
   const control: ControlPlane = {
     ...withMirroredReads(createSiteService({ db: boot.db, afterWrite: () => mirror.refresh() }), mirror, logger),
@@ -87,7 +92,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     stats: async () => machine.dashboard(await gather()),
   };
   const app = await buildApp({
-    options, sites, engine, store, control, metrics, loop, workerId: 'w0', logger,
+    options, sites, engine, store, control, metrics, loop, workerId: WORKER_ID, logger,
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),

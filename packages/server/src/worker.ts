@@ -14,6 +14,7 @@ import { IpcRequests, isHurdleMessage } from './ipc.js';
 import type { AdminOp, InitMessage, PrimaryReply, PrimaryToWorker, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
+import { processMetrics } from './process-metrics.js';
 import type { DashboardStats } from './metrics.js';
 import { SiteDirectory } from './site-directory.js';
 import { createShmStore, openRingStore } from './state/state-store.js';
@@ -60,6 +61,7 @@ async function startWorker(init: InitMessage): Promise<void> {
   }
   const { engine, stop: stopEngineKeys } = createEngine(options, state.store, sites);
   const metrics = new WorkerMetrics();
+  const runtime = processMetrics(workerId);
   const loop = new EventLoopMonitor();
   const requests = new IpcRequests();
 
@@ -94,7 +96,8 @@ async function startWorker(init: InitMessage): Promise<void> {
     else if (m.hurdle === 'collect') {
       refreshGauges();
       for (const [node, s] of Object.entries(state.nodes())) metrics.ringNodeUp.set({ node }, s === 'up' ? 1 : 0);
-      void metrics.registry.getMetricsAsJSON().then((json) => send({ hurdle: 'collected', id: m.id, metrics: json }));
+      void Promise.all([metrics.registry.getMetricsAsJSON(), runtime.getMetricsAsJSON()])
+        .then(([own, ofProcess]) => send({ hurdle: 'collected', id: m.id, metrics: [...own, ...ofProcess] }));
     } else if (m.hurdle === 'shutdown') void shutdown();
   });
 

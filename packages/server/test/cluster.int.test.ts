@@ -94,7 +94,7 @@ describe('hurdle start (2 workers)', () => {
 
   it('no request queries the config DB: only the primary polls it', async () => {
     const site = await createSite({ name: 'int nodb', challengeTypes: ['pow'], difficulty: 2 });
-    const queries = async (): Promise<number> => Number(/hurdle_config_db_queries (\d+)/.exec((await http(server.port, 'GET', '/metrics')).text)?.[1]);
+    const queries = async (): Promise<number> => Number(/hurdle_config_db_queries_total (\d+)/.exec((await http(server.port, 'GET', '/metrics')).text)?.[1]);
     const q0 = await queries();
     const t0 = Date.now();
     const REQUESTS = 120;
