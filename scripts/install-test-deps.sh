@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the integration tests start for real (Redis, ZooKeeper,
-# PostgreSQL, Chromium, a CJK font, promtool) -- only those that are missing, so it is a no-op when all are there.
+# PostgreSQL, Chromium, a CJK font, promtool, systemd-analyze) -- only those that are missing, so it is a no-op when all are there.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -8,6 +8,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(default-jre-headless)
 { command -v postgres >/dev/null || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; } || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
+# systemd-analyze, which verifies the unit files in deploy/systemd/.
+command -v systemd-analyze >/dev/null || need+=(systemd)
 # CJK glyphs, so the widget's Chinese screenshots show characters rather than boxes.
 [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)
 # promtool (Debian ships it in the Prometheus server's package) checks /metrics and deploy/prometheus.

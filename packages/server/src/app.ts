@@ -104,7 +104,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(formbody, { bodyLimit: options.bodyLimitBytes });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Hurdle API', version: '0.1.0', description: 'Self-hosted CAPTCHA service: challenge, verify, siteverify, admin.' },
+      info: {
+        title: 'Hurdle API',
+        version: '0.1.0',
+        // Fastify's own drain answer (return503OnClosing) is written before any route runs, so
+        // it is said here once rather than listed as a 503 of every operation.
+        description: 'Self-hosted CAPTCHA service: challenge, verify, siteverify, admin. While a worker drains at shutdown, any route may answer 503 with Connection: close; retry on another instance.',
+      },
       components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
     },
   });

@@ -6,10 +6,41 @@ const errorBody = {
   required: ['code', 'message'],
 } as const;
 
-export const errorResponses = {
-  400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody,
-  413: errorBody, 415: errorBody, 429: errorBody, 503: errorBody,
+/** The error statuses a route may list, each with what it means on this service. */
+export const ERROR_STATUS_DESCRIPTIONS = {
+  400: 'Bad input: schema, JSON or a value the service refuses (code says which)',
+  401: 'Missing or wrong admin token (Authorization: Bearer <adminToken>)',
+  403: 'The site is disabled or the page hostname is not allowed for it',
+  404: 'No such site or object',
+  409: 'A site with this sitekey exists',
+  413: 'Body larger than bodyLimitBytes',
+  415: 'Content type not accepted by this route',
+  429: 'Rate limited (per client address or per site); Retry-After says when to retry',
+  500: 'Internal error (a bug or a broken dependency)',
+  503: 'Shed by admission control, or the state store / config DB is unavailable; Retry-After says when to retry',
 } as const;
+export type ErrorStatus = keyof typeof ERROR_STATUS_DESCRIPTIONS;
+
+/**
+ * The `response` entries of the statuses a route can really answer besides its success: the
+ * same body schema under each, with the status's description for the OpenAPI document.
+ * Listing only reachable statuses keeps the document honest (no 401 on a public route, no
+ * 413/415 on a route that takes no body).
+ */
+export function errorResponsesOf<B extends object = typeof errorBody>(
+  statuses: readonly ErrorStatus[],
+  options: { body?: B; descriptions?: Partial<Record<ErrorStatus, string>> } = {},
+): Record<number, B & { description: string }> {
+  const body = (options.body ?? errorBody) as B;
+  const out: Record<number, B & { description: string }> = {};
+  for (const status of statuses) out[status] = { ...body, description: options.descriptions?.[status] ?? ERROR_STATUS_DESCRIPTIONS[status] };
+  return out;
+}
+
+/** Statuses of any route that accepts a body: it can be too large or of a refused type. */
+export const BODY_ERRORS = [413, 415] as const satisfies readonly ErrorStatus[];
+/** Statuses of every admin route: the bearer check and admission control (or the config DB). */
+export const ADMIN_ERRORS = [401, 503] as const satisfies readonly ErrorStatus[];
 
 export const challengeBody = {
   type: 'object',
@@ -116,7 +147,73 @@ export const siteverifyResponse = {
     'error-codes': { type: 'array', items: { type: 'string' } },
     code: { type: 'string' },
     message: { type: 'string' },
+    retry: { type: 'boolean', description: 'true on a 503: the same request may succeed later' },
   },
+} as const;
+
+/**
+ * Friendly Captcha v2's answer. Every answer is a 200 (its SDK reads any other status as
+ * "accept the captcha"); a refusal is `success: false` with `error`.
+ */
+export const friendlyCaptchaResponse = {
+  type: 'object',
+  required: ['success'],
+  properties: {
+    success: { type: 'boolean' },
+    data: {
+      type: 'object',
+      properties: {
+        event_id: { type: 'string' },
+        challenge: { type: 'object', properties: { timestamp: { type: 'string' }, origin: { type: 'string' } } },
+        risk_intelligence: { type: ['object', 'null'], description: 'always null: no risk scoring' },
+      },
+    },
+    error: { type: 'object', properties: { error_code: { type: 'string' }, detail: { type: 'string' } } },
+  },
+} as const;
+
+/**
+ * A JSON object documented in prose, not field by field: `additionalProperties: true` makes
+ * the serializer send every field (a response schema that lists fields drops the others).
+ */
+export function openObject(description: string) {
+  return { type: 'object', description, additionalProperties: true } as const;
+}
+
+export const statsResponse = openObject('Dashboard figures: per-worker load, rates and the ring (see docs/operations.md)');
+
+export const healthResponse = {
+  type: 'object',
+  description: 'The worker that answered is alive',
+  required: ['status', 'worker', 'pid'],
+  properties: { status: { type: 'string', enum: ['ok'] }, worker: { type: 'string' }, pid: { type: 'integer' } },
+} as const;
+
+export const readyResponse = {
+  type: 'object',
+  description: 'Config snapshot loaded and state store reachable: send traffic here',
+  required: ['status', 'worker', 'configGeneration', 'sites'],
+  properties: {
+    status: { type: 'string', enum: ['ready'] },
+    worker: { type: 'string' },
+    configGeneration: { type: 'integer', description: 'generation of the loaded config snapshot' },
+    sites: { type: 'integer', description: 'sites in the loaded config snapshot' },
+  },
+} as const;
+
+/** `codes`: the public codes the 503 of `/readyz` carries (READINESS_ERROR_CODES). */
+export function notReadyResponse(codes: readonly string[]) {
+  return {
+    type: 'object',
+    description: 'Not ready: config snapshot not loaded yet, or state store unreachable (take out of rotation)',
+    required: ['code', 'message'],
+    properties: { code: { type: 'string', enum: codes }, message: { type: 'string' } },
+  } as const;
+}
+
+export const metricsResponse = {
+  description: 'Prometheus text exposition format 0.0.4',
+  content: { 'text/plain': { schema: { type: 'string' } } },
 } as const;
 
 const siteView = {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { adminPage, demoPage, demoResultPage, PAGE_CSP, type DemoWidgetSettings, type SiteverifyAnswer } from './pages.js';
+import { adminConsoleSchema, assetSchema, demoPageSchema, demoSignupSchema } from './route-schemas.js';
 import { loadAssets, type StaticAsset } from './static-assets.js';
 
 /** Credentials of the site that the `/demo` sign-up form is protected by. */
@@ -48,6 +49,8 @@ export const COMPAT_SCRIPT_PATHS = ['/widget/turnstile/v0/api.js', '/widget/hcap
 const COMPAT_VENDORS = new Set(['turnstile', 'hcaptcha', 'recaptcha']);
 const DEMO_FILES = ['demo.js', 'demo.css'] as const;
 const ADMIN_FILES = ['admin.js', 'admin.css'] as const;
+
+const contentTypeOf = (name: string): string => (name.endsWith('.css') ? 'text/css' : 'text/javascript');
 
 function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   return allowed.find((v) => v === value) ?? fallback;
@@ -97,14 +100,14 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
       .send(html);
 
   for (const name of WIDGET_FILES) {
-    app.get(`/widget/${name}`, (request, reply) => {
+    app.get(`/widget/${name}`, { schema: assetSchema(`/widget/${name}`, 'text/javascript', `Widget script ${name}${name === 'hurdle.js' ? ' (?compat=turnstile|hcaptcha|recaptcha: the drop-in script)' : ''}`) }, (request, reply) => {
       // `hurdle.js?compat=turnstile` is the opt-in by query parameter.
       const compat = name === 'hurdle.js' ? (request.query as Record<string, unknown> | undefined)?.['compat'] : undefined;
       return sendAsset(request, reply, typeof compat === 'string' && COMPAT_VENDORS.has(compat) ? 'hurdle-compat.js' : name, true);
     });
   }
   for (const path of COMPAT_SCRIPT_PATHS) {
-    app.get(path, (request, reply) => sendAsset(request, reply, 'hurdle-compat.js', true));
+    app.get(path, { schema: assetSchema(path, 'text/javascript', 'Drop-in script at the vendor\'s script path (the widget with that vendor\'s client API)') }, (request, reply) => sendAsset(request, reply, 'hurdle-compat.js', true));
   }
 
   if (options.demo !== undefined && options.demo !== false) {
@@ -117,10 +120,10 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
       });
     }
     for (const name of DEMO_FILES) {
-      app.get(`/demo/${name}`, (request, reply) => sendAsset(request, reply, name, false));
+      app.get(`/demo/${name}`, { schema: assetSchema(`/demo/${name}`, contentTypeOf(name), `Demo page asset ${name}`) }, (request, reply) => sendAsset(request, reply, name, false));
     }
 
-    app.get('/demo', async (request, reply) => {
+    app.get('/demo', { schema: demoPageSchema }, async (request, reply) => {
       const site = await demoSite();
       if (site === undefined) {
         return reply.code(503).send({ code: 'WIDGET_DEMO_UNAVAILABLE', message: 'the demo site is not configured yet' });
@@ -137,7 +140,7 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
       return sendPage(reply, demoPage(settings));
     });
 
-    app.post('/demo/signup', async (request, reply) => {
+    app.post('/demo/signup', { schema: demoSignupSchema }, async (request, reply) => {
       const site = await demoSite();
       if (site === undefined) {
         return reply.code(503).send({ code: 'WIDGET_DEMO_UNAVAILABLE', message: 'the demo site is not configured yet' });
@@ -174,9 +177,9 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
 
   if (options.admin !== false) {
     for (const name of ADMIN_FILES) {
-      app.get(`/admin/${name}`, (request, reply) => sendAsset(request, reply, name, false));
+      app.get(`/admin/${name}`, { schema: assetSchema(`/admin/${name}`, contentTypeOf(name), `Admin console asset ${name}`) }, (request, reply) => sendAsset(request, reply, name, false));
     }
-    app.get('/admin', (_request, reply) => sendPage(reply, adminPage()));
+    app.get('/admin', { schema: adminConsoleSchema }, (_request, reply) => sendPage(reply, adminPage()));
   }
 };
 

@@ -2,13 +2,23 @@
  * Admission control on the request path: each route with a `priority` waits for a slot of
  * the worker's {@link AdmissionQueue} before its handler runs, or is shed with a coded 503.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AdmissionQueue } from '../admission-queue.js';
 import type { PriorityClass } from '../admission-queue.js';
 import type { EventLoopMonitor } from '../event-loop-monitor.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
 import { sendError } from './error-reply.js';
+
+/**
+ * Answers a shed request through its route's own error handler, so the refusal has the
+ * route's documented shape: `/siteverify` and its vendor paths answer `{ success,
+ * 'error-codes' }` (their response schemas require it), Friendly Captcha's path a 200.
+ */
+function shed(reply: FastifyReply, err: unknown): void {
+  if (err instanceof Error) void reply.send(err);
+  else void sendError(reply, err);
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -54,7 +64,7 @@ export function installAdmission(app: FastifyInstance, { options, loop, metrics 
     try {
       acquired = admission.acquire(cls);
     } catch (err) {
-      void sendError(reply, err);
+      shed(reply, err);
       return;
     }
     if (typeof acquired === 'function') {
@@ -70,7 +80,7 @@ export function installAdmission(app: FastifyInstance, { options, loop, metrics 
       reply.raw.once('close', release);
       done();
     }, (err: unknown) => {
-      void sendError(reply, err);
+      shed(reply, err);
     });
   });
   return admission;

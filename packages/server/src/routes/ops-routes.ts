@@ -1,6 +1,7 @@
 /** Operations: liveness (`/healthz`), readiness (`/readyz`) and Prometheus metrics (`/metrics`). */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ControlPlane } from '../control-plane.js';
+import * as S from '../schemas.js';
 import type { SiteDirectory } from '../site-directory.js';
 
 /** The public codes `/readyz` answers a 503 with (kept in step with docs/error-codes.md). */
@@ -17,14 +18,20 @@ export interface OpsRoutesOptions {
 
 export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { sites, control, workerId, storeHealthy }) => {
   const notReady = (code: ReadinessErrorCode, message: string) => ({ code, message });
-  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness' } }, async () => ({ status: 'ok', worker: workerId, pid: process.pid }));
-  app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: config snapshot loaded and state store reachable' } }, async (_req, reply) => {
+  // No admission class, no rate limit, no store: these answer while the service sheds load.
+  app.get('/healthz', { schema: { tags: ['ops'], operationId: 'healthz', summary: 'Liveness', response: { 200: S.healthResponse } } }, async () => ({ status: 'ok', worker: workerId, pid: process.pid }));
+  app.get('/readyz', {
+    schema: {
+      tags: ['ops'], operationId: 'readyz', summary: 'Readiness: config snapshot loaded and state store reachable',
+      response: { 200: S.readyResponse, 503: S.notReadyResponse(READINESS_ERROR_CODES) },
+    },
+  }, async (_req, reply) => {
     const snapshot = sites.snapshot();
     if (!snapshot) return reply.code(503).send(notReady('not_ready', 'config snapshot not loaded yet'));
     if (!storeHealthy()) return reply.code(503).send(notReady('store_unavailable', 'state store unreachable'));
     return { status: 'ready', worker: workerId, configGeneration: snapshot.generation, sites: snapshot.sites };
   });
-  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics of the whole machine' } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { tags: ['ops'], operationId: 'metrics', summary: 'Prometheus metrics of the whole machine', response: { 200: S.metricsResponse, ...S.errorResponsesOf([503], { descriptions: { 503: 'The primary process did not answer in time (cluster mode); Retry-After says when to retry' } }) } } }, async (_req, reply) => {
     const text = await control.metricsText();
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });

@@ -51,7 +51,11 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
   app.post<{ Body: { sitekey: string; type?: 'slide' | 'pow'; action?: string; cdata?: string } }>('/v1/challenge', {
     config: { priority: 'challenge', cors: true },
     preHandler: limits.ip,
-    schema: { tags: ['public'], summary: 'Issue a challenge', body: S.challengeBody, response: { 200: S.challengeResponse, ...S.errorResponses } },
+    schema: {
+      tags: ['public'], operationId: 'issueChallenge', summary: 'Issue a challenge', body: S.challengeBody,
+      // 403: site disabled or hostname not allowed; 429: per-IP and per-site limits; 503: shed, store or renderer down.
+      response: { 200: S.challengeResponse, ...S.errorResponsesOf([400, 403, ...S.BODY_ERRORS, 429, 503]) },
+    },
   }, async (req) => {
     const { sitekey, type, action, cdata } = req.body;
     const hostname = hostnameOf(req);
@@ -73,7 +77,11 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
   app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput } }>('/v1/verify', {
     config: { priority: 'verify', cors: true },
     preHandler: limits.ip,
-    schema: { tags: ['public'], summary: 'Answer a challenge; a pass returns a one-time token', body: S.verifyBody, response: { 200: S.verifyResponse, ...S.errorResponses } },
+    schema: {
+      tags: ['public'], operationId: 'verifyAnswer', summary: 'Answer a challenge; a pass returns a one-time token', body: S.verifyBody,
+      // A wrong answer is a 200 with success false; the error statuses are bad input, the per-IP limit, shed or store down.
+      response: { 200: S.verifyResponse, ...S.errorResponsesOf([400, ...S.BODY_ERRORS, 429, 503]) },
+    },
   }, async (req) => {
     const { id, answer, trajectory, input } = req.body;
     const type = 'x' in answer ? 'slide' : 'pow';

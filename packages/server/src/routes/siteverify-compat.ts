@@ -162,10 +162,13 @@ export function installSiteverifyCompat(app: FastifyInstance, options: { bodyLim
         const query = alias.get ? siteverifyFields(request.query, true) : {};
         request.body = request.method === 'GET' ? query : { ...query, ...siteverifyFields(request.body, false) };
       };
-      app.route({ ...shared, method: 'POST', url: alias.path, schema: { ...schema, summary: `${alias.vendor} path of /siteverify` }, preValidation: [fields, ...hooks(route.preValidation)], handler: wrapped } as unknown as RouteOptions);
+      const operationId = `siteverify${alias.vendor.charAt(0).toUpperCase()}${alias.vendor.slice(1)}`;
+      app.route({ ...shared, method: 'POST', url: alias.path, schema: { ...schema, operationId, summary: `${alias.vendor} path of /siteverify` }, preValidation: [fields, ...hooks(route.preValidation)], handler: wrapped } as unknown as RouteOptions);
       if (alias.get) {
-        const { body: _body, consumes: _consumes, ...getSchema } = schema as Record<string, unknown>;
-        app.route({ ...shared, method: 'GET', url: alias.path, schema: { ...getSchema, summary: `${alias.vendor} path of /siteverify, query form` }, preValidation: [fields, ...hooks(route.preValidation)], handler: wrapped } as unknown as RouteOptions);
+        // A GET carries no body (Fastify does not parse one), so it cannot be too large or of a wrong type.
+        const { body: _body, consumes: _consumes, response, ...getSchema } = schema as Record<string, unknown> & { response?: Record<string, unknown> };
+        const { 413: _tooLarge, 415: _mediaType, ...getResponse } = response ?? {};
+        app.route({ ...shared, method: 'GET', url: alias.path, schema: { ...getSchema, response: getResponse, operationId: `${operationId}Query`, summary: `${alias.vendor} path of /siteverify, query form` }, preValidation: [fields, ...hooks(route.preValidation)], handler: wrapped } as unknown as RouteOptions);
       }
     }
 
@@ -177,7 +180,12 @@ export function installSiteverifyCompat(app: FastifyInstance, options: { bodyLim
       ...shared,
       method: 'POST',
       url: FRIENDLY_CAPTCHA_PATH,
-      schema: { ...fcSchema, summary: 'Friendly Captcha v2 siteverify (X-API-Key, JSON {response, sitekey})' },
+      schema: {
+        ...fcSchema,
+        operationId: 'siteverifyFriendlyCaptcha',
+        summary: 'Friendly Captcha v2 siteverify (X-API-Key, JSON {response, sitekey})',
+        response: { 200: { ...S.friendlyCaptchaResponse, description: 'Every answer, a refusal or a failure included (success false, error)' } },
+      },
       preValidation: [async (request: FastifyRequest): Promise<void> => {
         const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
         const key = request.headers['x-api-key'];
@@ -192,9 +200,10 @@ export function installSiteverifyCompat(app: FastifyInstance, options: { bodyLim
       },
       onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
         // Shedding (503) and rate limits (429) are answered before the handler runs.
-        if (reply.statusCode === 200) return payload;
+        const status = reply.statusCode;
+        if (status === 200) return payload;
         reply.code(200).type('application/json; charset=utf-8');
-        return friendlyFailure(reply.statusCode === 429 || reply.statusCode >= 500 ? 'internal_server_error' : 'bad_request', `request refused with HTTP ${reply.statusCode}`);
+        return friendlyFailure(status === 429 || status >= 500 ? 'internal_server_error' : 'bad_request', `request refused with HTTP ${status}`);
       },
       handler: async function friendly(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
         const answer = (await handler.call(this, request, reply)) as SiteverifyAnswer;

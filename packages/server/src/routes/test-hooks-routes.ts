@@ -20,7 +20,7 @@ export interface TestHooksRoutesOptions {
 export const testHooksRoutes: FastifyPluginAsync<TestHooksRoutesOptions> = async (app, { store, secrets }) => {
   const hooks = createChallengeTestHooks({ store, secrets });
   app.get<{ Params: { id: string } }>('/v1/test-hooks/answer/:id', {
-    schema: { tags: ['test'], summary: 'TEST ONLY (testHooks): the answer of a live challenge', params: S.idParams, response: { 404: S.errorResponses[404] } },
+    schema: { tags: ['test'], operationId: 'testHooksAnswer', summary: 'TEST ONLY (testHooks): the answer of a live challenge', params: S.idParams, response: { 200: S.openObject('The answer: { x } of a slide, { nonce } of a PoW'), ...S.errorResponsesOf([400, 404]) } },
   }, async (req) => {
     // Test-key ids carry their outcome prefix; the engine knows the bare id.
     const id = req.params.id.replace(/^[12]x\./, '');
