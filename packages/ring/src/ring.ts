@@ -188,6 +188,22 @@ function checkValue(value: string): void {
   if (isConsumed(value)) throw new RingError('RING_ERR_INVALID_ARGUMENT', 'value: strings starting with the consumed-marker prefix are reserved');
 }
 
+/**
+ * A node's last transport error for an error message: the first line, capped, with the
+ * option to check when it is an AUTH or TLS refusal (a misconfiguration, not an outage).
+ * Redis' and OpenSSL's messages never carry the password, so they can be quoted.
+ */
+function describeNodeError(lastError: string): string {
+  const line = (lastError.split('\n')[0] ?? '').slice(0, 160);
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(line)) {
+    return `${line} (Redis AUTH refused: check connection.username/password)`;
+  }
+  if (/certificate|SSL|TLS|handshake/i.test(line)) {
+    return `${line} (TLS handshake failed: check connection.tls: ca, cert, key, servername)`;
+  }
+  return line;
+}
+
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -500,7 +516,10 @@ class RedisRing implements Ring {
   }
 
   #unavailable(op: RingOp, nodes: readonly RedisNode[]): RingError {
-    const list = nodes.map((n) => `${n.info.id}(${n.state})`).join(', ');
+    const list = nodes.map((n) => {
+      if (n.state === 'up' || n.lastError === undefined) return `${n.info.id}(${n.state})`;
+      return `${n.info.id}(${n.state}: ${describeNodeError(n.lastError)})`;
+    }).join(', ');
     return new RingError('RING_ERR_UNAVAILABLE', `${op}: no copy of the key could be reached; nodes: ${list || 'none'}`);
   }
 
