@@ -617,9 +617,9 @@ class RedisRing implements Ring {
         for (const v of late) if (v !== undefined && v !== null) return isConsumed(v) ? undefined : v;
       }
     }
-    if (!answered && uncertain && !retried) {
-      // Every reachable copy timed out with its connection open: most likely this client
-      // (or the machine) is slow, not the nodes. One more round before giving up.
+    if (uncertain && !retried) {
+      // A copy that may hold the key timed out with its connection open: most likely this
+      // client (or the machine) is slow, not the nodes. One more round before giving up.
       return this.#get(view, key, 0, false, false, true);
     }
     if (!answered || uncertain) throw this.#unavailable('get', pref);

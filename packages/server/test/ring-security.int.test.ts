@@ -120,4 +120,18 @@ describe('ring over AUTH + TLS', () => {
     assert.ok(!ready.text.includes('wrong-pass') && !ready.text.includes(PASSWORD), 'no password in the answer');
     await stopChild(child);
   });
+
+  it('hurdle_ring_node_up of a SIGKILLed node reads 0 within seconds; the live node stays 1', async () => {
+    const s = server as RunningServer;
+    const t0 = performance.now();
+    await (redis[0] as RedisServer).kill('SIGKILL');
+    const m = await pollUntil('s1 down in the metrics', async () => {
+      const text = (await http(s.port, 'GET', '/metrics')).text;
+      return /hurdle_ring_node_up\{node="s1"\} 0/.test(text) ? text : undefined;
+    }, 5_000, 50);
+    const ms = performance.now() - t0;
+    // The client sees the closed socket at once; the gauge is read from the workers on scrape.
+    assert.ok(ms < 5_000, `gauge followed after ${ms.toFixed(0)} ms`);
+    assert.match(m, /hurdle_ring_node_up\{node="s2"\} 1/);
+  });
 });
