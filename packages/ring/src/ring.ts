@@ -188,6 +188,22 @@ function checkValue(value: string): void {
   if (isConsumed(value)) throw new RingError('RING_ERR_INVALID_ARGUMENT', 'value: strings starting with the consumed-marker prefix are reserved');
 }
 
+/**
+ * A node's last transport error for an error message: the first line, capped, with the
+ * option to check when it is an AUTH or TLS refusal (a misconfiguration, not an outage).
+ * Redis' and OpenSSL's messages never carry the password, so they can be quoted.
+ */
+function describeNodeError(lastError: string): string {
+  const line = (lastError.split('\n')[0] ?? '').slice(0, 160);
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(line)) {
+    return `${line} (Redis AUTH refused: check connection.username/password)`;
+  }
+  if (/certificate|SSL|TLS|handshake/i.test(line)) {
+    return `${line} (TLS handshake failed: check connection.tls: ca, cert, key, servername)`;
+  }
+  return line;
+}
+
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -422,21 +438,48 @@ class RedisRing implements Ring {
     return up.length > 0 ? up : nodes.filter((n) => n.state !== 'closed' && n.redis.status === 'ready');
   }
 
+  /**
+   * Nodes of `nodes` left out of `asked` (marked down when it was chosen) whose connection
+   * is open: marked down on timeout evidence, so possibly alive and holding a copy, and
+   * perhaps up again by now. An answer of "absent" must not ignore them.
+   */
+  #doubtful(nodes: readonly RedisNode[], asked: readonly RedisNode[]): RedisNode[] {
+    return nodes.filter((n) => n.state !== 'closed' && n.redis.status === 'ready' && !asked.includes(n));
+  }
+
+  /**
+   * Marks `node` down on timeout evidence, unless it is the last up node of the view: a
+   * starved client times out against every node in turn, and timeouts alone must never take
+   * out the whole ring (connection errors still mark any node down at once).
+   */
+  #markSlow(node: RedisNode): void {
+    if (node.state !== 'up') return;
+    if (!this.#view.nodes.some((n) => n !== node && n.state === 'up')) return;
+    node.markDown('timed out while other nodes answered');
+  }
+
   #failed(node: RedisNode, op: RingOp, err: unknown): void {
     if (isReplyError(err)) {
       throw new RingError('RING_ERR_COMMAND', `node ${node.info.id} rejected ${op}: ${reasonOf(err)}`, { cause: err });
     }
     node.failovers++;
-    if (isTimeout(err)) {
-      node.errors++;
-      node.lastError = reasonOf(err);
-      this.#hooks.failover?.({ op, fromNodeId: node.info.id, reason: node.lastError });
-      this.#suspects.set(node, performance.now());
-      this.#judge(node);
+    this.#lost(node, err);
+    this.#hooks.failover?.({ op, fromNodeId: node.info.id, reason: node.lastError ?? 'error' });
+  }
+
+  /**
+   * A transport failure of `node`: a connection error marks it down at once; a timeout
+   * makes it a suspect, judged on evidence (see #judge).
+   */
+  #lost(node: RedisNode, err: unknown): void {
+    if (!isTimeout(err)) {
+      node.fail(err);
       return;
     }
-    node.fail(err);
-    this.#hooks.failover?.({ op, fromNodeId: node.info.id, reason: node.lastError ?? 'error' });
+    node.errors++;
+    node.lastError = reasonOf(err);
+    this.#suspects.set(node, performance.now());
+    this.#judge(node);
   }
 
   /**
@@ -458,7 +501,7 @@ class RedisRing implements Ring {
     void Promise.all([ping(node), ...peers.map(ping)]).then(([own, ...others]) => {
       node.judging = false;
       if (own === true) this.#suspects.delete(node);
-      else if (others.some((ok) => ok) && node.state === 'up') node.markDown('timed out while other nodes answered');
+      else if (others.some((ok) => ok)) this.#markSlow(node);
     });
   }
 
@@ -492,7 +535,7 @@ class RedisRing implements Ring {
         this.#suspects.delete(node);
       } else if (now - at <= this.#nodeSettings.commandTimeoutMs) {
         this.#suspects.delete(node);
-        if (node.state === 'up') node.markDown('timed out while other nodes answered');
+        if (by.state === 'up') this.#markSlow(node);
       } else {
         this.#suspects.delete(node); // too old to compare
       }
@@ -500,7 +543,10 @@ class RedisRing implements Ring {
   }
 
   #unavailable(op: RingOp, nodes: readonly RedisNode[]): RingError {
-    const list = nodes.map((n) => `${n.info.id}(${n.state})`).join(', ');
+    const list = nodes.map((n) => {
+      if (n.state === 'up' || n.lastError === undefined) return `${n.info.id}(${n.state})`;
+      return `${n.info.id}(${n.state}: ${describeNodeError(n.lastError)})`;
+    }).join(', ');
     return new RingError('RING_ERR_UNAVAILABLE', `${op}: no copy of the key could be reached; nodes: ${list || 'none'}`);
   }
 
@@ -546,18 +592,34 @@ class RedisRing implements Ring {
         return undefined;
       },
     )));
-    // Same read, same window: a node that timed out while another answered is the slow one.
-    if (timedOut.length > 0 && replies.some((v) => v !== undefined)) {
-      for (const n of timedOut) if (n.state === 'up') n.markDown('timed out while other nodes answered');
+    // Same read, same window: a node that timed out while an up node answered is the slow one.
+    if (timedOut.length > 0 && replies.some((v, i) => v !== undefined && nodes[i]?.state === 'up')) {
+      for (const n of timedOut) this.#markSlow(n);
     }
     for (const v of replies) {
       if (v === undefined) continue;
       answered = true;
       if (v !== null) return isConsumed(v) ? undefined : v;
     }
-    if (!answered && uncertain && !retried) {
-      // Every reachable copy timed out with its connection open: most likely this client
-      // (or the machine) is slow, not the nodes. One more round before giving up.
+    if (answered && !uncertain) {
+      // Every node asked said "absent". A home node skipped because timeouts marked it down
+      // (its connection still open) may hold the key: ask it before claiming absence.
+      const doubtful = this.#doubtful(pref.slice(from, this.#replicas), nodes);
+      if (doubtful.length > 0) {
+        const late = await Promise.all(doubtful.map((node) => this.#call(node, 'get', node.redis.get(key)).then(
+          (v) => v,
+          (err: unknown) => {
+            this.#failed(node, 'get', err);
+            if (node.redis.status === 'ready') uncertain = true;
+            return undefined;
+          },
+        )));
+        for (const v of late) if (v !== undefined && v !== null) return isConsumed(v) ? undefined : v;
+      }
+    }
+    if (uncertain && !retried) {
+      // A copy that may hold the key timed out with its connection open: most likely this
+      // client (or the machine) is slow, not the nodes. One more round before giving up.
       return this.#get(view, key, 0, false, false, true);
     }
     if (!answered || uncertain) throw this.#unavailable('get', pref);
@@ -699,6 +761,9 @@ class RedisRing implements Ring {
       else checkSet.push(n);
     }
     for (const n of this.#usable(this.#pastNodes(key, pref))) if (!suspect.includes(n)) checkSet.push(n);
+    // A home node marked down on timeouts (connection open) may hold the first add: check it
+    // too, or a starved client that marked both homes down could win twice on a fallback.
+    for (const n of this.#doubtful(heads, order)) if (!suspect.includes(n)) checkSet.push(n);
     const stored: RedisNode[] = [decider];
     // Written from the parallel callbacks below (an object, so that TypeScript does not
     // keep the narrowing `found === null` across the await).
@@ -752,7 +817,7 @@ class RedisRing implements Ring {
         await this.#call(node, 'add', node.scripts.ringRepair(key, ours, first, ttlMs));
       } catch (err) {
         if (!isReplyError(err)) {
-          node.fail(err);
+          this.#lost(node, err);
           node.hintRepair(key, ours, first, this.#now() + ttlMs);
         }
       }
@@ -776,10 +841,11 @@ class RedisRing implements Ring {
     let decider = -1;
     let value: string | null = null;
     // The first reachable node that holds a copy decides, atomically (GET + mark consumed).
+    // Home nodes marked down on timeouts (connection open) come last: they may hold it.
     const usable = this.#usable(candidates);
-    for (let i = 0; i < candidates.length; i++) {
-      const node = candidates[i] as RedisNode;
-      if (!usable.includes(node)) continue;
+    const order = [...usable, ...this.#doubtful(pref.slice(0, this.#replicas), usable)];
+    for (const node of order) {
+      const i = candidates.indexOf(node);
       try {
         value = await this.#call(node, 'take', node.scripts.ringTake(key, marker, CONSUMED));
       } catch (err) {
@@ -808,7 +874,7 @@ class RedisRing implements Ring {
         if (r === 2) takenElsewhere = true;
       } catch (err) {
         if (!isReplyError(err)) {
-          node.fail(err);
+          this.#lost(node, err);
           node.hint(key, 'mark', marker);
         }
       }
@@ -858,7 +924,7 @@ class RedisRing implements Ring {
         acks++;
       } catch (err) {
         if (!isReplyError(err)) {
-          node.fail(err);
+          this.#lost(node, err);
           node.hint(key, 'del');
         }
       }

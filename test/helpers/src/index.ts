@@ -5,7 +5,9 @@ export { stopAll, liveCount } from './cleanup-registry.js';
 export { ManagedProcess, ServerHandle, makeTempDir, pidAlive, resolveBinary } from './managed-process.js';
 export type { ProcessSpec } from './managed-process.js';
 export { RedisServer, REDIS_INSTALL_COMMAND, pingRedis, startRedis, startRedisServers } from './redis-server.js';
-export type { RedisServerOptions } from './redis-server.js';
+export type { PingOptions, RedisServerOptions, RedisTlsOptions } from './redis-server.js';
+export { OPENSSL_INSTALL_COMMAND, makeTestCertificates } from './test-certificates.js';
+export type { TestCertificates } from './test-certificates.js';
 export {
   JAVA_INSTALL_COMMAND, ZOOKEEPER_INSTALL_COMMAND, ZooKeeperServer, startZooKeeper, zkCommand,
 } from './zookeeper-server.js';

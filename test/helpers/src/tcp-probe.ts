@@ -1,8 +1,11 @@
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 
 /**
  * Connects, writes `request`, collects the reply until `complete(reply)` holds, the peer
- * closes, or `timeoutMs` passes; resolves the reply text ('' on any error). Used by the
+ * closes, or `timeoutMs` passes; resolves the reply text ('' on any error). With `tls`, the
+ * exchange runs over TLS with those options (CA, client certificate). Used by the
  * readiness probes, so it never rejects.
  */
 export function tcpExchange(
@@ -11,11 +14,12 @@ export function tcpExchange(
   request: string,
   complete: (reply: string) => boolean,
   timeoutMs = 1_000,
+  tls?: ConnectionOptions,
 ): Promise<string> {
   return new Promise((resolve) => {
     let reply = '';
     let settled = false;
-    const socket = connect({ host, port });
+    const socket = tls === undefined ? connect({ host, port }) : connectTls({ ...tls, host, port });
     const finish = (value: string): void => {
       if (settled) return;
       settled = true;
@@ -23,7 +27,7 @@ export function tcpExchange(
       resolve(value);
     };
     socket.setTimeout(timeoutMs, () => finish(''));
-    socket.once('connect', () => socket.write(request));
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('utf8');
       if (complete(reply)) finish(reply);
