@@ -1,0 +1,93 @@
+// Routing a vendor's hard-coded https host to Hurdle, the way a site could without touching
+// library code: a TLS reverse proxy with a self-signed certificate for the vendor host names,
+// on a loopback address, in front of `hurdle start`. The process that runs the library trusts
+// the certificate (NODE_EXTRA_CA_CERTS) and resolves the vendor hosts to that address (the
+// `dns.lookup` preload in vendor-dns-preload.ts); a site would use a hosts-file entry and its
+// own CA instead. The `Host` header is passed on unchanged, so Hurdle sees e.g. `hcaptcha.com`.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The hosts the server libraries under test hard-code. */
+export const VENDOR_HOSTS = ['www.google.com', 'www.recaptcha.net', 'hcaptcha.com', 'api.hcaptcha.com', 'challenges.cloudflare.com'] as const;
+
+export interface VendorHostProxy {
+  /** The loopback address the vendor hosts resolve to (port 443). */
+  readonly address: string;
+  /** PEM file of the self-signed certificate, for NODE_EXTRA_CA_CERTS. */
+  readonly caFile: string;
+  /** Environment for a child process: the certificate trusted, the vendor hosts mapped. */
+  childEnv(): Record<string, string>;
+  /** How many requests went through, per Host header. */
+  readonly seen: Map<string, number>;
+  close(): Promise<void>;
+}
+
+function selfSignedCertificate(dir: string): { key: string; cert: string; certFile: string } {
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
+    '-subj', '/CN=Hurdle test vendor hosts',
+    '-addext', `subjectAltName=${VENDOR_HOSTS.map((h) => `DNS:${h}`).join(',')}`,
+    '-keyout', keyFile, '-out', certFile,
+  ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+/** Port 443 on a random 127/8 address, so parallel runs on one machine do not collide. */
+async function listen443(server: Server): Promise<string> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+    try {
+      await new Promise<void>((ok, fail) => {
+        server.once('error', fail);
+        server.listen(443, address, () => { server.off('error', fail); ok(); });
+      });
+      return address;
+    } catch (err) {
+      lastError = err;
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') break;
+    }
+  }
+  throw new Error(`cannot listen on port 443 of a loopback address (binding a port below 1024 needs root or CAP_NET_BIND_SERVICE): ${String(lastError)}`);
+}
+
+export async function startVendorHostProxy(target: { host: string; port: number }): Promise<VendorHostProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'hurdle-vendor-hosts-'));
+  const { key, cert, certFile } = selfSignedCertificate(dir);
+  const seen = new Map<string, number>();
+  const server = createServer({ key, cert }, (req, res) => {
+    const host = String(req.headers.host ?? '');
+    seen.set(host, (seen.get(host) ?? 0) + 1);
+    const upstream = httpRequest({ host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.setTimeout(10_000, () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', (err) => { if (!res.headersSent) res.writeHead(502); res.end(String(err.message)); });
+    req.pipe(upstream);
+  });
+  let address: string;
+  try {
+    address = await listen443(server);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    address,
+    caFile: certFile,
+    seen,
+    childEnv: () => ({ NODE_EXTRA_CA_CERTS: certFile, HURDLE_TEST_VENDOR_HOSTS: VENDOR_HOSTS.map((h) => `${h}=${address}`).join(',') }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
