@@ -91,7 +91,21 @@ function paramsFrom(el: HTMLElement): VendorParams {
   return params;
 }
 
-interface Entry { hurdleId: string; host: HTMLElement; extra: HTMLInputElement[]; pending: { ok: (v: string) => void; fail: (e: Error) => void }[] }
+interface Entry {
+  hurdleId: string;
+  /** The element the page rendered into (a button, for a challenge bound to a button). */
+  host: HTMLElement;
+  /** The widget's own box after a bound button. */
+  box?: HTMLElement | undefined;
+  onClick?: (e: Event) => void;
+  extra: HTMLInputElement[];
+  pending: { ok: (v: string) => void; fail: (e: Error) => void }[];
+}
+
+/** A submit control the vendors bind an invisible challenge to. */
+function isButton(el: HTMLElement): boolean {
+  return el instanceof HTMLButtonElement || (el instanceof HTMLInputElement && ['submit', 'button', 'image'].includes(el.type));
+}
 
 function install(vendor: Vendor): void {
   const info = VENDORS[vendor];
@@ -115,27 +129,45 @@ function install(vendor: Vendor): void {
     const known = byHost.get(host);
     if (known !== undefined) remove(known);
     const opts = toOptions(vendor, merged);
-    const hurdleId = render(host, opts);
+    // reCAPTCHA and hCaptcha bind an invisible challenge to a button (`<button class="g-recaptcha"
+    // data-callback="onSubmit">`): the widget goes into a box after the button, inside the same
+    // form, and the callback runs when the button is clicked and a token is there, not before.
+    const bound = isButton(host) ? opts.callback : undefined;
+    let widgetHost = host;
+    if (isButton(host)) {
+      widgetHost = document.createElement('div');
+      host.insertAdjacentElement('afterend', widgetHost);
+      opts.size = 'invisible';
+      delete opts.callback;
+    }
+    const hurdleId = render(widgetHost, opts);
     // reCAPTCHA's ids are small integers; the others are opaque strings.
     const vendorId = vendor === 'recaptcha' ? String(nextNumericId++) : hurdleId;
     const extra = info.fields.filter((name) => name !== opts.responseFieldName).map((name) => {
       const input = document.createElement('input');
       input.type = 'hidden';
       input.name = name;
-      host.append(input);
+      widgetHost.append(input);
       return input;
     });
-    const entry: Entry = { hurdleId, host, extra, pending: [] };
+    const entry: Entry = { hurdleId, host, box: widgetHost === host ? undefined : widgetHost, extra, pending: [] };
     const settle = (token: string, err?: Error): void => {
       for (const input of extra) input.value = token;
       for (const p of entry.pending.splice(0)) if (err === undefined) p.ok(token); else p.fail(err);
     };
-    host.addEventListener('hurdle:success', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle((e as CustomEvent<{ token: string }>).detail.token); });
-    host.addEventListener('hurdle:expired', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle(''); });
-    host.addEventListener('hurdle:error', (e) => {
+    widgetHost.addEventListener('hurdle:success', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle((e as CustomEvent<{ token: string }>).detail.token); });
+    widgetHost.addEventListener('hurdle:expired', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle(''); });
+    widgetHost.addEventListener('hurdle:error', (e) => {
       const detail = (e as CustomEvent<{ id: string; code: string }>).detail;
       if (detail.id === hurdleId) for (const p of entry.pending.splice(0)) p.fail(new Error(detail.code));
     });
+    if (isButton(host)) {
+      entry.onClick = (e: Event): void => {
+        e.preventDefault();
+        void executePromise(entry).then((token) => bound?.(token), () => { /* reported through error-callback */ });
+      };
+      host.addEventListener('click', entry.onClick);
+    }
     entries.set(vendorId, entry);
     byHost.set(host, vendorId);
     return vendor === 'recaptcha' ? Number(vendorId) : vendorId;
@@ -146,6 +178,8 @@ function install(vendor: Vendor): void {
     if (entry === undefined) return;
     api.remove(entry.hurdleId);
     for (const input of entry.extra) input.remove();
+    entry.box?.remove();
+    if (entry.onClick !== undefined) entry.host.removeEventListener('click', entry.onClick);
     for (const [key, value] of entries) if (value === entry) entries.delete(key);
     byHost.delete(entry.host);
   };
@@ -240,6 +274,9 @@ function install(vendor: Vendor): void {
       },
     };
   }
+
+  // reCAPTCHA Enterprise pages call the same functions under `grecaptcha.enterprise`.
+  if (vendor === 'recaptcha' && scriptUrl.pathname.endsWith('/enterprise.js')) surface['enterprise'] = { ...surface };
 
   const name = GLOBAL_NAME[vendor];
   const globals = window as unknown as Record<string, unknown>;

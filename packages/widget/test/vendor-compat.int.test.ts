@@ -129,6 +129,66 @@ window.runExecute = function () {
 </form>
 <script src="{{HURDLE}}/widget/recaptcha/api.js?onload=onloadCallback&render=explicit" async defer></script>
 </body></html>`,
+
+  // https://developers.google.com/recaptcha/docs/invisible (automatically bind the challenge to a button).
+  '/recaptcha-button': `<!doctype html><html><head><title>reCAPTCHA demo: Simple page</title>
+<script src="{{HURDLE}}/widget/recaptcha/api.js" async defer></script>
+<script>
+  function onSubmit(token) {
+    document.getElementById("demo-form").submit();
+  }
+</script>
+</head><body>
+<form id="demo-form" action="/submit" method="POST">
+  <button class="g-recaptcha" data-sitekey="{{SITEKEY}}" data-callback='onSubmit'>Submit</button>
+  <br/>
+</form>
+</body></html>`,
+
+  // https://docs.hcaptcha.com/invisible (bind to a button).
+  '/hcaptcha-button': `<!doctype html><html><head><title>hCaptcha invisible</title>
+<script src="{{HURDLE}}/widget/hcaptcha/1/api.js" async defer></script>
+<script>
+  function onSubmit(token) {
+    document.getElementById('demo-form').submit();
+  }
+</script>
+</head><body>
+<form id="demo-form" action="/submit" method="POST">
+  <button class="h-captcha" data-sitekey="{{SITEKEY}}" data-callback="onSubmit">Submit</button>
+</form>
+</body></html>`,
+
+  // https://developers.google.com/recaptcha/docs/v3 (programmatic execute), action bound into the token.
+  '/recaptcha-v3': `<!doctype html><html><head><title>reCAPTCHA v3</title>
+<script src="{{HURDLE}}/widget/recaptcha/api.js?render={{SITEKEY}}"></script>
+</head><body>
+<script>
+  window.getToken = function () {
+    return new Promise(function (resolve) {
+      grecaptcha.ready(function () {
+        grecaptcha.execute('{{SITEKEY}}', { action: 'submit' }).then(resolve);
+      });
+    });
+  };
+</script>
+</body></html>`,
+
+  // https://cloud.google.com/recaptcha/docs/instrument-web-pages (score-based key, enterprise.js).
+  '/recaptcha-enterprise': `<!doctype html><html><head><title>reCAPTCHA Enterprise</title>
+<script src="{{HURDLE}}/widget/recaptcha/enterprise.js?render={{SITEKEY}}"></script>
+</head><body>
+<script>
+  window.getToken = function () {
+    return new Promise(function (resolve) {
+      grecaptcha.enterprise.ready(async () => {
+        const token = await grecaptcha.enterprise.execute('{{SITEKEY}}', { action: 'LOGIN' });
+        resolve(token);
+      });
+    });
+  };
+</script>
+</body></html>`,
 };
 
 interface Site { sitekey: string; secret: string }
@@ -329,10 +389,46 @@ describe('vendor client APIs in Chromium against hurdle start', { timeout: 200_0
     assert.deepEqual(problems, []);
   });
 
-  async function assertVerifies(path: string, token: string): Promise<void> {
+  for (const [vendor, path, field, verifyPath] of [
+    ['reCAPTCHA v2 invisible', '/recaptcha-button', 'g-recaptcha-response', '/recaptcha/api/siteverify'],
+    ['hCaptcha invisible', '/hcaptcha-button', 'h-captcha-response', '/hcaptcha/siteverify'],
+  ] as const) {
+    test(`${vendor}: a challenge bound to <button data-callback>: the click gets the token, the callback submits the form`, async () => {
+      const { page, problems } = await open(path);
+      const global = vendor.startsWith('hCaptcha') ? 'hcaptcha' : 'grecaptcha';
+      // The invisible proof of work runs at once; the callback waits for the click.
+      await page.waitForFunction(`${global}.getResponse() !== ''`, undefined, { timeout: 15_000 });
+      const before = web.posts.length;
+      await page.waitForTimeout(300);
+      assert.equal(web.posts.length, before, 'nothing is submitted before the click');
+      assert.equal(await page.locator('button .hurdle-widget').count(), 0, 'the widget is not drawn inside the button');
+      const token = await page.evaluate<string>(`${global}.getResponse()`);
+      await Promise.all([page.waitForURL('**/submit'), page.click('button')]);
+      assert.equal(web.posts.length, before + 1);
+      const form = web.posts.at(-1) as URLSearchParams;
+      assert.equal(form.get(field), token);
+      await assertVerifies(verifyPath, token);
+      assert.deepEqual(problems, []);
+    });
+  }
+
+  for (const [api, path, action] of [['reCAPTCHA v3', '/recaptcha-v3', 'submit'], ['reCAPTCHA Enterprise', '/recaptcha-enterprise', 'LOGIN']] as const) {
+    test(`${api}: ready() then execute(sitekey, { action }) resolves with a token bound to the action`, async () => {
+      const { page, problems } = await open(path);
+      const token = await page.evaluate<string>('window.getToken()');
+      assert.ok(token.length > 20);
+      const verdict = await assertVerifies('/recaptcha/api/siteverify', token);
+      assert.equal(verdict.action, action);
+      assert.equal('score' in verdict, false, 'no score: Hurdle has no risk score');
+      assert.deepEqual(problems, []);
+    });
+  }
+
+  async function assertVerifies(path: string, token: string): Promise<Record<string, unknown>> {
     const verdict = await siteverify(path, token);
     assert.deepEqual(verdict['error-codes'], [], `siteverify at ${path}`);
     assert.equal(verdict.success, true);
     assert.equal((verdict as { hostname?: string }).hostname, '127.0.0.1', 'the page\'s hostname');
+    return verdict;
   }
 });
