@@ -41,6 +41,7 @@ type Recaptcha2Ctor = new (o: { siteKey: string; secretKey: string }) => { valid
 type ExpressRecaptchaCtor = new (site: string, secret: string, options?: Record<string, unknown>) => {
   verify(req: { body: Record<string, string> }, cb: (err: unknown, data: unknown) => void): void;
 };
+type RecaptchaVerifyCtor = new (o: { secret: string }) => { checkResponse(response: string, cb: (err: Error | null, body: unknown) => void): void };
 type HcaptchaModule = { verify(secret: string, token: string, remoteip?: string | null, sitekey?: string | null): Promise<{ success: boolean }> };
 type NextTurnstileModule = { validateTurnstileToken(o: { token: string; secretKey: string }): Promise<{ success: boolean }> };
 
@@ -100,6 +101,40 @@ export const LIBRARIES: readonly Library[] = [
     verify: async ({ secret }, token) => {
       const body = await (require('next-turnstile') as NextTurnstileModule).validateTurnstileToken({ token, secretKey: secret });
       return { accepted: body.success === true, detail: codes(body) };
+    },
+  },
+  {
+    name: 'recaptcha-verify',
+    reach: 'host',
+    duplicateCode: 'timeout-or-duplicate',
+    invalidCode: 'invalid-input-response',
+    // Google's old GET form: `GET /recaptcha/api/siteverify?secret=…&response=…`.
+    verify: ({ secret }, token) => new Promise((ok) => {
+      const RecaptchaVerify = require('recaptcha-verify') as RecaptchaVerifyCtor;
+      new RecaptchaVerify({ secret }).checkResponse(token, (err, body) => ok({ accepted: err === null && (body as { success?: boolean }).success === true, detail: err?.message ?? codes(body) }));
+    }),
+  },
+  {
+    name: '@cloudflare/pages-plugin-turnstile',
+    reach: 'host',
+    duplicateCode: 'timeout-or-duplicate',
+    invalidCode: 'invalid-input-response',
+    // Cloudflare's Pages Functions plugin, run with the Workers-style context Pages gives a
+    // middleware mounted at /signup (functions/signup/_middleware.ts): it reads
+    // `cf-turnstile-response` from the posted form and sends multipart/form-data.
+    verify: async ({ secret }, token) => {
+      const plugin = (await import('@cloudflare/pages-plugin-turnstile')).default as unknown as (args: { secret: string }) => (ctx: unknown) => Promise<Response>;
+      const data: { turnstile?: unknown } = {};
+      let passed = false;
+      const request = new Request('https://site.example/signup', { method: 'POST', body: new URLSearchParams({ 'cf-turnstile-response': token }) });
+      const answer = await plugin({ secret })({
+        request, env: {}, data, functionPath: '/signup',
+        next: async () => { passed = true; return new Response('signed up'); },
+        waitUntil: () => {}, passThroughOnException: () => {},
+      });
+      // Accepted only if the plugin ran (it sets data.turnstile) and let the request through.
+      const verdict = data.turnstile as { success?: boolean } | undefined;
+      return { accepted: passed && answer.status === 200 && verdict?.success === true, detail: `HTTP ${answer.status} ${codes(verdict)}` };
     },
   },
   {

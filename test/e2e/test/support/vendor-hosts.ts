@@ -21,8 +21,8 @@ export interface VendorHostProxy {
   readonly caFile: string;
   /** Environment for a child process: the certificate trusted, the vendor hosts mapped. */
   childEnv(): Record<string, string>;
-  /** How many requests went through, per Host header. */
-  readonly seen: Map<string, number>;
+  /** Every request that went through: Host header, method, media type. */
+  readonly requests: { host: string; method: string; mediaType: string }[];
   close(): Promise<void>;
 }
 
@@ -60,10 +60,9 @@ async function listen443(server: Server): Promise<string> {
 export async function startVendorHostProxy(target: { host: string; port: number }): Promise<VendorHostProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'hurdle-vendor-hosts-'));
   const { key, cert, certFile } = selfSignedCertificate(dir);
-  const seen = new Map<string, number>();
+  const requests: VendorHostProxy['requests'] = [];
   const server = createServer({ key, cert }, (req, res) => {
-    const host = String(req.headers.host ?? '');
-    seen.set(host, (seen.get(host) ?? 0) + 1);
+    requests.push({ host: String(req.headers.host ?? ''), method: req.method ?? '', mediaType: String(req.headers['content-type'] ?? '').split(';')[0] as string });
     const upstream = httpRequest({ host: target.host, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -82,7 +81,7 @@ export async function startVendorHostProxy(target: { host: string; port: number 
   return {
     address,
     caFile: certFile,
-    seen,
+    requests,
     childEnv: () => ({ NODE_EXTRA_CA_CERTS: certFile, HURDLE_TEST_VENDOR_HOSTS: VENDOR_HOSTS.map((h) => `${h}=${address}`).join(',') }),
     close: async () => {
       server.closeAllConnections();
