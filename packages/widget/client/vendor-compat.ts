@@ -98,6 +98,8 @@ interface Entry {
   /** The widget's own box after a bound button. */
   box?: HTMLElement | undefined;
   onClick?: (e: Event) => void;
+  /** The page's callback of an invisible challenge, run when execute() (or the click) gets a token. */
+  deferred?: ((token: string) => void) | undefined;
   extra: HTMLInputElement[];
   pending: { ok: (v: string) => void; fail: (e: Error) => void }[];
 }
@@ -131,15 +133,17 @@ function install(vendor: Vendor): void {
     const opts = toOptions(vendor, merged);
     // reCAPTCHA and hCaptcha bind an invisible challenge to a button (`<button class="g-recaptcha"
     // data-callback="onSubmit">`): the widget goes into a box after the button, inside the same
-    // form, and the callback runs when the button is clicked and a token is there, not before.
-    const bound = isButton(host) ? opts.callback : undefined;
+    // form. Hurdle's invisible proof of work starts at render, while these vendors call the
+    // callback (which usually submits the form) only after execute() or the click: so the
+    // callback is held until then.
     let widgetHost = host;
     if (isButton(host)) {
       widgetHost = document.createElement('div');
       host.insertAdjacentElement('afterend', widgetHost);
       opts.size = 'invisible';
-      delete opts.callback;
     }
+    const deferred = vendor !== 'turnstile' && opts.size === 'invisible' ? opts.callback : undefined;
+    if (deferred !== undefined) delete opts.callback;
     const hurdleId = render(widgetHost, opts);
     // reCAPTCHA's ids are small integers; the others are opaque strings.
     const vendorId = vendor === 'recaptcha' ? String(nextNumericId++) : hurdleId;
@@ -150,7 +154,7 @@ function install(vendor: Vendor): void {
       widgetHost.append(input);
       return input;
     });
-    const entry: Entry = { hurdleId, host, box: widgetHost === host ? undefined : widgetHost, extra, pending: [] };
+    const entry: Entry = { hurdleId, host, box: widgetHost === host ? undefined : widgetHost, deferred, extra, pending: [] };
     const settle = (token: string, err?: Error): void => {
       for (const input of extra) input.value = token;
       for (const p of entry.pending.splice(0)) if (err === undefined) p.ok(token); else p.fail(err);
@@ -164,7 +168,7 @@ function install(vendor: Vendor): void {
     if (isButton(host)) {
       entry.onClick = (e: Event): void => {
         e.preventDefault();
-        void executePromise(entry).then((token) => bound?.(token), () => { /* reported through error-callback */ });
+        executePromise(entry).catch(() => { /* reported through error-callback */ });
       };
       host.addEventListener('click', entry.onClick);
     }
@@ -199,10 +203,16 @@ function install(vendor: Vendor): void {
   /** Starts verification; resolves with the token (hCaptcha's `execute({ async: true })`). */
   const executePromise = (entry: Entry): Promise<string> => {
     const current = api.getResponse(entry.hurdleId);
-    if (current !== '') return Promise.resolve(current);
-    const promise = new Promise<string>((ok, fail) => entry.pending.push({ ok, fail }));
-    const state = find(entry.hurdleId)?.state;
-    if (state !== 'loading' && state !== 'puzzle' && state !== 'verifying' && state !== 'pow') api.execute(entry.hurdleId);
+    let promise: Promise<string>;
+    if (current !== '') {
+      promise = Promise.resolve(current);
+    } else {
+      promise = new Promise<string>((ok, fail) => entry.pending.push({ ok, fail }));
+      const state = find(entry.hurdleId)?.state;
+      if (state !== 'loading' && state !== 'puzzle' && state !== 'verifying' && state !== 'pow') api.execute(entry.hurdleId);
+    }
+    const callback = entry.deferred;
+    if (callback !== undefined) promise.then(callback, () => { /* reported through error-callback */ });
     return promise;
   };
 

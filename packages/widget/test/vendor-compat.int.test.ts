@@ -189,6 +189,32 @@ window.runExecute = function () {
   };
 </script>
 </body></html>`,
+
+  // Turnstile explicit rendering, then the widget API: execute, remove.
+  '/turnstile-api': `<!doctype html><html><head><title>Turnstile API</title>
+<script src="{{HURDLE}}/widget/turnstile/v0/api.js?render=explicit"></script>
+</head><body>
+<form action="/submit" method="POST"><div id="box"></div></form>
+<script>
+  turnstile.ready(function () { window.widgetId = turnstile.render('#box', { sitekey: '{{SITEKEY}}', action: 'signup', cData: 'order-42' }); });
+</script>
+</body></html>`,
+
+  // https://developers.google.com/recaptcha/docs/invisible (programmatically invoke the challenge).
+  '/recaptcha-invisible-div': `<!doctype html><html><head><title>reCAPTCHA invisible</title>
+<script src="{{HURDLE}}/widget/recaptcha/api.js" async defer></script>
+<script>
+  window.events = [];
+  function onSubmit(token) { window.events.push(token); document.forms[0].submit(); }
+  function validate(event) { event.preventDefault(); grecaptcha.execute(); }
+  function onload() { document.getElementById('send').onclick = validate; }
+</script>
+</head><body onload="onload()">
+<form action="/submit" method="POST">
+  <div id="recaptcha" class="g-recaptcha" data-sitekey="{{SITEKEY}}" data-callback="onSubmit" data-size="invisible"></div>
+  <button id="send">submit</button>
+</form>
+</body></html>`,
 };
 
 interface Site { sitekey: string; secret: string }
@@ -209,7 +235,9 @@ async function startSite(hurdle: string, sitekey: string): Promise<{ origin: str
     }
     const page = PAGES[path];
     if (page === undefined) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page.replaceAll('{{HURDLE}}', hurdle).replaceAll('{{SITEKEY}}', sitekey));
+    // `?sitekey=` serves a page with another key (the vendors' dummy test keys).
+    const key = new URL(req.url ?? '/', 'http://site').searchParams.get('sitekey') ?? sitekey;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page.replaceAll('{{HURDLE}}', hurdle).replaceAll('{{SITEKEY}}', key));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts, server };
@@ -423,6 +451,56 @@ describe('vendor client APIs in Chromium against hurdle start', { timeout: 200_0
       assert.deepEqual(problems, []);
     });
   }
+
+  test('Turnstile\'s dummy keys work unchanged: sitekey 1x00000000000000000000AA passes, secret 1x…AA accepts XXXX.DUMMY.TOKEN.XXXX', async () => {
+    const { page, problems } = await open('/turnstile-implicit?sitekey=1x00000000000000000000AA');
+    await solveSlide(page, '.cf-turnstile');
+    const form = await submit(page);
+    assert.equal(form.get('cf-turnstile-response'), 'XXXX.DUMMY.TOKEN.XXXX');
+    const res = await fetch(`${hurdle.baseUrl}/turnstile/v0/siteverify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ secret: '1x0000000000000000000000000000000AA', response: 'XXXX.DUMMY.TOKEN.XXXX' }).toString(),
+    });
+    assert.equal(((await res.json()) as { success: boolean }).success, true);
+    assert.deepEqual(problems, []);
+  });
+
+  test('Turnstile API: ready(), render with action and cData, execute(id) starts the challenge, remove(id) takes the widget and field away', async () => {
+    const { page, problems } = await open('/turnstile-api');
+    await page.waitForFunction('window.widgetId !== undefined', undefined, { timeout: 10_000 });
+    const id = JSON.stringify(await page.evaluate<string>('window.widgetId'));
+    const challenge = nextChallenge(page);
+    await page.evaluate(`turnstile.execute(${id})`);
+    const c = await challenge;
+    await page.locator('#box[data-hurdle-state="puzzle"]').waitFor({ timeout: 15_000 });
+    await humanDrag(page, (await answerOf(hurdle.baseUrl, c.id)).x as number);
+    await page.locator('#box[data-hurdle-state="success"]').waitFor({ timeout: 15_000 });
+    const token = await page.evaluate<string>(`turnstile.getResponse(${id})`);
+    const verdict = await assertVerifies('/turnstile/v0/siteverify', token);
+    assert.deepEqual([verdict['action'], verdict['cdata']], ['signup', 'order-42'], 'action and cData reach siteverify');
+    await page.evaluate(`turnstile.remove(${id})`);
+    assert.equal(await page.locator('#box .hurdle-widget').count(), 0, 'widget removed');
+    assert.equal(await page.locator('input[name="cf-turnstile-response"]').count(), 0, 'field removed');
+    assert.equal(await page.evaluate<string>(`turnstile.getResponse(${id})`), '');
+    assert.deepEqual(problems, []);
+  });
+
+  test('reCAPTCHA v2 invisible, programmatic: data-size="invisible" div, grecaptcha.execute() on submit, data-callback gets the token', async () => {
+    const { page, problems } = await open('/recaptcha-invisible-div');
+    // The proof of work runs at once, but the callback (which submits) waits for execute().
+    await page.waitForFunction("grecaptcha.getResponse() !== ''", undefined, { timeout: 15_000 });
+    const before = web.posts.length;
+    await page.waitForTimeout(300);
+    assert.equal(web.posts.length, before, 'the callback did not run before execute()');
+    const token = await page.evaluate<string>('grecaptcha.getResponse()');
+    assert.equal(await page.inputValue('input[name="g-recaptcha-response"]'), token);
+    await Promise.all([page.waitForURL('**/submit'), page.click('#send')]);
+    assert.equal(web.posts.length, before + 1);
+    assert.equal((web.posts.at(-1) as URLSearchParams).get('g-recaptcha-response'), token);
+    await assertVerifies('/recaptcha/api/siteverify', token);
+    assert.deepEqual(problems, []);
+  });
 
   async function assertVerifies(path: string, token: string): Promise<Record<string, unknown>> {
     const verdict = await siteverify(path, token);
