@@ -7,6 +7,7 @@
 // the same valid token again is rejected, each with the vendor's error code.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startHurdleService, type HurdleService } from './support/hurdle-service.js';
@@ -38,6 +39,15 @@ function runInChild(proxy: VendorHostProxy, keys: Keys, runs: { library: string;
     child.stdin.end(JSON.stringify({ keys, runs }));
   });
 }
+
+test('docs/migration.md lists every library tested here', () => {
+  const doc = readFileSync(new URL('../../../../docs/migration.md', import.meta.url), 'utf8');
+  const table = doc.slice(doc.indexOf('## Server libraries'));
+  for (const lib of LIBRARIES) {
+    const name = lib.name.replace(/ \(.*\)$/, '');
+    assert.ok(table.split('\n').some((line) => line.startsWith(`| \`${name}\``)), `docs/migration.md: no row for ${name}`);
+  }
+});
 
 describe('server libraries against hurdle start', { timeout: 180_000 }, () => {
   let hurdle: HurdleService;
