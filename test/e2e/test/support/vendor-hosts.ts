@@ -4,10 +4,13 @@
 // the certificate (NODE_EXTRA_CA_CERTS) and resolves the vendor hosts to that address (the
 // `dns.lookup` preload in vendor-dns-preload.ts); a site would use a hosts-file entry and its
 // own CA instead. The `Host` header is passed on unchanged, so Hurdle sees e.g. `hcaptcha.com`.
+// The proxy listens on port 443 where it may; otherwise on a free port that the preload
+// substitutes for 443 (see listenForVendors).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,8 +18,10 @@ import { join } from 'node:path';
 export const VENDOR_HOSTS = ['www.google.com', 'www.recaptcha.net', 'hcaptcha.com', 'api.hcaptcha.com', 'challenges.cloudflare.com'] as const;
 
 export interface VendorHostProxy {
-  /** The loopback address the vendor hosts resolve to (port 443). */
+  /** The loopback address the vendor hosts resolve to. */
   readonly address: string;
+  /** 443, or (without the right to bind it) the port the preload puts in its place. */
+  readonly port: number;
   /** PEM file of the self-signed certificate, for NODE_EXTRA_CA_CERTS. */
   readonly caFile: string;
   /** Environment for a child process: the certificate trusted, the vendor hosts mapped. */
@@ -29,32 +34,49 @@ export interface VendorHostProxy {
 function selfSignedCertificate(dir: string): { key: string; cert: string; certFile: string } {
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', [
+  const run = (args: string[]): void => {
+    try {
+      execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error("openssl is missing: install it with 'apt-get install -y openssl'", { cause: err });
+      throw err;
+    }
+  };
+  run([
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
     '-subj', '/CN=Hurdle test vendor hosts',
     '-addext', `subjectAltName=${VENDOR_HOSTS.map((h) => `DNS:${h}`).join(',')}`,
     '-keyout', keyFile, '-out', certFile,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  ]);
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
 }
 
-/** Port 443 on a random 127/8 address, so parallel runs on one machine do not collide. */
-async function listen443(server: Server): Promise<string> {
-  let lastError: unknown;
+function listen(server: Server, port: number, address: string): Promise<void> {
+  return new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, address, () => { server.off('error', fail); ok(); });
+  });
+}
+
+/**
+ * Port 443 on a random 127/8 address, so parallel runs on one machine do not collide. Where
+ * port 443 cannot be bound (not root, no CAP_NET_BIND_SERVICE), a free port on 127.0.0.1,
+ * which the preload then substitutes for 443 on connections to the vendor hosts.
+ */
+async function listenForVendors(server: Server): Promise<{ address: string; port: number }> {
   for (let attempt = 0; attempt < 8; attempt++) {
     const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
     try {
-      await new Promise<void>((ok, fail) => {
-        server.once('error', fail);
-        server.listen(443, address, () => { server.off('error', fail); ok(); });
-      });
-      return address;
+      await listen(server, 443, address);
+      return { address, port: 443 };
     } catch (err) {
-      lastError = err;
-      if ((err as NodeJS.ErrnoException).code === 'EACCES') break;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') break;
+      if (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL') throw err;
     }
   }
-  throw new Error(`cannot listen on port 443 of a loopback address (binding a port below 1024 needs root or CAP_NET_BIND_SERVICE): ${String(lastError)}`);
+  await listen(server, 0, '127.0.0.1');
+  return { address: '127.0.0.1', port: (server.address() as AddressInfo).port };
 }
 
 export async function startVendorHostProxy(target: { host: string; port: number }): Promise<VendorHostProxy> {
@@ -71,18 +93,24 @@ export async function startVendorHostProxy(target: { host: string; port: number 
     upstream.on('error', (err) => { if (!res.headersSent) res.writeHead(502); res.end(String(err.message)); });
     req.pipe(upstream);
   });
-  let address: string;
+  let bound: { address: string; port: number };
   try {
-    address = await listen443(server);
+    bound = await listenForVendors(server);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const { address, port } = bound;
   return {
     address,
+    port,
     caFile: certFile,
     requests,
-    childEnv: () => ({ NODE_EXTRA_CA_CERTS: certFile, HURDLE_TEST_VENDOR_HOSTS: VENDOR_HOSTS.map((h) => `${h}=${address}`).join(',') }),
+    childEnv: () => ({
+      NODE_EXTRA_CA_CERTS: certFile,
+      HURDLE_TEST_VENDOR_HOSTS: VENDOR_HOSTS.map((h) => `${h}=${address}`).join(','),
+      ...(port === 443 ? {} : { HURDLE_TEST_VENDOR_PORT: String(port) }),
+    }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
