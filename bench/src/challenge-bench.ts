@@ -14,6 +14,7 @@ import {
   solvePow,
 } from '@hurdle/challenge';
 import type { BackgroundFormat, ChallengeEngine, RenderTask, RenderedPuzzle, SlideRenderer } from '@hurdle/challenge';
+import { createEncodeCeilingThreads } from './encode-ceiling-threads.js';
 
 const json = process.argv.includes('--json');
 const log = (line: string): void => {
@@ -84,20 +85,22 @@ async function renderRates(format: BackgroundFormat, counts: { one: number; all:
   await one.close();
 
   const all = createRenderThreads({ threads: cores });
-  // Prime every thread: each draws the SEEDS puzzles once for the encode-only ceiling.
-  await throughput(all, { ...base, encodeOnly: true }, SEEDS * cores * 2);
+  const ceilingThreads = createEncodeCeilingThreads(cores);
+  // Prime every ceiling thread: each draws the SEEDS puzzles once, then only encodes them.
+  await throughput(ceilingThreads, base, SEEDS * cores * 2);
   // Interleave short rounds so load from elsewhere on the machine hits both alike.
   const rounds = 4;
   const sum = { rw: 0, rc: 0, cw: 0, cc: 0 };
   for (let round = 0; round < rounds; round++) {
     const r = await throughput(all, base, Math.ceil(counts.all / rounds));
-    const c = await throughput(all, { ...base, encodeOnly: true }, Math.ceil(counts.all / rounds));
+    const c = await throughput(ceilingThreads, base, Math.ceil(counts.all / rounds));
     sum.rw += r.wall;
     sum.rc += r.cpu;
     sum.cw += c.wall;
     sum.cc += c.cpu;
   }
   await all.close();
+  await ceilingThreads.close();
   const allCores = { wall: sum.rw / rounds, cpu: sum.rc / rounds };
   const ceiling = { wall: sum.cw / rounds, cpu: sum.cc / rounds };
   return { perThread, allCores, ceiling, ratio: allCores.cpu / ceiling.cpu, wallRatio: allCores.wall / ceiling.wall };

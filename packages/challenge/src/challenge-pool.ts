@@ -11,7 +11,7 @@ export interface PoolSizing {
 }
 
 /** A profile's render template: everything of a RenderTask except the seed. */
-export type ProfileTemplate = Omit<RenderTask, 'seed' | 'encodeOnly'>;
+export type ProfileTemplate = Omit<RenderTask, 'seed'>;
 
 interface Profile {
   readonly key: string;

@@ -140,6 +140,13 @@ export interface RedeemOptions {
    * TTL returns the same result instead of `CHALLENGE_ERR_TOKEN_REPLAYED`.
    */
   readonly idempotencyKey?: string | undefined;
+  /**
+   * When the store cannot be reached for the once-only check, return the token's verified
+   * claims marked `unchecked` instead of throwing CHALLENGE_ERR_STORE_UNAVAILABLE (the
+   * server's `failurePolicy: 'open'`). Signature, site, expiry, hostname and action are
+   * checked first either way. @default false
+   */
+  readonly acceptUnchecked?: boolean | undefined;
 }
 
 /** What siteverify reports for a good token. */
@@ -151,6 +158,8 @@ export interface RedeemResult {
   readonly cdata: string;
   readonly sitekey: string;
   readonly type: ChallengeType;
+  /** True when the once-only check was skipped (store unreachable, `acceptUnchecked`). */
+  readonly unchecked?: true;
 }
 
 /** Pool sizing; one pool per profile (image set x size x slide level). */
@@ -264,8 +273,6 @@ export interface ChallengeEngine {
   verify(request: VerifyRequest): Promise<VerifyResult>;
   /** Redeem a pass token once (siteverify). Throws ChallengeError CHALLENGE_ERR_TOKEN_*. */
   redeem(token: unknown, options: RedeemOptions): Promise<RedeemResult>;
-  /** Test-only: the answer of a live challenge (a solved nonce for pow), undefined when unknown. */
-  peekAnswer(id: string): Promise<ChallengeAnswer | undefined>;
   /** Keep a pool warm for a site before its traffic arrives. */
   prewarm(site: SiteProfile): void;
   /** Replace the HMAC keys (rotation); first signs, all verify. */
@@ -301,11 +308,6 @@ export interface RenderTask {
   readonly quality: number;
   /** Image set name; procedural background when absent or unknown. */
   readonly imageSet?: string | undefined;
-  /**
-   * Benchmark only: encode (without drawing) the puzzle this thread already drew for this
-   * seed, to measure the encoder ceiling with identical pixels, encoder and threading.
-   */
-  readonly encodeOnly?: boolean | undefined;
 }
 
 /** A rendered slide puzzle with its answer (the answer never leaves the server). */

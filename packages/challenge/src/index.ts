@@ -6,6 +6,8 @@ export type { ChallengeStore } from './challenge-store.js';
 export { createMemoryStore } from './memory-store.js';
 export type { MemoryStore, MemoryStoreOptions } from './memory-store.js';
 export { createChallengeEngine } from './challenge-engine.js';
+export { createChallengeTestHooks } from './test-hooks.js';
+export type { ChallengeTestHooks, ChallengeTestHooksOptions } from './test-hooks.js';
 export type {
   BackgroundFormat,
   ChallengeAnswer,

@@ -3,16 +3,10 @@ import type { Image } from '@napi-rs/canvas';
 import { createSeededRandom } from './seeded-random.js';
 import { drawSlidePuzzle, encodeSlidePuzzle } from './slide-puzzle.js';
 import type { ImageSets, RenderTask, RenderedPuzzle } from './contract.js';
-import type { DrawnPuzzle } from './slide-puzzle.js';
 
-/**
- * Per-thread rendering state: decoded site images (loaded once per thread) and the last
- * drawn puzzles of `encodeOnly` tasks (for the encoder-ceiling benchmark).
- */
+/** Per-thread rendering state: decoded site images, loaded once per thread. */
 export function createRenderState(imageSets: ImageSets | undefined): (task: RenderTask) => Promise<RenderedPuzzle> {
   const images = new Map<string, Promise<Image[]>>();
-  // Benchmark only (encodeOnly tasks): drawn puzzles by seed, bounded.
-  const drawnBySeed = new Map<number, DrawnPuzzle>();
 
   function loadSet(name: string): Promise<Image[]> | undefined {
     const sources = imageSets?.[name];
@@ -28,8 +22,6 @@ export function createRenderState(imageSets: ImageSets | undefined): (task: Rend
   }
 
   return async (task) => {
-    const cached = task.encodeOnly === true ? drawnBySeed.get(task.seed) : undefined;
-    if (cached !== undefined) return encodeSlidePuzzle(task, cached);
     let image: Image | undefined;
     if (task.imageSet !== undefined) {
       const set = loadSet(task.imageSet);
@@ -38,9 +30,6 @@ export function createRenderState(imageSets: ImageSets | undefined): (task: Rend
         image = list[Math.floor(createSeededRandom(task.seed ^ 0x1ace).next() * list.length)];
       }
     }
-    // encodeOnly keeps the drawn canvases, so they must not be the reused scratch ones.
-    const drawn = drawSlidePuzzle(task, image, task.encodeOnly === true);
-    if (task.encodeOnly === true && drawnBySeed.size < 64) drawnBySeed.set(task.seed, drawn);
-    return encodeSlidePuzzle(task, drawn);
+    return encodeSlidePuzzle(task, drawSlidePuzzle(task, image));
   };
 }

@@ -1,3 +1,8 @@
+/**
+ * Drawing and encoding of one slide puzzle, as two steps. The render threads run both; the
+ * package also exports this module as `@hurdle/challenge/slide-puzzle` so the benchmark can
+ * time the encoder alone on its own threads, outside the production render path.
+ */
 import { Image, createCanvas } from '@napi-rs/canvas';
 import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
 import { drawBandFeatures } from './band-features.js';

@@ -10,6 +10,7 @@ import {
   parseTrajectory,
 } from '../src/index.js';
 import type { ChallengeEngine, TrajectoryReason, TrajectoryRules } from '../src/index.js';
+import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
 import { evenKeyTrace, fastKeyTrace, humanKeyTrace, humanTrace } from './traces.js';
 import type { Trace } from './traces.js';
 
@@ -137,7 +138,7 @@ describe('engine.verify with input: keyboard', () => {
   let seed = 500;
   const engines: ChallengeEngine[] = [];
   const make = (extra: Record<string, unknown> = {}): ChallengeEngine => {
-    const e = createChallengeEngine({
+    const e = createEngineWithHooks({
       store: createMemoryStore({ now: () => now }),
       secrets: ['keyboard-test-secret-0123456789'],
       renderThreads: 0,
@@ -155,7 +156,7 @@ describe('engine.verify with input: keyboard', () => {
   const engine = make();
   async function issue(e = engine): Promise<{ id: string; x: number }> {
     const c = await e.issue({ site });
-    const a = await e.peekAnswer(c.id);
+    const a = await peekAnswer(e, c.id);
     assert.ok(a !== undefined && 'x' in a);
     return { id: c.id, x: Math.round(a.x) };
   }

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { checkPowSolution, createChallengeEngine, createMemoryStore, isChallengeError, leadingZeroBits, solvePow } from '../src/index.js';
+import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
 
 const SECRET = 'pow-test-secret-0123456789';
 let t = 1_800_000_000_000;
 const now = (): number => t;
-const engine = createChallengeEngine({ store: createMemoryStore({ now }), secrets: [SECRET], renderThreads: 0, pool: false, now });
+const engine = createEngineWithHooks({ store: createMemoryStore({ now }), secrets: [SECRET], renderThreads: 0, pool: false, now });
 after(() => engine.close());
 const site = { sitekey: 'site-pow', challengeTypes: ['pow'] as const, difficulty: 10 };
 
@@ -51,7 +52,7 @@ describe('proof of work', () => {
     assert.ok(nonce !== undefined);
     const digest = createHash('sha256').update(`${c.pow.challenge}:${nonce}`).digest();
     assert.ok(leadingZeroBits(digest) >= 10);
-    assert.deepEqual(await engine.peekAnswer(c.id), { nonce });
+    assert.deepEqual(await peekAnswer(engine, c.id), { nonce });
     const v = await engine.verify({ id: c.id, answer: { nonce } });
     assert.equal(v.success, true);
     assert.ok(v.success);

@@ -4,6 +4,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import fc from 'fast-check';
 import { createChallengeEngine, createInlineRenderer, createMemoryStore, createRenderThreads, isChallengeError } from '../src/index.js';
 import type { ChallengeEngine, ChallengeErrorCode, PublicChallenge, SlidePayload } from '../src/index.js';
+import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
 import { humanTrace, straightLineTrace } from './traces.js';
 
 let t = 1_800_000_000_000;
@@ -11,7 +12,7 @@ const now = (): number => t;
 let seedCounter = 1000;
 const engines: ChallengeEngine[] = [];
 function makeEngine(extra: Partial<Parameters<typeof createChallengeEngine>[0]> = {}): ChallengeEngine {
-  const e = createChallengeEngine({
+  const e = createEngineWithHooks({
     store: createMemoryStore({ now }),
     secrets: ['slide-test-secret-0123456789'],
     renderThreads: 0,
@@ -30,7 +31,7 @@ const site = { sitekey: 'site-slide', challengeTypes: ['slide', 'pow'] as const,
 const engine = makeEngine();
 
 async function answerOf(e: ChallengeEngine, id: string): Promise<number> {
-  const a = await e.peekAnswer(id);
+  const a = await peekAnswer(e, id);
   assert.ok(a !== undefined && 'x' in a);
   return a.x;
 }

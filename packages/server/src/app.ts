@@ -32,7 +32,6 @@ import { opsRoutes } from './routes/ops-routes.js';
 import { publicRoutes } from './routes/public-routes.js';
 import { siteverifyRoute } from './routes/siteverify-route.js';
 import { testHooksRoutes } from './routes/test-hooks-routes.js';
-import type { AnswerPeeker } from './routes/test-hooks-routes.js';
 import type { SiteDirectory } from './site-directory.js';
 import type { RateLimitCounters } from './state/rate-limit-counters.js';
 
@@ -54,11 +53,6 @@ export interface AppDeps {
   storeHealthy?: () => boolean;
   /** Mount the widget's routes (/widget, /demo, /admin). @default true */
   widget?: boolean;
-  /**
-   * The answer source of the test-hooks route; read only when `options.testHooks` is on.
-   * @default the engine's `peekAnswer`
-   */
-  peekAnswer?: AnswerPeeker;
   /** Called with each route as it is registered (route inventories, the docs check). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -128,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(publicRoutes, { options, sites, engine, metrics, limits });
   await app.register(siteverifyRoute, { options, sites, engine, metrics });
-  if (options.testHooks) await app.register(testHooksRoutes, { peekAnswer: deps.peekAnswer ?? ((id) => engine.peekAnswer(id)) });
+  if (options.testHooks) await app.register(testHooksRoutes, { store, secrets: () => sites.hmacKeys() ?? [] });
   await app.register(opsRoutes, { sites, control, workerId, storeHealthy: deps.storeHealthy ?? (() => true) });
   await app.register(adminRoutes, { adminToken: options.adminToken, control });
   if (deps.widget !== false) {

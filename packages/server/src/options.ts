@@ -157,109 +157,74 @@ interface Spec {
   min?: number;
   max?: number;
   values?: readonly string[];
+  /** The built-in default; a function for one computed when options are resolved. */
+  default: unknown;
 }
 
 const MIB = 1024 * 1024;
 
-/** Option specs: path -> type and bounds. Defaults live in {@link defaults}. */
+/** Option specs: path -> type, bounds and built-in default, one row per option. */
 const SPECS: Record<string, Spec> = {
-  host: { kind: 'string' },
-  port: { kind: 'int', min: 0, max: 65535 },
-  workers: { kind: 'int', min: 1, max: 256 },
-  dataDir: { kind: 'string' },
-  db: { kind: 'string' },
-  ring: { kind: 'string' },
-  adminToken: { kind: 'string' },
-  refreshIntervalMs: { kind: 'int', min: 50, max: 3_600_000 },
-  testHooks: { kind: 'bool' },
-  printSecrets: { kind: 'bool' },
-  testKeys: { kind: 'bool' },
-  failurePolicy: { kind: 'enum', values: ['closed', 'open'] },
-  trustProxy: { kind: 'trustProxy' },
-  bodyLimitBytes: { kind: 'int', min: 1024, max: 16 * MIB },
-  logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
-  tokenTtlMs: { kind: 'int', min: 1000, max: 86_400_000 },
-  challengeTtlMs: { kind: 'int', min: 1000, max: 3_600_000 },
-  restartDelayMs: { kind: 'int', min: 0, max: 60_000 },
-  restartMaxDelayMs: { kind: 'int', min: 0, max: 600_000 },
-  shutdownTimeoutMs: { kind: 'int', min: 0, max: 600_000 },
-  demoSite: { kind: 'bool' },
-  publicUrl: { kind: 'string' },
-  renderThreads: { kind: 'int', min: 0, max: 64 },
-  singleProcess: { kind: 'bool' },
-  imageSets: { kind: 'imageSets' },
-  'admission.concurrency': { kind: 'int', min: 1, max: 1_000_000 },
-  'admission.maxQueue': { kind: 'int', min: 0, max: 10_000_000 },
-  'admission.siteverifyDeadlineMs': { kind: 'int', min: 1, max: 600_000 },
-  'admission.verifyDeadlineMs': { kind: 'int', min: 1, max: 600_000 },
-  'admission.challengeDeadlineMs': { kind: 'int', min: 1, max: 600_000 },
-  'admission.adminDeadlineMs': { kind: 'int', min: 1, max: 600_000 },
-  'admission.maxEventLoopDelayMs': { kind: 'int', min: 1, max: 600_000 },
-  'rateLimit.ipPerMinute': { kind: 'int', min: 0, max: 1e9 },
-  'rateLimit.sitePerSecond': { kind: 'int', min: 0, max: 1e9 },
-  'rateLimit.exemptLoopback': { kind: 'bool' },
-  'shm.configBytes': { kind: 'int', min: MIB, max: 4096 * MIB },
-  'shm.stateBytes': { kind: 'int', min: MIB, max: 16384 * MIB },
-  'ringOptions.replicas': { kind: 'int', min: 1, max: 16 },
-  'ringOptions.writeQuorum': { kind: 'int', min: 1, max: 16 },
-  'ringOptions.commandTimeoutMs': { kind: 'int', min: 1, max: 60_000 },
-  'ringOptions.sessionTimeoutMs': { kind: 'int', min: 1000, max: 600_000 },
-  'ringOptions.username': { kind: 'string' },
-  'ringOptions.password': { kind: 'string' },
-  'ringOptions.tls': { kind: 'bool' },
-  'ringOptions.tlsCaFile': { kind: 'string' },
-  'ringOptions.tlsCertFile': { kind: 'string' },
-  'ringOptions.tlsKeyFile': { kind: 'string' },
-  'ringOptions.tlsServername': { kind: 'string' },
+  host: { kind: 'string', default: '127.0.0.1' },
+  port: { kind: 'int', min: 0, max: 65535, default: 8080 },
+  workers: { kind: 'int', min: 1, max: 256, default: () => Math.max(1, availableParallelism()) },
+  dataDir: { kind: 'string', default: './data' },
+  db: { kind: 'string', default: '' },
+  ring: { kind: 'string', default: '' },
+  adminToken: { kind: 'string', default: '' },
+  refreshIntervalMs: { kind: 'int', min: 50, max: 3_600_000, default: 2000 },
+  testHooks: { kind: 'bool', default: false },
+  printSecrets: { kind: 'bool', default: false },
+  testKeys: { kind: 'bool', default: true },
+  failurePolicy: { kind: 'enum', values: ['closed', 'open'], default: 'closed' },
+  trustProxy: { kind: 'trustProxy', default: false },
+  bodyLimitBytes: { kind: 'int', min: 1024, max: 16 * MIB, default: 65536 },
+  logLevel: { kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  tokenTtlMs: { kind: 'int', min: 1000, max: 86_400_000, default: 300_000 },
+  challengeTtlMs: { kind: 'int', min: 1000, max: 3_600_000, default: 120_000 },
+  restartDelayMs: { kind: 'int', min: 0, max: 60_000, default: 100 },
+  restartMaxDelayMs: { kind: 'int', min: 0, max: 600_000, default: 10_000 },
+  shutdownTimeoutMs: { kind: 'int', min: 0, max: 600_000, default: 10_000 },
+  demoSite: { kind: 'bool', default: true },
+  publicUrl: { kind: 'string', default: '' },
+  renderThreads: { kind: 'int', min: 0, max: 64, default: 1 },
+  singleProcess: { kind: 'bool', default: false },
+  imageSets: { kind: 'imageSets', default: {} },
+  'admission.concurrency': { kind: 'int', min: 1, max: 1_000_000, default: 256 },
+  'admission.maxQueue': { kind: 'int', min: 0, max: 10_000_000, default: 2048 },
+  'admission.siteverifyDeadlineMs': { kind: 'int', min: 1, max: 600_000, default: 2000 },
+  'admission.verifyDeadlineMs': { kind: 'int', min: 1, max: 600_000, default: 1000 },
+  'admission.challengeDeadlineMs': { kind: 'int', min: 1, max: 600_000, default: 300 },
+  'admission.adminDeadlineMs': { kind: 'int', min: 1, max: 600_000, default: 500 },
+  'admission.maxEventLoopDelayMs': { kind: 'int', min: 1, max: 600_000, default: 150 },
+  'rateLimit.ipPerMinute': { kind: 'int', min: 0, max: 1e9, default: 600 },
+  'rateLimit.sitePerSecond': { kind: 'int', min: 0, max: 1e9, default: 0 },
+  'rateLimit.exemptLoopback': { kind: 'bool', default: true },
+  'shm.configBytes': { kind: 'int', min: MIB, max: 4096 * MIB, default: 16 * MIB },
+  'shm.stateBytes': { kind: 'int', min: MIB, max: 16384 * MIB, default: 128 * MIB },
+  'ringOptions.replicas': { kind: 'int', min: 1, max: 16, default: 2 },
+  'ringOptions.writeQuorum': { kind: 'int', min: 1, max: 16, default: 1 },
+  'ringOptions.commandTimeoutMs': { kind: 'int', min: 1, max: 60_000, default: 250 },
+  'ringOptions.sessionTimeoutMs': { kind: 'int', min: 1000, max: 600_000, default: 10_000 },
+  'ringOptions.username': { kind: 'string', default: '' },
+  'ringOptions.password': { kind: 'string', default: '' },
+  'ringOptions.tls': { kind: 'bool', default: false },
+  'ringOptions.tlsCaFile': { kind: 'string', default: '' },
+  'ringOptions.tlsCertFile': { kind: 'string', default: '' },
+  'ringOptions.tlsKeyFile': { kind: 'string', default: '' },
+  'ringOptions.tlsServername': { kind: 'string', default: '' },
 };
 
 /** The option paths (dotted) the server knows. */
 export const OPTION_PATHS: readonly string[] = Object.freeze(Object.keys(SPECS));
 
-/** Built-in defaults. */
+/** Built-in defaults (fresh objects at each call), from {@link SPECS}. */
 export function defaults(): ServerOptions {
-  return {
-    host: '127.0.0.1',
-    port: 8080,
-    workers: Math.max(1, availableParallelism()),
-    dataDir: './data',
-    db: '',
-    ring: '',
-    adminToken: '',
-    refreshIntervalMs: 2000,
-    testHooks: false,
-    testKeys: true,
-    failurePolicy: 'closed',
-    trustProxy: false,
-    bodyLimitBytes: 65536,
-    logLevel: 'info',
-    tokenTtlMs: 300_000,
-    challengeTtlMs: 120_000,
-    restartDelayMs: 100,
-    restartMaxDelayMs: 10_000,
-    shutdownTimeoutMs: 10_000,
-    demoSite: true,
-    printSecrets: false,
-    publicUrl: '',
-    renderThreads: 1,
-    singleProcess: false,
-    imageSets: {},
-    admission: {
-      concurrency: 256,
-      maxQueue: 2048,
-      siteverifyDeadlineMs: 2000,
-      verifyDeadlineMs: 1000,
-      challengeDeadlineMs: 300,
-      adminDeadlineMs: 500,
-      maxEventLoopDelayMs: 150,
-    },
-    rateLimit: { ipPerMinute: 600, sitePerSecond: 0, exemptLoopback: true },
-    shm: { configBytes: 16 * MIB, stateBytes: 128 * MIB },
-    ringOptions: {
-      replicas: 2, writeQuorum: 1, commandTimeoutMs: 250, sessionTimeoutMs: 10_000,
-      username: '', password: '', tls: false, tlsCaFile: '', tlsCertFile: '', tlsKeyFile: '', tlsServername: '',
-    },
-  };
+  const out: Record<string, unknown> = {};
+  for (const [path, spec] of Object.entries(SPECS)) {
+    setPath(out, path, typeof spec.default === 'function' ? (spec.default as () => unknown)() : structuredClone(spec.default));
+  }
+  return out as unknown as ServerOptions;
 }
 
 function invalid(path: string, expected: string, got: unknown, source: string): ServerError {

@@ -17,7 +17,10 @@ import type { ControlPlane } from './control-plane.js';
 import { createEngine } from './engine.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import { createLogger } from './logger.js';
-import { PrimaryMetrics, RateWindow, WorkerMetrics, aggregateMetrics, dashboardFrom } from './metrics.js';
+import { MachineStats } from './machine-stats.js';
+import { withMirroredReads } from './mirrored-admin-reads.js';
+import { WorkerMetrics, aggregateMetrics } from './metrics.js';
+import type { MetricsJson } from './metrics.js';
 import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
@@ -71,38 +74,17 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const store = rejectOnThrow(input.store ?? createMemoryStore());
   const { engine, stop: stopKeys } = createEngine(options, store, sites);
   const metrics = new WorkerMetrics();
-  const primaryMetrics = new PrimaryMetrics();
+  const machine = new MachineStats({ mirror, db: boot.db });
   const loop = new EventLoopMonitor();
-  // Writes refresh the mirror once, in the control plane below, before they answer.
-  const siteService = createSiteService({ db: boot.db });
   let refreshGauges = (): void => undefined;
-  const rates = new RateWindow();
-  const gather = async () => {
+  const gather = async (): Promise<MetricsJson[]> => {
     refreshGauges();
-    const m = mirror.stats();
-    primaryMetrics.configSites.set(m.sites);
-    primaryMetrics.configGeneration.set(m.generation);
-    primaryMetrics.configRefreshErrors.set(m.refreshErrors);
-    primaryMetrics.configDbUp.set(m.lastRefreshOk ? 1 : 0);
-    primaryMetrics.configDbQueries.set(boot.db.queryCount);
-    return [await metrics.registry.getMetricsAsJSON(), await primaryMetrics.registry.getMetricsAsJSON()];
+    return [await metrics.registry.getMetricsAsJSON(), await machine.collect()];
   };
   const control: ControlPlane = {
-    ...siteService,
-    // Admin writes refresh the mirror before answering, so a follow-up request sees them.
-    createSite: async (i) => { const r = await siteService.createSite(i); await mirror.refresh(); return r; },
-    updateSite: async (k, p) => { const r = await siteService.updateSite(k, p); await mirror.refresh(); return r; },
-    rotateSecret: async (k, g) => { const r = await siteService.rotateSecret(k, g); await mirror.refresh(); return r; },
-    disableSite: async (k) => { const r = await siteService.disableSite(k); await mirror.refresh(); return r; },
+    ...withMirroredReads(createSiteService({ db: boot.db, afterWrite: () => mirror.refresh() }), mirror, logger),
     metricsText: async () => aggregateMetrics(await gather()),
-    stats: async () => {
-      const parts = await gather();
-      const { default: client } = await import('prom-client');
-      const now = Date.now();
-      const s = dashboardFrom(await client.AggregatorRegistry.aggregate(parts).getMetricsAsJSON(), rates.baseline(now), now);
-      rates.record({ at: s.at, requestsTotal: s.requestsTotal, latencyBuckets: s.latencyBuckets });
-      return s;
-    },
+    stats: async () => machine.dashboard(await gather()),
   };
   const app = await buildApp({
     options, sites, engine, store, control, metrics, loop, workerId: 'w0', logger,

@@ -31,8 +31,11 @@ export const SITE_DEFAULTS = Object.freeze({
 
 export interface SiteServiceOptions {
   db: ConfigDb;
-  /** Called after every successful write (the primary refreshes the mirror at once). */
-  onWrite?: () => void;
+  /**
+   * Awaited after every successful write, before the write answers: the service refreshes
+   * its config mirror here, once per write, so a follow-up request on this machine sees it.
+   */
+  afterWrite?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -49,7 +52,7 @@ export function createSiteService(options: SiteServiceOptions): AdminOperations 
   };
   const save = async (site: SiteRecord): Promise<SiteView> => {
     await db.updateSite(site);
-    options.onWrite?.();
+    await options.afterWrite?.();
     return siteView(site);
   };
   return {
@@ -80,7 +83,7 @@ export function createSiteService(options: SiteServiceOptions): AdminOperations 
         updatedAt: t,
       };
       await db.insertSite(site);
-      options.onWrite?.();
+      await options.afterWrite?.();
       return { site: siteView(site), secret };
     },
     async updateSite(sitekey, patch) {

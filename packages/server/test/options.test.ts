@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SERVER_ERROR_CODES } from '../src/errors.js';
-import { envNameOf, parseRingUrl, readConfigFile, redactOptions, resolveOptions } from '../src/options.js';
+import { OPTION_PATHS, defaults, envNameOf, parseRingUrl, readConfigFile, redactOptions, resolveOptions } from '../src/options.js';
 import { tempDir } from './fixtures.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -23,6 +23,18 @@ describe('options', () => {
     assert.equal(o.failurePolicy, 'closed');
     assert.equal(o.testHooks, false);
     assert.ok(Object.isFrozen(o) && Object.isFrozen(o.admission));
+  });
+
+  it('keeps every default within its own bounds, and hands out fresh objects', () => {
+    // Passing the defaults back as explicit values runs each through its option's check.
+    const d = defaults();
+    assert.deepEqual(resolveOptions({ overrides: d }), resolveOptions());
+    const paths = OPTION_PATHS.filter((p) => p.includes('.')).map((p) => p.split('.')[0]);
+    assert.deepEqual(new Set(paths), new Set(['admission', 'rateLimit', 'shm', 'ringOptions']));
+    d.imageSets.extra = ['/x.png'];
+    d.admission.concurrency = 1;
+    assert.deepEqual(defaults().imageSets, {});
+    assert.equal(defaults().admission.concurrency, 256);
   });
 
   it('layers file < env < overrides < flags', () => {

@@ -1,0 +1,94 @@
+/**
+ * The shared-memory segments of a cluster primary: their names, adopting the state segment
+ * a dead predecessor left, and sweeping segments whose primary died without cleaning up.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createSharedMap, openSharedMap, unlinkSharedMap } from '@hurdle/shm';
+import type { SharedMap } from '@hurdle/shm';
+import type { Logger } from 'pino';
+import { ServerError, isServerError } from '../errors.js';
+import type { ServerOptions } from '../options.js';
+
+// Unique per start: pid alone can collide where processes in other PID namespaces share /dev/shm.
+const INSTANCE = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** The config mirror's segment: this start's own (the mirror is rebuilt from the DB at each start). */
+export const CONFIG_SEGMENT = `hurdle-${INSTANCE}-config`;
+
+/** Largest mirrored value (a site record, the key list): far above any real one. */
+const MAX_CONFIG_VALUE_BYTES = 256 * 1024;
+
+export function createConfigSegment(opts: Readonly<ServerOptions>): SharedMap<unknown> {
+  return createSharedMap({ name: CONFIG_SEGMENT, sizeBytes: opts.shm.configBytes, codec: 'json', maxValueBytes: MAX_CONFIG_VALUE_BYTES });
+}
+
+/**
+ * The challenge/token state segment is named after this deployment (data dir, DB, port), not
+ * after this process: a primary restarted after a crash (SIGKILL, OOM) finds the segment its
+ * predecessor left and keeps serving the challenges and tokens it holds, instead of losing them.
+ */
+export function stateSegmentName(opts: Readonly<ServerOptions>): string {
+  const deployment = createHash('sha256').update(`${resolve(opts.dataDir)}\0${opts.db}\0${opts.port}`).digest('hex');
+  return `hurdle-state-${deployment.slice(0, 20)}`;
+}
+
+/**
+ * Adopt the state segment a dead primary left (after the writer-lock takeover and repair that
+ * `verify()` performs, and only if the structure then checks out), or create a fresh one. A
+ * segment whose creator is still alive belongs to a running instance: createSharedMap refuses it.
+ */
+export function openStateSegment(opts: Readonly<ServerOptions>, logger: Logger): SharedMap<string> {
+  const name = stateSegmentName(opts);
+  if (existsSync(`/dev/shm/${name}`)) {
+    try {
+      const existing = openSharedMap({ name, codec: 'string', sizeBytes: opts.shm.stateBytes, attachTimeoutMs: 0 }) as SharedMap<string>;
+      const { creatorPid, creatorAlive } = existing.stats();
+      if (creatorAlive && creatorPid !== process.pid) {
+        existing.close();
+        throw new ServerError('SERVER_ERR_INVALID_OPTION', `another Hurdle primary (pid ${creatorPid}) is running with this data dir, database and port; stop it or change 'dataDir', 'db' or 'port'`);
+      }
+      const report = existing.verify();
+      if (report.ok) {
+        logger.info({ event: 'state_segment_adopted', segment: name, entries: report.entries }, 'kept the challenge/token state left by the previous primary');
+        return existing;
+      }
+      logger.warn({ event: 'state_segment_discarded', segment: name, problems: report.problems.length }, 'the previous state segment failed its check; starting empty');
+      existing.close();
+    } catch (err) {
+      if (isServerError(err)) throw err;
+      logger.warn({ event: 'state_segment_discarded', segment: name, code: (err as { code?: string }).code }, 'the previous state segment cannot be reused; starting empty');
+    }
+  }
+  return createSharedMap({ name, sizeBytes: opts.shm.stateBytes, codec: 'string' }) as SharedMap<string>;
+}
+
+/**
+ * Remove segments left in /dev/shm by a Hurdle primary that died without cleaning up
+ * (SIGKILL, power loss of the process): only names of our own pattern whose pid is gone.
+ */
+export function sweepStaleSegments(logger: Logger): void {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^hurdle-(\d+)-[0-9a-f]{8}-(config|state)$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ESRCH') continue;
+    }
+    try {
+      if (unlinkSharedMap(name)) logger.info({ event: 'stale_segment_removed', segment: name }, 'removed a segment left by a dead Hurdle primary');
+    } catch {
+      // somebody else removed it first
+    }
+  }
+}
