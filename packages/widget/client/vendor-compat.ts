@@ -91,7 +91,23 @@ function paramsFrom(el: HTMLElement): VendorParams {
   return params;
 }
 
-interface Entry { hurdleId: string; host: HTMLElement; extra: HTMLInputElement[]; pending: { ok: (v: string) => void; fail: (e: Error) => void }[] }
+interface Entry {
+  hurdleId: string;
+  /** The element the page rendered into (a button, for a challenge bound to a button). */
+  host: HTMLElement;
+  /** The widget's own box after a bound button. */
+  box?: HTMLElement | undefined;
+  onClick?: (e: Event) => void;
+  /** The page's callback of an invisible challenge, run when execute() (or the click) gets a token. */
+  deferred?: ((token: string) => void) | undefined;
+  extra: HTMLInputElement[];
+  pending: { ok: (v: string) => void; fail: (e: Error) => void }[];
+}
+
+/** A submit control the vendors bind an invisible challenge to. */
+function isButton(el: HTMLElement): boolean {
+  return el instanceof HTMLButtonElement || (el instanceof HTMLInputElement && ['submit', 'button', 'image'].includes(el.type));
+}
 
 function install(vendor: Vendor): void {
   const info = VENDORS[vendor];
@@ -115,27 +131,47 @@ function install(vendor: Vendor): void {
     const known = byHost.get(host);
     if (known !== undefined) remove(known);
     const opts = toOptions(vendor, merged);
-    const hurdleId = render(host, opts);
+    // reCAPTCHA and hCaptcha bind an invisible challenge to a button (`<button class="g-recaptcha"
+    // data-callback="onSubmit">`): the widget goes into a box after the button, inside the same
+    // form. Hurdle's invisible proof of work starts at render, while these vendors call the
+    // callback (which usually submits the form) only after execute() or the click: so the
+    // callback is held until then.
+    let widgetHost = host;
+    if (isButton(host)) {
+      widgetHost = document.createElement('div');
+      host.insertAdjacentElement('afterend', widgetHost);
+      opts.size = 'invisible';
+    }
+    const deferred = vendor !== 'turnstile' && opts.size === 'invisible' ? opts.callback : undefined;
+    if (deferred !== undefined) delete opts.callback;
+    const hurdleId = render(widgetHost, opts);
     // reCAPTCHA's ids are small integers; the others are opaque strings.
     const vendorId = vendor === 'recaptcha' ? String(nextNumericId++) : hurdleId;
     const extra = info.fields.filter((name) => name !== opts.responseFieldName).map((name) => {
       const input = document.createElement('input');
       input.type = 'hidden';
       input.name = name;
-      host.append(input);
+      widgetHost.append(input);
       return input;
     });
-    const entry: Entry = { hurdleId, host, extra, pending: [] };
+    const entry: Entry = { hurdleId, host, box: widgetHost === host ? undefined : widgetHost, deferred, extra, pending: [] };
     const settle = (token: string, err?: Error): void => {
       for (const input of extra) input.value = token;
       for (const p of entry.pending.splice(0)) if (err === undefined) p.ok(token); else p.fail(err);
     };
-    host.addEventListener('hurdle:success', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle((e as CustomEvent<{ token: string }>).detail.token); });
-    host.addEventListener('hurdle:expired', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle(''); });
-    host.addEventListener('hurdle:error', (e) => {
+    widgetHost.addEventListener('hurdle:success', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle((e as CustomEvent<{ token: string }>).detail.token); });
+    widgetHost.addEventListener('hurdle:expired', (e) => { if ((e as CustomEvent<{ id: string }>).detail.id === hurdleId) settle(''); });
+    widgetHost.addEventListener('hurdle:error', (e) => {
       const detail = (e as CustomEvent<{ id: string; code: string }>).detail;
       if (detail.id === hurdleId) for (const p of entry.pending.splice(0)) p.fail(new Error(detail.code));
     });
+    if (isButton(host)) {
+      entry.onClick = (e: Event): void => {
+        e.preventDefault();
+        executePromise(entry).catch(() => { /* reported through error-callback */ });
+      };
+      host.addEventListener('click', entry.onClick);
+    }
     entries.set(vendorId, entry);
     byHost.set(host, vendorId);
     return vendor === 'recaptcha' ? Number(vendorId) : vendorId;
@@ -146,6 +182,8 @@ function install(vendor: Vendor): void {
     if (entry === undefined) return;
     api.remove(entry.hurdleId);
     for (const input of entry.extra) input.remove();
+    entry.box?.remove();
+    if (entry.onClick !== undefined) entry.host.removeEventListener('click', entry.onClick);
     for (const [key, value] of entries) if (value === entry) entries.delete(key);
     byHost.delete(entry.host);
   };
@@ -165,10 +203,16 @@ function install(vendor: Vendor): void {
   /** Starts verification; resolves with the token (hCaptcha's `execute({ async: true })`). */
   const executePromise = (entry: Entry): Promise<string> => {
     const current = api.getResponse(entry.hurdleId);
-    if (current !== '') return Promise.resolve(current);
-    const promise = new Promise<string>((ok, fail) => entry.pending.push({ ok, fail }));
-    const state = find(entry.hurdleId)?.state;
-    if (state !== 'loading' && state !== 'puzzle' && state !== 'verifying' && state !== 'pow') api.execute(entry.hurdleId);
+    let promise: Promise<string>;
+    if (current !== '') {
+      promise = Promise.resolve(current);
+    } else {
+      promise = new Promise<string>((ok, fail) => entry.pending.push({ ok, fail }));
+      const state = find(entry.hurdleId)?.state;
+      if (state !== 'loading' && state !== 'puzzle' && state !== 'verifying' && state !== 'pow') api.execute(entry.hurdleId);
+    }
+    const callback = entry.deferred;
+    if (callback !== undefined) promise.then(callback, () => { /* reported through error-callback */ });
     return promise;
   };
 
@@ -240,6 +284,9 @@ function install(vendor: Vendor): void {
       },
     };
   }
+
+  // reCAPTCHA Enterprise pages call the same functions under `grecaptcha.enterprise`.
+  if (vendor === 'recaptcha' && scriptUrl.pathname.endsWith('/enterprise.js')) surface['enterprise'] = { ...surface };
 
   const name = GLOBAL_NAME[vendor];
   const globals = window as unknown as Record<string, unknown>;

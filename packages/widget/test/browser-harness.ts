@@ -71,8 +71,9 @@ export async function pollUntil<T>(what: string, timeoutMs: number, check: () =>
 /**
  * Starts `hurdle start` (one worker, a temp data dir, test hooks on) on a free port, or uses
  * the server at HURDLE_TEST_BASE_URL (started by hand with test hooks and ADMIN_TOKEN).
+ * `env` adds server options as environment variables (ignored for an external server).
  */
-export async function startHurdle(): Promise<HurdleProcess> {
+export async function startHurdle(options: { env?: Record<string, string> } = {}): Promise<HurdleProcess> {
   const external = process.env['HURDLE_TEST_BASE_URL'];
   if (external !== undefined && external !== '') return { baseUrl: external.replace(/\/$/, ''), stop: async () => {} };
   const port = await freePort();
@@ -86,6 +87,7 @@ export async function startHurdle(): Promise<HurdleProcess> {
       HURDLE_ADMIN_TOKEN: ADMIN_TOKEN,
       HURDLE_HOST: '127.0.0.1',
       HURDLE_REFRESH_INTERVAL_MS: '500',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
