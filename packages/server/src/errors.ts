@@ -29,6 +29,7 @@ export const SERVER_ERROR_CODES = Object.freeze([
   'SERVER_ERR_HOSTNAME_NOT_ALLOWED',
   'SERVER_ERR_RENDER_FAILED',
   'SERVER_ERR_INTERNAL',
+  'SERVER_ERR_STATE_STORE_IN_USE',
 ] as const);
 
 /** Every code a {@link ServerError} can carry. */
@@ -57,6 +58,7 @@ const STATUS: Record<ServerErrorCode, number> = {
   SERVER_ERR_HOSTNAME_NOT_ALLOWED: 403,
   SERVER_ERR_RENDER_FAILED: 503,
   SERVER_ERR_INTERNAL: 500,
+  SERVER_ERR_STATE_STORE_IN_USE: 409,
 };
 
 /** Public (HTTP API) code for each server code: short snake_case names. */
@@ -83,6 +85,7 @@ const PUBLIC: Record<ServerErrorCode, string> = {
   SERVER_ERR_HOSTNAME_NOT_ALLOWED: 'hostname_not_allowed',
   SERVER_ERR_RENDER_FAILED: 'render_failed',
   SERVER_ERR_INTERNAL: 'internal_error',
+  SERVER_ERR_STATE_STORE_IN_USE: 'state_store_in_use',
 };
 
 /** An error of the Hurdle service with a stable {@link ServerErrorCode}. */
