@@ -5,14 +5,17 @@
 // state epoch, so everything issued before it is refused.
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { freePort, http, pollUntil, startHurdle, stateSegmentPath, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
 
 const dirs: { path: string; remove: () => void }[] = [];
 const running: RunningServer[] = [];
-after(async () => {
-  for (const server of running) await server.stop();
+// Each scenario's servers stop when it ends: the machine may be shared with other test files.
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.stop();
+});
+after(() => {
   for (const dir of dirs) dir.remove();
 });
 
