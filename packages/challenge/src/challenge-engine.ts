@@ -356,15 +356,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (claims.stateEpoch !== stateEpoch) return bad('CHALLENGE_ERR_TOKEN_EXPIRED', 'token: minted before a restart that lost the replay state (state epoch changed); the visitor must solve a new challenge');
       if (ro.hostname !== undefined && claims.hostname !== ro.hostname) return bad('CHALLENGE_ERR_TOKEN_WRONG_HOSTNAME', 'token: issued for another hostname');
       if (ro.action !== undefined && claims.action !== ro.action) return bad('CHALLENGE_ERR_TOKEN_WRONG_ACTION', 'token: issued for another action');
-      const key = `${prefix}t:${claims.tokenId}`;
-      const marker = idem === undefined ? '-' : `k:${idem}`;
-      const first = await store.add(key, marker, Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
-      if (!first) {
-        const seen = idem === undefined ? undefined : await store.get(key).catch(storeError);
-        if (seen !== marker) return bad('CHALLENGE_ERR_TOKEN_REPLAYED', 'token: already redeemed');
-      }
-      counters.redeemPass++;
-      return {
+      const verified = {
         challengeTs: claims.challengeTs,
         hostname: claims.hostname,
         action: claims.action,
@@ -372,6 +364,21 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         sitekey: claims.sitekey,
         type: claims.type,
       };
+      const key = `${prefix}t:${claims.tokenId}`;
+      const marker = idem === undefined ? '-' : `k:${idem}`;
+      let first: boolean;
+      let seen: string | undefined;
+      try {
+        first = await store.add(key, marker, Math.max(1, claims.expiresAt - t) + 1000);
+        if (!first && idem !== undefined) seen = await store.get(key);
+      } catch (err) {
+        if (ro.acceptUnchecked !== true) storeError(err);
+        counters.redeemPass++;
+        return { ...verified, unchecked: true };
+      }
+      if (!first && seen !== marker) return bad('CHALLENGE_ERR_TOKEN_REPLAYED', 'token: already redeemed');
+      counters.redeemPass++;
+      return verified;
     },
 
     prewarm(site) {

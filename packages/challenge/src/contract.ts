@@ -140,6 +140,13 @@ export interface RedeemOptions {
    * TTL returns the same result instead of `CHALLENGE_ERR_TOKEN_REPLAYED`.
    */
   readonly idempotencyKey?: string | undefined;
+  /**
+   * When the store cannot be reached for the once-only check, return the token's verified
+   * claims marked `unchecked` instead of throwing CHALLENGE_ERR_STORE_UNAVAILABLE (the
+   * server's `failurePolicy: 'open'`). Signature, site, expiry, hostname and action are
+   * checked first either way. @default false
+   */
+  readonly acceptUnchecked?: boolean | undefined;
 }
 
 /** What siteverify reports for a good token. */
@@ -151,6 +158,8 @@ export interface RedeemResult {
   readonly cdata: string;
   readonly sitekey: string;
   readonly type: ChallengeType;
+  /** True when the once-only check was skipped (store unreachable, `acceptUnchecked`). */
+  readonly unchecked?: true;
 }
 
 /** Pool sizing; one pool per profile (image set x size x slide level). */

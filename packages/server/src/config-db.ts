@@ -7,6 +7,7 @@ import { closeSync, fchmodSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ServerError } from './errors.js';
 import type { ConfigDb } from './config-db-connection.js';
+import { assertPrivateFiles } from './private-files.js';
 import { ensurePrivateDir, SECRET_FILE_MODE } from './secret-file.js';
 
 export type { ConfigDb, LeaseHolder } from './config-db-connection.js';
@@ -35,6 +36,8 @@ export async function openConfigDb(db: string, dataDir: string): Promise<ConfigD
       throw new ServerError('SERVER_ERR_DB', `cannot create the SQLite config DB '${path}' (option 'dataDir'/'db'): ${(err as Error).message}`);
     }
   }
+  // An existing file may have been made (or copied) with a looser mode: refuse it.
+  assertPrivateFiles([path, `${path}-wal`, `${path}-shm`], 'the token-signing keys');
   const { openSqliteConfigDb } = await import('./sqlite-config-db.js');
   return openSqliteConfigDb(path);
 }

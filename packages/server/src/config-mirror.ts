@@ -151,6 +151,16 @@ export class ConfigMirror {
     this.#o.map.batch([{ key: `meta:${key}`, value }]);
   }
 
+  /** The mirrored record of a site (as of the last successful refresh). */
+  site(sitekey: string): SiteRecord | undefined {
+    return this.#sites.get(sitekey);
+  }
+
+  /** Every mirrored site, in the DB's listing order (created_at, sitekey). */
+  sites(): SiteRecord[] {
+    return [...this.#sites.values()].sort((a, b) => a.createdAt - b.createdAt || (a.sitekey < b.sitekey ? -1 : a.sitekey > b.sitekey ? 1 : 0));
+  }
+
   stats(): ConfigMirrorStats {
     return { ...this.#stats };
   }

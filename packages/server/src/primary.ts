@@ -20,6 +20,7 @@ import { isServerError } from './errors.js';
 import type { AdminOp, PrimaryReply, WorkerRequest, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
 import { MachineStats, listenUrl } from './machine-stats.js';
+import { withMirroredReads } from './mirrored-admin-reads.js';
 import { aggregateMetrics } from './metrics.js';
 import type { MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
@@ -84,7 +85,8 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   });
   await mirror.start();
   // Read-your-writes on this machine: the mirror has a change before the write answers.
-  const admin = createSiteService({ db, afterWrite: () => mirror.refresh() });
+  // Reads fall back to the mirror while the DB is down.
+  const admin = withMirroredReads(createSiteService({ db, afterWrite: () => mirror.refresh() }), mirror, logger);
 
   const collector = new WorkerMetricsCollector();
   const supervisor: WorkerSupervisor = new WorkerSupervisor({

@@ -18,6 +18,7 @@ import { createEngine } from './engine.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import { createLogger } from './logger.js';
 import { MachineStats } from './machine-stats.js';
+import { withMirroredReads } from './mirrored-admin-reads.js';
 import { WorkerMetrics, aggregateMetrics } from './metrics.js';
 import type { MetricsJson } from './metrics.js';
 import { resolveOptions } from './options.js';
@@ -92,7 +93,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     return [await metrics.registry.getMetricsAsJSON(), await machine.collect()];
   };
   const control: ControlPlane = {
-    ...createSiteService({ db: boot.db, afterWrite: () => mirror.refresh() }),
+    ...withMirroredReads(createSiteService({ db: boot.db, afterWrite: () => mirror.refresh() }), mirror, logger),
     metricsText: async () => aggregateMetrics(await gather()),
     stats: async () => machine.dashboard(await gather()),
   };

@@ -54,7 +54,7 @@ async function startWorker(init: InitMessage): Promise<void> {
   let stateMap: SharedMap<string> | undefined;
   if (init.stateSegment !== undefined) {
     stateMap = openSharedMap({ name: init.stateSegment, codec: 'string' }) as SharedMap<string>;
-    state = createShmStore(stateMap);
+    state = createShmStore(stateMap, logger);
   } else {
     state = await openRingStore(options.ring, options.ringOptions);
   }

@@ -48,8 +48,8 @@ async function setup(failurePolicy: FailurePolicy): Promise<{ svc: Service; down
   return { svc, down, sitekey: body.site.sitekey, secret: body.secret };
 }
 
-async function token(svc: Service, sitekey: string): Promise<string> {
-  const c = (await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey } })).json() as { id: string };
+async function token(svc: Service, sitekey: string, extra: Record<string, string> = {}): Promise<string> {
+  const c = (await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey, ...extra } })).json() as { id: string };
   const a = (await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(c.id)}` })).json() as { nonce: string };
   const v = (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: c.id, answer: { nonce: a.nonce } } })).json() as { token: string };
   return v.token;
@@ -80,11 +80,17 @@ describe('failure policy', () => {
 
   it('open: a signed token passes without the once-only check, flagged; forged ones still fail', async () => {
     const { svc, down, sitekey, secret } = await setup('open');
-    const t = await token(svc, sitekey);
+    const t = await token(svc, sitekey, { action: 'login', cdata: 'order-7' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const issuedBefore = Date.now() - 10;
     down.value = true;
     const sv = (await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret, response: t } })).json() as Record<string, unknown>;
     assert.equal(sv.success, true);
     assert.deepEqual(sv['error-codes'], ['store-unavailable-unchecked']);
+    // The claims the token really carries, not placeholders.
+    assert.equal(sv.action, 'login');
+    assert.equal(sv.cdata, 'order-7');
+    assert.ok(Date.parse(String(sv.challenge_ts)) <= issuedBefore, 'challenge_ts is when it was solved, not when siteverify ran');
     const forged = (await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret, response: `${t.slice(0, -4)}AAAA` } })).json() as Record<string, unknown>;
     assert.equal(forged.success, false);
     assert.deepEqual(forged['error-codes'], ['invalid-input-response']);

@@ -73,6 +73,15 @@ describe('PostgreSQL config DB', () => {
     const write = await post('/admin/api/sites', { name: 'while down' }, admin());
     assert.equal(write.status, 503, write.text);
     assert.equal(write.body.code, 'config_db_unavailable');
+    // Reads are answered from the mirror's last snapshot meanwhile.
+    const list = await http(server.port, 'GET', '/admin/api/sites', undefined, admin());
+    assert.equal(list.status, 200, list.text);
+    assert.ok((list.json() as { sites: { sitekey: string }[] }).sites.some((s) => s.sitekey === sitekey), list.text);
+    const one = await http(server.port, 'GET', `/admin/api/sites/${sitekey}`, undefined, admin());
+    assert.equal(one.status, 200, one.text);
+    assert.equal((one.json() as { site: { name: string } }).site.name, 'survivor');
+    const missing = await http(server.port, 'GET', '/admin/api/sites/no-such-site', undefined, admin());
+    assert.equal(missing.status, 404, missing.text);
     const metrics = (await http(server.port, 'GET', '/metrics')).text;
     assert.match(metrics, /hurdle_config_db_up 0/);
 

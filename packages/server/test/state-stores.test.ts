@@ -10,6 +10,9 @@ import { createMemoryStore } from '@hurdle/challenge';
 import type { ChallengeStore } from '@hurdle/challenge';
 import { createSharedMap } from '@hurdle/shm';
 import { rejectOnThrow } from '../src/state/reject-on-throw.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createShmStore } from '../src/state/state-store.js';
 import { createShmChallengeStore } from '../src/state/shm-challenge-store.js';
 import { assertRejectsOnBadInput } from './store-contract.js';
 
@@ -79,4 +82,34 @@ test('rejectOnThrow passes results and rejections through unchanged', async () =
   assert.equal(await store.take('a'), undefined);
   await store.delete('n');
   assert.equal(await store.get('n'), undefined);
+});
+
+test('a full state segment is logged as a warning with its figures, at most once a minute', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>); done(); } });
+  const map = createSharedMap({ name: uniqueName(), codec: 'string', sizeBytes: 1 << 20 });
+  try {
+    const { store } = createShmStore(map, pino({ level: 'info' }, sink));
+    const value = 'v'.repeat(60_000);
+    let full = 0;
+    // 1 MiB holds at most ~16 such values: 64 writes must hit the limit, and keep hitting it.
+    for (let i = 0; i < 64; i++) {
+      await store.set(`c:${i}`, value, 60_000).catch((err: unknown) => {
+        assert.equal((err as { code?: string }).code, 'SHM_ERR_SEGMENT_FULL');
+        full += 1;
+      });
+    }
+    assert.ok(full >= 32, `writes failed for a full segment: ${full}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    const warnings = lines.filter((l) => l.event === 'shm_segment_full');
+    assert.equal(warnings.length, 1, 'one warning, not one per failed write');
+    const w = warnings[0] as Record<string, number | string>;
+    assert.equal(w.segment, 'state');
+    assert.equal(w.sizeBytes, map.stats().sizeBytes);
+    assert.ok(typeof w.entries === 'number' && w.entries > 0);
+    assert.ok(typeof w.freeBytes === 'number' && typeof w.largestFreeBytes === 'number');
+    assert.ok(!JSON.stringify(lines).includes(value.slice(0, 100)), 'no stored value in the log');
+  } finally {
+    map.unlink();
+  }
 });

@@ -93,9 +93,19 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
     if (body.sitekey !== undefined && body.sitekey !== site.sitekey) return fail('sitekey_mismatch', ['sitekey-secret-mismatch']);
     if (response === DUMMY_TOKEN) return fail('invalid_response', ['invalid-input-response']);
     try {
-      const r = await engine.redeem(response, { sitekey: site.sitekey, idempotencyKey: body.idempotency_key });
+      const r = await engine.redeem(response, { sitekey: site.sitekey, idempotencyKey: body.idempotency_key, acceptUnchecked: options.failurePolicy === 'open' });
+      const verified = { success: true, challenge_ts: new Date(r.challengeTs).toISOString(), hostname: r.hostname, action: r.action, cdata: r.cdata };
+      if (r.unchecked === true) {
+        // Documented fail-open: the token's signature, site and expiry were checked and its
+        // claims are reported as signed; only the once-only check was skipped. Never
+        // silent: logged, counted, and flagged in error-codes.
+        metrics.storeErrors.inc({ op: 'redeem' });
+        req.log.warn({ event: 'siteverify_fail_open', sitekey: site.sitekey }, 'state store unreachable; accepting a signed token without the once-only check (failurePolicy=open)');
+        metrics.siteverify.inc({ result: 'pass', reason: 'fail_open' });
+        return { ...verified, 'error-codes': ['store-unavailable-unchecked'] };
+      }
       metrics.siteverify.inc({ result: 'pass', reason: 'ok' });
-      return { success: true, challenge_ts: new Date(r.challengeTs).toISOString(), hostname: r.hostname, action: r.action, cdata: r.cdata, 'error-codes': [] };
+      return { ...verified, 'error-codes': [] };
     } catch (err) {
       if (!isChallengeError(err)) throw err;
       switch (err.code) {
@@ -104,14 +114,6 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
           return fail(publicChallengeCode(err.code), ['timeout-or-duplicate']);
         case 'CHALLENGE_ERR_STORE_UNAVAILABLE':
           metrics.storeErrors.inc({ op: 'redeem' });
-          if (options.failurePolicy === 'open') {
-            // Documented fail-open: the token's signature, site and expiry were checked
-            // before the store was consulted; only the once-only check is skipped. Never
-            // silent: logged, counted, and flagged in error-codes.
-            req.log.warn({ event: 'siteverify_fail_open', sitekey: site.sitekey }, 'state store unreachable; accepting a signed token without the once-only check (failurePolicy=open)');
-            metrics.siteverify.inc({ result: 'pass', reason: 'fail_open' });
-            return { success: true, challenge_ts: new Date().toISOString(), hostname: '', action: '', cdata: '', 'error-codes': ['store-unavailable-unchecked'] };
-          }
           return fail('store_unavailable', ['internal-error']);
         case 'CHALLENGE_ERR_CLOSED':
           return fail('closed', ['internal-error']);

@@ -8,13 +8,18 @@ import { callAsync } from './reject-on-throw.js';
  * operation (`take` and `incr` under the writer lock, so they are atomic across the
  * machine's processes), wrapped in a promise; errors reject with the map's coded `ShmError`.
  */
-export function createShmChallengeStore(map: SharedMap<string>): ChallengeStore {
+export function createShmChallengeStore(map: SharedMap<string>, onWriteError: (err: unknown) => void = () => undefined): ChallengeStore {
+  // Writes report their failure (a full segment is logged for the operator) and still reject.
+  const write = <T>(fn: () => T): Promise<T> => callAsync(fn).catch((err: unknown) => {
+    onWriteError(err);
+    throw err;
+  });
   return Object.freeze({
-    set: (key: string, value: string, ttlMs: number) => callAsync(() => map.set(key, value, { ttlMs })),
-    add: (key: string, value: string, ttlMs: number) => callAsync(() => map.add(key, value, { ttlMs })),
+    set: (key: string, value: string, ttlMs: number) => write(() => map.set(key, value, { ttlMs })),
+    add: (key: string, value: string, ttlMs: number) => write(() => map.add(key, value, { ttlMs })),
     get: (key: string) => callAsync(() => map.get(key)),
     take: (key: string) => callAsync(() => map.take(key)),
-    incr: (key: string, ttlMs: number) => callAsync(() => map.incr(key, 1, { ttlMs })),
+    incr: (key: string, ttlMs: number) => write(() => map.incr(key, 1, { ttlMs })),
     delete: (key: string) => callAsync(() => {
       map.delete(key);
     }),

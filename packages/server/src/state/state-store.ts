@@ -4,6 +4,7 @@
  */
 import type { ChallengeStore } from '@hurdle/challenge';
 import type { SharedMap } from '@hurdle/shm';
+import type { Logger } from 'pino';
 import { createRing, createZooKeeperMembership } from '@hurdle/ring';
 import type { Ring } from '@hurdle/ring';
 import { parseRingUrl } from '../options.js';
@@ -12,6 +13,7 @@ import { createShmRateCounters } from './rate-limit-counters.js';
 import type { RateLimitCounters } from './rate-limit-counters.js';
 import { ringConnection } from './ring-connection.js';
 import { createRingChallengeStore } from './ring-challenge-store.js';
+import { segmentFullWarning } from './segment-full-warning.js';
 import { createShmChallengeStore } from './shm-challenge-store.js';
 
 /** A store plus what readiness and metrics need to know about it. */
@@ -32,10 +34,10 @@ export interface StateStoreHandle {
  * synchronous map call per operation, in a promise; `take` and `incr` under the writer
  * lock), plus the map's rate-limit counters.
  */
-export function createShmStore(map: SharedMap<string>): StateStoreHandle {
+export function createShmStore(map: SharedMap<string>, logger?: Logger): StateStoreHandle {
   return {
     kind: 'shm',
-    store: createShmChallengeStore(map),
+    store: createShmChallengeStore(map, logger ? segmentFullWarning(map, 'state', logger) : undefined),
     rateCounters: createShmRateCounters(map),
     healthy: () => !map.closed,
     nodes: () => ({}),
