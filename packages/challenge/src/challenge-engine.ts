@@ -119,6 +119,12 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     powKeys = createKeyring(buffers, 'pow');
   }
   setSecrets(options.secrets);
+  let stateEpoch = '';
+  function setStateEpoch(epoch: string): void {
+    if (typeof epoch !== 'string' || epoch.length > 64) throw invalid('stateEpoch', 'a string of at most 64 chars', epoch);
+    stateEpoch = epoch;
+  }
+  setStateEpoch(options.stateEpoch ?? '');
 
   const ownRenderer = options.renderer === undefined;
   const renderer: SlideRenderer = options.renderer ??
@@ -202,7 +208,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const expiresAt = t + opts.challengeTtlMs;
     const challenge = sealPowChallenge(powKeys, {
       challengeId: randomId(), sitekey: site.sitekey, hostname, action, cdata,
-      difficulty: site.difficulty, issuedAt: t, expiresAt,
+      difficulty: site.difficulty, issuedAt: t, expiresAt, stateEpoch,
     });
     counters.pow++;
     return {
@@ -217,7 +223,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   function passToken(sitekey: string, hostname: string, action: string, cdata: string, type: ChallengeType): VerifyResult {
     const t = Math.floor(now());
     const expiresAt = t + opts.tokenTtlMs;
-    const token = sealToken(tokenKeys, { tokenId: randomId(), sitekey, hostname, action, cdata, type, challengeTs: t, expiresAt });
+    const token = sealToken(tokenKeys, { tokenId: randomId(), sitekey, hostname, action, cdata, type, challengeTs: t, expiresAt, stateEpoch });
     counters.pass++;
     return { success: true, token, expiresAt };
   }
@@ -282,6 +288,8 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (claims === undefined) return failed(fail('CHALLENGE_ERR_SIGNATURE_INVALID', false, 0));
     const t = now();
     if (t >= claims.expiresAt) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
+    // Issued before the store lost its one-time markers: whether it was solved then is unknown.
+    if (claims.stateEpoch !== stateEpoch) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
     if (!checkPowSolution(id, nonce, claims.difficulty)) return failed(fail('CHALLENGE_ERR_POW_INSUFFICIENT', true, 1));
     const fresh = await store.add(`${prefix}p:${claims.challengeId}`, '1', Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
     if (!fresh) return failed(fail('CHALLENGE_ERR_ALREADY_SOLVED', false, 0));
@@ -353,6 +361,8 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (claims.sitekey !== ro.sitekey) return bad('CHALLENGE_ERR_TOKEN_WRONG_SITE', 'token: issued for another site');
       const t = now();
       if (t >= claims.expiresAt) return bad('CHALLENGE_ERR_TOKEN_EXPIRED', `token: expired ${t - claims.expiresAt} ms ago`);
+      // Minted before the store lost its one-time markers: whether it was redeemed then is unknown.
+      if (claims.stateEpoch !== stateEpoch) return bad('CHALLENGE_ERR_TOKEN_EXPIRED', 'token: minted before a restart that lost the replay state (state epoch changed); the visitor must solve a new challenge');
       if (ro.hostname !== undefined && claims.hostname !== ro.hostname) return bad('CHALLENGE_ERR_TOKEN_WRONG_HOSTNAME', 'token: issued for another hostname');
       if (ro.action !== undefined && claims.action !== ro.action) return bad('CHALLENGE_ERR_TOKEN_WRONG_ACTION', 'token: issued for another action');
       const verified = {
@@ -390,6 +400,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     },
 
     setSecrets,
+    setStateEpoch,
 
     stats() {
       const p = pool?.stats() ?? { depth: 0, hits: 0, misses: 0, rendered: 0, errors: 0, refillPerS: 0, profiles: [] };

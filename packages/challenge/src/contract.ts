@@ -259,6 +259,15 @@ export interface ChallengeEngineOptions {
   readonly requireTrajectory?: boolean;
   /** Key prefix in the store. @default 'hc:' */
   readonly keyPrefix?: string;
+  /**
+   * Names the generation of the store's contents (at most 64 chars). Proof-of-work challenges
+   * and pass tokens carry it in their signed envelope, and only those of the current epoch are
+   * accepted: a store that lost its one-time markers (a new shared-memory segment after a
+   * reboot) gets a new epoch, so nothing solved or redeemed before the loss passes again.
+   * Slide challenges need none: their record lives in the store itself.
+   * @default ''
+   */
+  readonly stateEpoch?: string;
   /** Clock in epoch ms. @default Date.now */
   readonly now?: () => number;
   /** Source of unguessable bytes (ids, token ids). @default crypto.randomFillSync */
@@ -282,6 +291,8 @@ export interface ChallengeEngine {
   prewarm(site: SiteProfile): void;
   /** Replace the HMAC keys (rotation); first signs, all verify. */
   setSecrets(secrets: readonly (string | Uint8Array)[]): void;
+  /** Switch to another state epoch (see {@link ChallengeEngineOptions.stateEpoch}); older values are refused from now on. */
+  setStateEpoch(epoch: string): void;
   stats(): ChallengeEngineStats;
   /** Stop the pools and render threads; later calls throw CHALLENGE_ERR_CLOSED. */
   close(): Promise<void>;

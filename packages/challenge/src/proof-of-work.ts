@@ -15,6 +15,8 @@ export interface PowClaims {
   readonly issuedAt: number;
   /** Epoch ms. */
   readonly expiresAt: number;
+  /** The state-store generation the challenge was issued in; `''` for challenges sealed before the field existed. */
+  readonly stateEpoch: string;
 }
 
 export function sealPowChallenge(keyring: Keyring, c: PowClaims): string {
@@ -27,6 +29,7 @@ export function sealPowChallenge(keyring: Keyring, c: PowClaims): string {
     String(c.difficulty),
     String(c.issuedAt),
     String(c.expiresAt),
+    c.stateEpoch,
   ]);
 }
 
@@ -34,10 +37,10 @@ const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 export function openPowChallenge(keyring: Keyring, challenge: string): PowClaims | undefined {
   const f = keyring.open(challenge);
-  if (f === undefined || f.length !== 8) return undefined;
-  const [challengeId, sitekey, hostname, action, cdata, d, i, e] = f as [string, string, string, string, string, string, string, string];
+  if (f === undefined || (f.length !== 8 && f.length !== 9)) return undefined;
+  const [challengeId, sitekey, hostname, action, cdata, d, i, e, stateEpoch = ''] = f as [string, string, string, string, string, string, string, string, string?];
   if (!DECIMAL.test(d) || !DECIMAL.test(i) || !DECIMAL.test(e)) return undefined;
-  return { challengeId, sitekey, hostname, action, cdata, difficulty: Number(d), issuedAt: Number(i), expiresAt: Number(e) };
+  return { challengeId, sitekey, hostname, action, cdata, difficulty: Number(d), issuedAt: Number(i), expiresAt: Number(e), stateEpoch };
 }
 
 /** Number of leading zero bits of a digest. */

@@ -103,12 +103,18 @@ async function settleDemoSite(db: ConfigDb, options: Readonly<ServerOptions>, lo
   }
 }
 
-export async function bootstrap(options: Readonly<ServerOptions>, logger?: Logger): Promise<Bootstrapped> {
+/**
+ * @param claim runs right after the migrations, before anything is written (e.g. the primary
+ *   takes the state lease there, so an instance refused by it has rotated no demo secret of
+ *   the instance that runs); a throw closes the DB and fails the start.
+ */
+export async function bootstrap(options: Readonly<ServerOptions>, logger?: Logger, claim?: (db: ConfigDb) => Promise<void>): Promise<Bootstrapped> {
   const admin = settleAdminToken(options);
   const resolved = Object.freeze({ ...options, adminToken: admin.token });
   const db = await openConfigDb(options.db, options.dataDir);
   try {
     await db.migrate();
+    await claim?.(db);
     await ensureHmacKeys(db);
     const demo = await settleDemoSite(db, options, logger);
     let demoSecretFile: string | undefined;

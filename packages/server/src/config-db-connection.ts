@@ -1,5 +1,8 @@
 /** What a config DB connection offers, whichever engine holds it (SQLite or PostgreSQL). */
+import type { LeaseHolder } from './config-db-schema.js';
 import type { SiteRecord } from './site.js';
+
+export type { LeaseHolder } from './config-db-schema.js';
 
 /** A config DB connection. */
 export interface ConfigDb {
@@ -28,6 +31,16 @@ export interface ConfigDb {
    * an SQLite DB lives on this machine and has no clock of its own.
    */
   clockMs?(): Promise<number>;
+  /**
+   * Take lease `name` for `holder.owner` when it is free, expired at `nowMs`, already this
+   * owner's, or held by `replaceOwner` (a holder the caller has proven dead), in one atomic
+   * statement. Returns the holder after the attempt: `holder.owner` when it was taken.
+   */
+  claimLease(name: string, holder: LeaseHolder, nowMs: number, replaceOwner?: string): Promise<LeaseHolder>;
+  /** Extend this owner's lease; false when it holds the lease no more. */
+  renewLease(name: string, owner: string, expiresAt: number): Promise<boolean>;
+  /** Give the lease up (nothing when another owner holds it). */
+  releaseLease(name: string, owner: string): Promise<void>;
   /** Register a callback for change notifications from other writers (PostgreSQL LISTEN). */
   onChange(listener: () => void): Promise<void>;
   close(): Promise<void>;

@@ -23,7 +23,61 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS sites_updated_at ON sites (updated_at);
   CREATE INDEX IF NOT EXISTS sites_secret_hash ON sites (secret_hash);
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Leases: one row per exclusive role (see state-lease.ts); the holder renews expires_at.
+  `CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    boot_id TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    pid_start TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    started_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );`,
 ];
+
+/** A lease holder as stored in table `leases`. */
+export interface LeaseHolder {
+  /** Random id of one start of one instance. */
+  readonly owner: string;
+  readonly host: string;
+  /** The host's boot id (Linux), so a holder from before a reboot is known dead. */
+  readonly bootId: string;
+  readonly pid: number;
+  /** The holder process's start time as the kernel counts it, so a reused pid is not taken for it. */
+  readonly pidStart: string;
+  /** The port it serves on (for the operator reading an error). */
+  readonly port: number;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
+export interface LeaseRow {
+  owner: string;
+  host: string;
+  boot_id: string;
+  pid: number | string;
+  pid_start: string;
+  port: number | string;
+  started_at: number | string;
+  expires_at: number | string;
+}
+
+export const LEASE_COLUMNS = 'owner, host, boot_id, pid, pid_start, port, started_at, expires_at';
+
+export function rowToLease(row: LeaseRow): LeaseHolder {
+  return {
+    owner: row.owner, host: row.host, bootId: row.boot_id, pid: Number(row.pid), pidStart: row.pid_start,
+    port: Number(row.port), startedAt: Number(row.started_at), expiresAt: Number(row.expires_at),
+  };
+}
+
+export function leaseToParams(l: LeaseHolder): unknown[] {
+  return [l.owner, l.host, l.bootId, l.pid, l.pidStart, l.port, l.startedAt, l.expiresAt];
+}
 
 /** Row shape shared by both engines. */
 export interface SiteRow {

@@ -10,7 +10,7 @@ import type { ConfigDb } from './config-db-connection.js';
 import { assertPrivateFiles } from './private-files.js';
 import { ensurePrivateDir, SECRET_FILE_MODE } from './secret-file.js';
 
-export type { ConfigDb } from './config-db-connection.js';
+export type { ConfigDb, LeaseHolder } from './config-db-connection.js';
 
 /** Open the config DB named by the `db` option (see the README). */
 export async function openConfigDb(db: string, dataDir: string): Promise<ConfigDb> {

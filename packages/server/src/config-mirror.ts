@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { ConfigDb } from './config-db.js';
 import type { SiteRecord } from './site.js';
+import { STATE_EPOCH_META, epochOfMeta } from './state-epoch.js';
 import type { MirrorWriterMap, SnapshotInfo } from './site-directory.js';
 
 /** Changes re-read on each poll: covers clock skew between instances writing one DB. */
@@ -54,9 +55,11 @@ export class ConfigMirror {
   async start(): Promise<void> {
     const sites = await this.#o.db.listSites();
     const hmac = await this.#o.db.getMeta('hmac_keys');
+    const epoch = epochOfMeta(await this.#o.db.getMeta(STATE_EPOCH_META));
     const changes: { key: string; value: unknown }[] = [];
     for (const site of sites) this.#diff(site, changes);
     if (hmac !== undefined) changes.push({ key: 'meta:hmac', value: JSON.parse(hmac) as string[] });
+    if (epoch !== undefined) changes.push({ key: 'meta:state_epoch', value: epoch });
     for (const [k, v] of Object.entries(this.#o.meta ?? {})) changes.push({ key: `meta:${k}`, value: v });
     this.#commit(changes, true);
     await this.#o.db.onChange(() => this.refreshSoon());
@@ -95,11 +98,14 @@ export class ConfigMirror {
       const since = Math.max(0, this.#maxUpdatedAt - OVERLAP_MS);
       const sites = await this.#o.db.sitesUpdatedSince(since);
       const hmac = await this.#o.db.getMeta('hmac_keys');
+      const epoch = epochOfMeta(await this.#o.db.getMeta(STATE_EPOCH_META));
       const changes: { key: string; value: unknown }[] = [];
       for (const site of sites) this.#diff(site, changes);
       if (hmac !== undefined && JSON.stringify(this.#o.map.get('meta:hmac')) !== hmac) {
         changes.push({ key: 'meta:hmac', value: JSON.parse(hmac) as string[] });
       }
+      // Ring machines that switched from shared memory together converge on the last epoch set.
+      if (epoch !== undefined && this.#o.map.get('meta:state_epoch') !== epoch) changes.push({ key: 'meta:state_epoch', value: epoch });
       if (!this.#stats.lastRefreshOk) this.#o.logger?.info({ event: 'config_db_recovered' }, 'config DB reachable again; refreshing the mirror');
       this.#commit(changes, false);
       this.#stats.lastRefreshOk = true;

@@ -14,14 +14,21 @@ export function createEngine(options: Readonly<ServerOptions>, store: ChallengeS
     tokenTtlMs: options.tokenTtlMs,
     renderThreads: options.renderThreads,
     imageSets: options.imageSets,
+    stateEpoch: sites.stateEpoch(),
   });
-  // Key rotation through the DB reaches every worker through the mirror.
+  // Key rotation and a new state epoch reach every worker through the mirror.
   let current = JSON.stringify(keys);
+  let epoch = sites.stateEpoch();
   const timer = setInterval(() => {
     const next = sites.hmacKeys();
     if (next && next.length > 0 && JSON.stringify(next) !== current) {
       current = JSON.stringify(next);
       engine.setSecrets(next);
+    }
+    const nextEpoch = sites.stateEpoch();
+    if (nextEpoch !== epoch) {
+      epoch = nextEpoch;
+      engine.setStateEpoch(nextEpoch);
     }
   }, 1000);
   timer.unref();

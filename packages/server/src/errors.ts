@@ -31,6 +31,7 @@ export const SERVER_ERROR_CODES = Object.freeze([
   'SERVER_ERR_RENDER_FAILED',
   'SERVER_ERR_INTERNAL',
   'SERVER_ERR_USAGE',
+  'SERVER_ERR_STATE_STORE_IN_USE',
 ] as const);
 
 /** Every code a {@link ServerError} can carry. */
@@ -62,6 +63,7 @@ const STATUS: Record<ServerErrorCode, number> = {
   SERVER_ERR_INTERNAL: 500,
   // Raised by the command line only; an HTTP route never sees it.
   SERVER_ERR_USAGE: 400,
+  SERVER_ERR_STATE_STORE_IN_USE: 409,
 };
 
 /** Public (HTTP API) code for each server code: short snake_case names. */
@@ -90,6 +92,7 @@ const PUBLIC: Record<ServerErrorCode, string> = {
   SERVER_ERR_RENDER_FAILED: 'render_failed',
   SERVER_ERR_INTERNAL: 'internal_error',
   SERVER_ERR_USAGE: 'bad_request',
+  SERVER_ERR_STATE_STORE_IN_USE: 'state_store_in_use',
 };
 
 /** An error of the Hurdle service with a stable {@link ServerErrorCode}. */

@@ -3,8 +3,8 @@ import pg from 'pg';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
-import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db-schema.js';
-import type { SiteRow } from './config-db-schema.js';
+import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, leaseToParams, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
+import type { LeaseRow, SiteRow } from './config-db-schema.js';
 
 const CHANNEL = 'hurdle_sites';
 const MIGRATION_LOCK = 0x68_75_72_64; // 'hurd'
@@ -112,6 +112,23 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
       // start of the transaction), which is what a skew measurement needs.
       const row = (await query<{ ms: string }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS ms")).rows[0];
       return Number(row?.ms);
+    },
+    async claimLease(name, holder, nowMs, replaceOwner) {
+      const sets = LEASE_COLUMNS.split(', ').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+      // One statement: of two instances claiming at once, exactly one row wins.
+      await query(`INSERT INTO leases (name, ${LEASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (name) DO UPDATE SET ${sets}
+        WHERE leases.expires_at <= $10 OR leases.owner = EXCLUDED.owner OR leases.owner = $11`,
+      [name, ...leaseToParams(holder), nowMs, replaceOwner ?? '']);
+      const row = (await query<LeaseRow & pg.QueryResultRow>(`SELECT ${LEASE_COLUMNS} FROM leases WHERE name = $1`, [name])).rows[0];
+      if (row === undefined) throw new ServerError('SERVER_ERR_DB', `lease '${name}' vanished while it was claimed`);
+      return rowToLease(row);
+    },
+    async renewLease(name, owner, expiresAt) {
+      return (await query('UPDATE leases SET expires_at = $1 WHERE name = $2 AND owner = $3', [expiresAt, name, owner])).rowCount === 1;
+    },
+    async releaseLease(name, owner) {
+      await query('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
     },
     async onChange(fn) {
       listeners.push(fn);

@@ -9,7 +9,8 @@ import type { SharedMap } from '@hurdle/shm';
 import type { Logger } from 'pino';
 import { banner, bootstrap } from './bootstrap.js';
 import type { Bootstrapped } from './bootstrap.js';
-import { CONFIG_SEGMENT, createConfigSegment, openStateSegment, stateSegmentName, sweepStaleSegments } from './cluster/segments.js';
+import type { ConfigDb } from './config-db.js';
+import { CONFIG_SEGMENT, createConfigSegment, openStateSegment, settleSegmentEpoch, stateSegmentName, sweepStaleSegments } from './cluster/segments.js';
 import type { PrimaryHandle } from './cluster/primary-handle.js';
 import { startSingleProcess } from './cluster/single-process.js';
 import { WorkerMetricsCollector } from './cluster/worker-metrics-collector.js';
@@ -26,27 +27,57 @@ import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
 import { PRIMARY_WORKER_LABEL, processMetrics } from './process-metrics.js';
 import { createSiteService } from './site-service.js';
+import { settleStateEpoch } from './state-epoch.js';
+import { StateLease } from './state-lease.js';
+
+/**
+ * Without `ring`, take the config DB's state lease (one machine-local state store per DB) or
+ * fail the start with SERVER_ERR_STATE_STORE_IN_USE. It lasts three refresh intervals (at
+ * least 15 s) and is renewed every interval, so a few missed renewals do not lose it.
+ */
+function takeStateLease(db: ConfigDb, opts: Readonly<ServerOptions>, logger: Logger): Promise<StateLease> {
+  const ttlMs = Math.max(15_000, 3 * opts.refreshIntervalMs);
+  return StateLease.acquire({ db, port: opts.port, ttlMs, renewEveryMs: Math.min(opts.refreshIntervalMs, Math.floor(ttlMs / 3)), logger });
+}
 
 export type { PrimaryHandle } from './cluster/primary-handle.js';
 
 /** Start the primary process (the CLI's `hurdle start`). */
 export async function startPrimary(options: Readonly<ServerOptions>, logger: Logger = createLogger(options, { role: 'primary' })): Promise<PrimaryHandle> {
   logger.info({ event: 'starting', options: redactOptions(options) }, 'starting Hurdle');
-  const boot: Bootstrapped = await bootstrap(options, logger);
+  let lease: StateLease | undefined;
+  const boot: Bootstrapped = await bootstrap(options, logger, async (configDb) => {
+    if (options.ring === '') lease = await takeStateLease(configDb, options, logger);
+  });
   const opts = boot.options;
   const { db } = boot;
 
-  if (opts.singleProcess) return startSingleProcess(opts, logger, boot);
+  if (opts.singleProcess) return startSingleProcess(opts, logger, boot, lease);
   sweepStaleSegments(logger);
   const configMap = createConfigSegment(opts);
   if (configMap.stats().backend !== 'native') {
     // Without the native addon a segment cannot be shared with other processes.
     logger.warn({ event: 'shm_unavailable' }, 'the shared-memory addon could not load: serving from this one process (option workers ignored)');
     configMap.unlink();
-    return startSingleProcess(opts, logger, boot);
+    return startSingleProcess(opts, logger, boot, lease);
+  }
+  let stateMap: SharedMap<string> | undefined;
+  try {
+    if (opts.ring === '') {
+      const segment = openStateSegment(opts, logger);
+      stateMap = segment.map;
+      await settleSegmentEpoch(db, segment, logger);
+    } else {
+      await settleStateEpoch(db, 'ring');
+    }
+  } catch (err) {
+    stateMap?.close();
+    configMap.unlink();
+    await lease?.release();
+    await db.close().catch(() => undefined);
+    throw err;
   }
   const runtimeMetrics = processMetrics(PRIMARY_WORKER_LABEL);
-  const stateMap: SharedMap<string> | undefined = opts.ring === '' ? openStateSegment(opts, logger) : undefined;
   const mirror = new ConfigMirror({
     db,
     map: { get: (k) => configMap.get(k), batch: (changes) => configMap.batch(changes.map((c) => (c.value === undefined ? { type: 'delete' as const, key: c.key } : { type: 'set' as const, key: c.key, value: c.value as never }))) },
@@ -104,9 +135,12 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
       logger.info({ event: 'shutdown' }, 'shutting down: draining workers');
       await supervisor.stop();
       mirror.stop();
+      await lease?.release();
       await db.close().catch(() => undefined);
       configMap.unlink();
-      stateMap?.unlink();
+      // The state segment stays for the next start of this deployment (like after a crash):
+      // its one-time markers are what keeps a token from verifying twice across the restart.
+      stateMap?.close();
       logger.info({ event: 'stopped' }, 'stopped');
     })();
     return stopping;

@@ -26,6 +26,8 @@ import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 import { createSiteService } from './site-service.js';
+import { settleStateEpoch } from './state-epoch.js';
+import type { StateStoreKind } from './state-epoch.js';
 import type { RateLimitCounters } from './state/rate-limit-counters.js';
 import { rejectOnThrow } from './state/reject-on-throw.js';
 
@@ -42,6 +44,13 @@ export interface ServiceInput {
   widget?: boolean;
   /** The start-up already done by the caller (its DB is closed with the service). @default bootstrap(options) */
   boot?: Bootstrapped;
+  /**
+   * What holds the state, for the state epoch (state-epoch.ts): 'memory' starts a new epoch,
+   * 'ring' keeps the DB's. @default 'memory' without `store`, 'ring' with one
+   */
+  stateStore?: Exclude<StateStoreKind, 'shm'>;
+  /** Called on close after the app stopped serving, before the DB closes (e.g. to release a lease). */
+  beforeDbClose?: () => Promise<void>;
   /** Readiness of the store (e.g. the ring's node states). @default () => true */
   storeHealthy?: () => boolean;
   /** Called with each route as it is registered (see {@link AppDeps.onRoute}). */
@@ -70,6 +79,8 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   // again would rotate the demo secret it has just printed.
   const boot = input.boot ?? await bootstrap(resolved, logger);
   const options = boot.options;
+  // Before the mirror's first snapshot, which hands the epoch to the engine.
+  await settleStateEpoch(boot.db, input.stateStore ?? (input.store === undefined ? 'memory' : 'ring'));
   const map = createMemoryMirrorMap();
   const mirror = new ConfigMirror({ db: boot.db, map, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
   await mirror.start();
@@ -112,6 +123,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
       loop.close();
       mirror.stop();
       await engine.close().catch(() => undefined);
+      await input.beforeDbClose?.().catch(() => undefined);
       await boot.db.close();
     },
   };

@@ -6,6 +6,7 @@
  *   site:<sitekey>   -> SiteRecord (JSON)
  *   secret:<sha256>  -> sitekey      (current and, during a rotation, previous secret)
  *   meta:hmac        -> string[]     (token/challenge HMAC keys; first signs)
+ *   meta:state_epoch -> string       (the state store's generation; see state-epoch.ts)
  *   meta:demo        -> { sitekey, secret } of the demo site, when there is one
  *   meta:snapshot    -> { loadedAt, sites, generation }  (present once the first snapshot is in)
  */
@@ -77,6 +78,12 @@ export class SiteDirectory {
 
   hmacKeys(): string[] | undefined {
     return this.#map.get('meta:hmac') as string[] | undefined;
+  }
+
+  /** The current state epoch ('' before one is mirrored). */
+  stateEpoch(): string {
+    const v = this.#map.get('meta:state_epoch');
+    return typeof v === 'string' ? v : '';
   }
 
   demo(): { sitekey: string; secret: string } | undefined {

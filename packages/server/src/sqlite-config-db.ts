@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
-import { MIGRATIONS, SITE_COLUMNS, rowToSite, siteToParams } from './config-db-schema.js';
-import type { SiteRow } from './config-db-schema.js';
+import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, leaseToParams, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
+import type { LeaseRow, SiteRow } from './config-db-schema.js';
 
 export function openSqliteConfigDb(path: string): ConfigDb {
   let db: Database.Database;
@@ -70,6 +70,18 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     }),
     setMeta: (key, value) => wrap(() => {
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    }),
+    claimLease: (name, holder, nowMs, replaceOwner) => wrap(() => {
+      const sets = LEASE_COLUMNS.split(', ').map((c) => `${c} = excluded.${c}`).join(', ');
+      db.prepare(`INSERT INTO leases (name, ${LEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET ${sets}
+        WHERE leases.expires_at <= ? OR leases.owner = excluded.owner OR leases.owner = ?`)
+        .run(name, ...leaseToParams(holder), nowMs, replaceOwner ?? '');
+      return rowToLease(db.prepare(`SELECT ${LEASE_COLUMNS} FROM leases WHERE name = ?`).get(name) as LeaseRow);
+    }),
+    renewLease: (name, owner, expiresAt) => wrap(() => db.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?').run(expiresAt, name, owner).changes === 1),
+    releaseLease: (name, owner) => wrap(() => {
+      db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
     }),
     onChange: () => Promise.resolve(),
     close: () => {

@@ -6,13 +6,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { stateSegmentName } from '../src/cluster/segments.js';
+import type { ServerOptions } from '../src/options.js';
 
 export type Trace = [number, number, number][];
 
+/** The state segment a `hurdle start` on this data dir and DB keeps in /dev/shm between starts. */
+export function stateSegmentPath(dataDir: string, db = ''): string {
+  return `/dev/shm/${stateSegmentName({ dataDir, db } as ServerOptions)}`;
+}
+
+/** Data dirs and DBs that `startHurdle` ran with: their state segments go with the temp dir. */
+const started = new Map<string, Set<string>>();
+
 export function tempDir(prefix = 'hurdle-server-test-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      for (const db of started.get(resolve(path)) ?? []) rmSync(stateSegmentPath(path, db), { force: true });
+      rmSync(stateSegmentPath(path), { force: true });
+    },
+  };
 }
 
 let traceSeed = 7;
@@ -155,6 +172,16 @@ export async function startHurdle(args: string[], env: Record<string, string> = 
   // lag-based shedding (tested in admission-queue.test.ts) would make them flaky.
   const lag = args.some((a) => a.startsWith('--admission.max-event-loop-delay-ms')) ? [] : ['--admission.max-event-loop-delay-ms', '60000'];
   const portArgs = portFlag >= 0 ? [] : ['--port', String(port)];
+  const flag = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const dataDir = flag('--data-dir');
+  if (dataDir !== undefined) {
+    const dbs = started.get(resolve(dataDir)) ?? new Set<string>();
+    dbs.add(flag('--db') ?? '');
+    started.set(resolve(dataDir), dbs);
+  }
   const child = spawn(process.execPath, [CLI, 'start', ...portArgs, ...lag, ...args], {
     env: { ...process.env, HURDLE_ADMIN_TOKEN: adminToken, HURDLE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

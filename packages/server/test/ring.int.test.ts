@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import pgClient from 'pg';
 import { startPostgres, startRedisServers, startZooKeeper } from '@hurdle/test-helpers';
 import type { PostgresServer, RedisServer, ZooKeeperServer } from '@hurdle/test-helpers';
 import { http, humanTrace, lookAndDrag, pollUntil, startHurdle, tempDir } from './fixtures.js';
@@ -16,6 +17,8 @@ let pg: PostgresServer | undefined;
 const agents: ChildProcess[] = [];
 let a: RunningServer | undefined;
 let b: RunningServer | undefined;
+let dbUrl = '';
+let commonArgs: string[] = [];
 const dirs: { remove: () => void }[] = [];
 
 async function post(s: RunningServer, path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -25,7 +28,7 @@ async function post(s: RunningServer, path: string, body: unknown, headers: Reco
 
 before(async () => {
   [redis, zk, pg] = await Promise.all([startRedisServers(3), startZooKeeper(), startPostgres()]);
-  const dbUrl = await pg.createDatabase('hurdle');
+  dbUrl = await pg.createDatabase('hurdle');
   for (const [i, r] of redis.entries()) {
     const agent = spawn(process.execPath, [CLI, 'ring-agent', '--redis', `${r.host}:${r.port}`, '--zk', zk.connectString, '--id', `r${i + 1}`, '--interval-ms', '100'], { stdio: 'ignore' });
     agents.push(agent);
@@ -35,6 +38,7 @@ before(async () => {
   const da = tempDir();
   const db = tempDir();
   dirs.push(da, db);
+  commonArgs = [...common, '--data-dir', da.path];
   [a, b] = await Promise.all([startHurdle([...common, '--data-dir', da.path]), startHurdle([...common, '--data-dir', db.path])]);
   await pollUntil('all three ring nodes up', async () => {
     const m = (await http((a as RunningServer).port, 'GET', '/metrics')).text;
@@ -79,6 +83,40 @@ describe('ring mode, two instances', () => {
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? sa : sb, '/siteverify', { secret, response: token })));
       assert.equal(results.filter((r) => r.body.success === true).length, 1, `${type}: exactly one success`);
     }
+  });
+
+  it('takes no state lease, and a restart keeps the ring\'s state epoch (the ring outlives Hurdle)', async () => {
+    const client = new pgClient.Client({ connectionString: dbUrl });
+    await client.connect();
+    try {
+      assert.equal((await client.query('SELECT owner FROM leases')).rowCount, 0, 'two ring instances on one DB, no lease row');
+    } finally {
+      await client.end();
+    }
+    const sb = b as RunningServer;
+    const created = await post(sb, '/admin/api/sites', { name: 'ring restart', challengeTypes: ['pow'], difficulty: 2 }, { authorization: `Bearer ${sb.adminToken}` });
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    const secret = created.body.secret as string;
+    const mint = async (s: RunningServer): Promise<string> => {
+      const c = await post(s, '/v1/challenge', { sitekey });
+      const id = c.body.id as string;
+      const ans = (await http(s.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { nonce: string };
+      const v = await post(s, '/v1/verify', { id, answer: { nonce: ans.nonce } });
+      assert.equal(v.body.success, true, v.text);
+      return v.body.token as string;
+    };
+    const redeemed = await mint(sb);
+    assert.equal((await post(sb, '/siteverify', { secret, response: redeemed })).body.success, true);
+    const pending = await mint(sb);
+    // A restarted instance (graceful stop, start again) keeps the ring's epoch.
+    assert.equal(await (a as RunningServer).stop(), 0);
+    a = await startHurdle(commonArgs);
+    const sa = a;
+    await pollUntil('the site on the restarted A', async () => ((await post(sa, '/v1/challenge', { sitekey })).status === 200 ? true : undefined), 5000);
+    assert.deepEqual((await post(sa, '/siteverify', { secret, response: redeemed })).body['error-codes'], ['timeout-or-duplicate']);
+    const once = await post(sa, '/siteverify', { secret, response: pending });
+    assert.equal(once.body.success, true, `a token minted before the restart verifies once: ${once.text}`);
+    assert.equal((await post(sb, '/siteverify', { secret, response: pending })).body.success, false);
   });
 
   it('keeps serving when one Redis is SIGKILLed', async () => {

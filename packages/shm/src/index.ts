@@ -14,6 +14,7 @@ export type {
 export type { CodecName, CodecValue } from './codec.js';
 export type { VerifyReport } from './structure-repair.js';
 export type { AllocatorStats } from './buddy-allocator.js';
+export { ownerAlive, processStamp, processStartTicks } from './process-identity.js';
 export { createSharedCounters } from './shared-counters.js';
 export type { SharedCounters, SharedCountersOptions } from './shared-counters.js';
 export { ShmError, SHM_ERROR_CODES, SHM_WARN_NO_NATIVE, isShmError } from './errors.js';

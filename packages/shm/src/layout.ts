@@ -41,6 +41,13 @@ export const H_USED_BYTES = 22;
 export const H_LOCK_WAITS = 23;
 /** Float64 at byte 96: creation time, epoch ms. */
 export const H_CREATED_AT_F64 = 96 / 8;
+/**
+ * Start-time stamp (process-identity.ts) of the writer-lock owner, beside its pid in H_LOCK;
+ * 0 = unknown. Written right after the lock is taken, cleared right before it is released.
+ */
+export const H_LOCK_STAMP = 26;
+/** Start-time stamp of the creator, beside H_CREATOR_PID; 0 = unknown. */
+export const H_CREATOR_STAMP = 27;
 /** Free-list heads, one Int32 per order (index = order). */
 export const H_FREE_HEADS = 32;
 /** Free-block counts, one Int32 per order. */

@@ -5,11 +5,12 @@ import type { Codec } from './codec.js';
 import { ShmError } from './errors.js';
 import {
   DEFAULT_MAX_ORDER, ENTRY_HEADER_BYTES, HEADER_BYTES, H_ARENA_BYTES, H_ARENA_OFFSET, H_BUCKETS, H_CODEC,
-  H_CREATED_AT_F64, H_CREATOR_PID, H_ENTRIES, H_GENERATION, H_INDEX_OFFSET, H_LAYOUT, H_LOCK, H_MAGIC,
+  H_CREATED_AT_F64, H_CREATOR_PID, H_CREATOR_STAMP, H_ENTRIES, H_GENERATION, H_INDEX_OFFSET, H_LAYOUT, H_LOCK, H_LOCK_STAMP, H_MAGIC,
   H_MAX_KEY_BYTES, H_MAX_ORDER, H_MAX_VALUE_BYTES, H_MIN_ORDER, H_SIZE, H_STATE, H_VERSION_COUNTER,
   LAYOUT_VERSION, MAGIC, MIN_ORDER, SLOT_WORDS, STATE_READY,
 } from './layout.js';
 import { optionError } from './shared-map-options.js';
+import { processStamp } from './process-identity.js';
 import type { ResolvedCreate, ResolvedOpen } from './shared-map-options.js';
 import type { SegmentViews } from './segment.js';
 
@@ -54,6 +55,8 @@ export function formatSegment(views: SegmentViews, o: ResolvedCreate, g: Segment
   i32[H_GENERATION] = 0;
   i32[H_VERSION_COUNTER] = 0;
   i32[H_CREATOR_PID] = process.pid;
+  i32[H_CREATOR_STAMP] = processStamp(process.pid);
+  i32[H_LOCK_STAMP] = 0;
   i32[H_INDEX_OFFSET] = g.indexOffset;
   i32[H_BUCKETS] = o.buckets;
   i32[H_ARENA_OFFSET] = g.arenaOffset;
@@ -71,11 +74,11 @@ export function formatSegment(views: SegmentViews, o: ResolvedCreate, g: Segment
   Atomics.store(i32, H_STATE, STATE_READY);
 }
 
-/** Whether the mapping holds a segment of this package, and the pid that created it (0 if not). */
-export function segmentCreator(sab: SharedArrayBuffer): { readonly valid: boolean; readonly creator: number } {
+/** Whether the mapping holds a segment of this package, and the pid (and start-time stamp) that created it (0 if not). */
+export function segmentCreator(sab: SharedArrayBuffer): { readonly valid: boolean; readonly creator: number; readonly creatorStamp: number } {
   const hdr = new Int32Array(sab, 0, Math.min(sab.byteLength, HEADER_BYTES) >> 2);
-  const valid = hdr.length >= 8 && Atomics.load(hdr, H_MAGIC) === MAGIC;
-  return { valid, creator: valid ? Atomics.load(hdr, H_CREATOR_PID) : 0 };
+  const valid = hdr.length > H_CREATOR_STAMP && Atomics.load(hdr, H_MAGIC) === MAGIC;
+  return { valid, creator: valid ? Atomics.load(hdr, H_CREATOR_PID) : 0, creatorStamp: valid ? Atomics.load(hdr, H_CREATOR_STAMP) : 0 };
 }
 
 /**

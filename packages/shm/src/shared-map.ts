@@ -7,12 +7,13 @@ import { ShmError } from './errors.js';
 import { indexHash } from './index-hash.js';
 import {
   B_EXPIRES_AT, B_KEY, B_KEY_LEN, B_NEXT, B_VERSION, E_BUCKET, E_HASH, E_KEY_LEN, E_KIND, E_NEXT, E_TAG, E_VALUE_LEN,
-  E_VERSION, H_ARENA_BYTES, H_ARENA_OFFSET, H_BUCKETS, H_CODEC, H_CREATOR_PID, H_ENTRIES, H_EXPIRED_REMOVED,
+  E_VERSION, H_ARENA_BYTES, H_ARENA_OFFSET, H_BUCKETS, H_CODEC, H_CREATOR_PID, H_CREATOR_STAMP, H_ENTRIES, H_EXPIRED_REMOVED,
   H_GENERATION, H_INDEX_OFFSET, H_LOCK, H_LOCK_WAITS, H_MAX_KEY_BYTES, H_MAX_ORDER, H_MAX_VALUE_BYTES, H_MIN_ORDER,
   H_REPAIRS, H_SIZE, H_SWEEP_CURSOR, H_TAKEOVERS, H_VERSION_COUNTER, HEADER_BYTES, KIND_COUNTER, KIND_VALUE, MIN_ORDER,
   SLOT_HEAD, SLOT_SEQ, SLOT_WORDS, TAG_ORDER_MASK, valueOffset,
 } from './layout.js';
-import { createSegment, openSegment, processAlive, unlinkSegment, viewsOf } from './segment.js';
+import { ownerAlive } from './process-identity.js';
+import { createSegment, openSegment, unlinkSegment, viewsOf } from './segment.js';
 import type { Backend, SegmentViews } from './segment.js';
 import { checkAttached, formatSegment, planSegment, segmentCreator } from './segment-format.js';
 import { checkName, resolveCommon, resolveCreate, resolveOpen } from './shared-map-options.js';
@@ -21,7 +22,7 @@ import type {
 } from './shared-map-options.js';
 import { repairStructure, verifyStructure } from './structure-repair.js';
 import type { SegmentStructure, VerifyReport } from './structure-repair.js';
-import { lockWriter, unlockWriter } from './writer-lock.js';
+import { lockOwnerAlive, lockWriter, unlockWriter } from './writer-lock.js';
 
 /** One change of {@link SharedMap.batch}. */
 export type BatchChange<V> =
@@ -322,7 +323,7 @@ export class SharedMap<V = unknown> {
     // take the lock over (which repairs) so this read can finish.
     if (state.spins % 32 === 0) {
       const owner = Atomics.load(this.#i32, H_LOCK);
-      if (owner !== 0 && owner !== this.#pid && !processAlive(owner)) {
+      if (owner !== 0 && owner !== this.#pid && !lockOwnerAlive(this.#i32, owner)) {
         this.#lock();
         this.#unlock();
       } else if (Date.now() - state.started > this.#opts.lockTimeoutMs) {
@@ -786,7 +787,7 @@ export class SharedMap<V = unknown> {
       codec: this.#codec.name,
       sizeBytes: i32[H_SIZE]!,
       creatorPid: Atomics.load(i32, H_CREATOR_PID),
-      creatorAlive: processAlive(Atomics.load(i32, H_CREATOR_PID)),
+      creatorAlive: ownerAlive(Atomics.load(i32, H_CREATOR_PID), Atomics.load(i32, H_CREATOR_STAMP)),
       entries: Atomics.load(i32, H_ENTRIES),
       buckets: this.#buckets,
       generation: Atomics.load(i32, H_GENERATION) >>> 0,
@@ -847,11 +848,12 @@ export function createSharedMap<C extends CodecName = 'msgpack'>(options: Create
   } catch (err) {
     if ((err as { code?: string }).code !== 'EEXIST') throw err;
     const existing = openSegment(common.name, common.backend);
-    const { valid, creator } = segmentCreator(existing.sab);
-    if (valid && creator !== process.pid && processAlive(creator) && !o.replace) {
+    const { valid, creator, creatorStamp } = segmentCreator(existing.sab);
+    const creatorAlive = valid && ownerAlive(creator, creatorStamp);
+    if (creatorAlive && creator !== process.pid && !o.replace) {
       throw new ShmError('SHM_ERR_SEGMENT_IN_USE', `segment '${common.name}' belongs to live pid ${creator}; stop it, choose another 'name', or pass 'replace: true'`);
     }
-    replacedStale = !valid || !processAlive(creator);
+    replacedStale = !creatorAlive;
     // Unlink and make a fresh object: processes still mapping the old one keep
     // their (now private) copy instead of seeing it reformatted under them.
     unlinkSegment(common.name, existing.backend);

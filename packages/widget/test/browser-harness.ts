@@ -1,5 +1,6 @@
 // Shared set-up of the browser tests: a real `hurdle start` child process (test hooks on) and
 // Debian's Chromium driven by playwright-core; plus a human-like pointer path.
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -107,6 +108,10 @@ export async function startHurdle(options: { env?: Record<string, string> } = {}
       clearTimeout(timer);
     }
     rmSync(dataDir, { recursive: true, force: true });
+    // The state segment outlives a graceful stop (for the next start of the same data dir);
+    // named as in packages/server/src/cluster/segments.ts (data dir, default DB '').
+    const segment = createHash('sha256').update(`${resolve(dataDir)}\0`).digest('hex').slice(0, 20);
+    rmSync(`/dev/shm/hurdle-state-${segment}`, { force: true });
   };
   try {
     await pollUntil('hurdle start to serve /demo', 30_000, async () => {

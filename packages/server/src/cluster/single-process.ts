@@ -7,20 +7,26 @@ import type { ServerOptions } from '../options.js';
 import type { PrimaryHandle } from './primary-handle.js';
 import { createService } from '../service.js';
 import { openRingStore } from '../state/state-store.js';
+import type { StateLease } from '../state-lease.js';
 
-/** Serve from this process alone: the in-process service on the configured port. */
-export async function startSingleProcess(opts: Readonly<ServerOptions>, logger: Logger, boot: Bootstrapped): Promise<PrimaryHandle> {
+/**
+ * Serve from this process alone: the in-process service on the configured port. With the
+ * in-process store (no `ring`) the caller holds the state lease; it is released before the DB closes.
+ */
+export async function startSingleProcess(opts: Readonly<ServerOptions>, logger: Logger, boot: Bootstrapped, lease?: StateLease): Promise<PrimaryHandle> {
   let ring: Awaited<ReturnType<typeof openRingStore>> | undefined;
   try {
     ring = opts.ring === '' ? undefined : await openRingStore(opts.ring, opts.ringOptions);
   } catch (err) {
+    await lease?.release();
     await boot.db.close();
     throw err;
   }
   // The primary's start-up (DB and this start's demo secret) is handed over, not redone.
   const svc = await createService({
     options: opts, logger, boot,
-    ...(ring ? { store: ring.store, storeHealthy: () => ring.healthy() } : {}),
+    ...(ring ? { store: ring.store, stateStore: 'ring' as const, storeHealthy: () => ring.healthy() } : {}),
+    ...(lease ? { beforeDbClose: () => lease.release() } : {}),
   });
   try {
     await svc.app.listen({ port: opts.port, host: opts.host });
