@@ -19,7 +19,7 @@
  *   options: --n 200 --concurrency 24 --workers 2 --seed 1 --human-rounds 1 --tolerance-px 6
  *            --difficulty 14 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
  */
-import { existsSync } from 'node:fs';
+import { HUMAN_DRAGS_FILE } from '@hurdle/test-helpers';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,10 +65,10 @@ const MAX_VERIFIES = 10;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
 const CLI = path.join(repoRoot, 'packages/server/dist/src/cli.js');
-// `../shared` beside the checkout; a worktree one level deeper finds it one level further up.
+// The recorded human drags kept with the test helpers (a copy of the shared corpus, with its sources).
 const RECORDINGS = argValue('--recordings') !== undefined
   ? path.resolve(repoRoot, argValue('--recordings') as string)
-  : ['../shared/human-drags/train.json', '../../shared/human-drags/train.json'].map((p) => path.resolve(repoRoot, p)).find((p) => existsSync(p)) ?? path.resolve(repoRoot, '../shared/human-drags/train.json');
+  : HUMAN_DRAGS_FILE;
 
 const log = (line: string): void => {
   (JSON_MODE ? process.stderr : process.stdout).write(`${line}\n`);

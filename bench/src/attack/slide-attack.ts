@@ -1,3 +1,4 @@
+import { DEFAULT_TRAJECTORY_RULES } from '@hurdle/challenge';
 import { sleep } from './attack-run.js';
 import type { TrialOutcome } from './attack-run.js';
 import type { ApiClient, ChallengeResponse, SlidePayload } from './api-client.js';
@@ -8,6 +9,9 @@ import type { Sample } from './trace-generators.js';
 import { traceDurationMs } from './trace-generators.js';
 import { widgetGeometry } from './widget-geometry.js';
 import type { WidgetGeometry } from './widget-geometry.js';
+
+/** The server's look time (`minLookMs`) and a margin for the request's way there. */
+const LOOK_MS = DEFAULT_TRAJECTORY_RULES.minLookMs + 30;
 
 /** What a slide attacker submits for one attempt. */
 export interface SlidePlan {
@@ -24,7 +28,10 @@ export interface SlideTrialOptions {
   readonly sitekey: string;
   /** Gap finder whose ranked candidates the solver may ask for (decoded and run lazily). */
   readonly finder: GapFinder;
-  /** Wait until the trace's claimed duration has passed since the puzzle arrived. */
+  /**
+   * Wait until the trace's claimed duration, plus the look time the server requires
+   * (`minLookMs`), has passed since the puzzle arrived: a bot that read the source does.
+   */
   readonly waitOutTrace: boolean;
   /** Most /v1/verify calls per trial (the server's own limit normally ends it first). */
   readonly maxVerifies: number;
@@ -50,7 +57,7 @@ export async function slideTrial(api: ApiClient, solve: SlideSolver, o: SlideTri
       return cached;
     };
     const plan = solve(slide, geometry, attempt, candidates);
-    if (o.waitOutTrace) await sleep(arrived + traceDurationMs(plan.trajectory) - performance.now());
+    if (o.waitOutTrace) await sleep(arrived + LOOK_MS + traceDurationMs(plan.trajectory) - performance.now());
     const r = await api.verify({ id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input });
     if (r.success && r.token !== undefined) return { token: r.token, verifies: verifies + 1, codes };
     codes.push(r.code ?? 'unknown');

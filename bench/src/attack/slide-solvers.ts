@@ -47,8 +47,8 @@ export function replaySolver(rec: HumanRecording): SlideSolver {
 
 /** Claims a keyboard solve: CV position reached by synthetic key presses. */
 export function keyboardSolver(rng: Random): SlideSolver {
-  return (slide, _geometry, attempt, candidates) => {
-    const trajectory = keyboardTrace(cvGuess(attempt, candidates), slide.pieceY, slide.pieceHeight, rng);
+  return (_slide, _geometry, attempt, candidates) => {
+    const trajectory = keyboardTrace(cvGuess(attempt, candidates), rng);
     return { x: (trajectory[trajectory.length - 1] as [number, number, number])[0], trajectory, input: 'keyboard' };
   };
 }

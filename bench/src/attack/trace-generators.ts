@@ -93,12 +93,12 @@ export function widgetRecord(raw: readonly Sample[]): Sample[] {
 }
 
 /**
- * A keyboard solve as the widget records it: a start marker `[0, y, 0]`, then one sample per
+ * A keyboard solve as the widget records it: a start marker `[0, 0, 0]`, then one sample per
  * key press (Shift+arrow = 10 px while at least 10 px remain, then 1 px), x whole pixels, y the
- * piece's centre, presses at random intervals (40-220 ms) as a script would fake them.
+ * track's centre line (0), presses at random intervals (40-220 ms) as a script would fake them.
  */
-export function keyboardTrace(targetX: number, pieceY: number, pieceHeight: number, rng: Random): Sample[] {
-  const y = Math.round((pieceY + pieceHeight / 2) * 10) / 10;
+export function keyboardTrace(targetX: number, rng: Random): Sample[] {
+  const y = 0;
   const goal = Math.max(0, Math.round(targetX));
   const out: Sample[] = [[0, y, 0]];
   let x = 0;

@@ -40,6 +40,8 @@ export type { RenderThreadsOptions } from './slide-renderer.js';
 export { checkTrajectory, parseTrajectory } from './trajectory-check.js';
 export type { TrajectoryReason, TrajectorySample, TrajectoryVerdict } from './trajectory-check.js';
 export { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
+export { checkTraceGeometry, checkTraceTiming } from './trace-context-checks.js';
+export type { GeometryReason, TimingReason } from './trace-context-checks.js';
 export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';
 export { checkPowSolution, leadingZeroBits, solvePow } from './proof-of-work.js';
 export { ANSWER_CHECK_CODES, CHALLENGE_ERROR_CODES, ChallengeError, isChallengeError } from './errors.js';

@@ -12,8 +12,18 @@ import { ensurePrivateDir, SECRET_FILE_MODE } from './secret-file.js';
 
 export type { ConfigDb, LeaseHolder } from './config-db-connection.js';
 
+/** How {@link openConfigDb} treats the files it opens. */
+export interface OpenConfigDbOptions {
+  /**
+   * Refuse an SQLite DB file (or its WAL/SHM) that group or others can read
+   * (SERVER_ERR_INSECURE_FILE). Only `hurdle doctor` turns it off: it reports the modes itself.
+   * @default true
+   */
+  readonly requirePrivateFiles?: boolean;
+}
+
 /** Open the config DB named by the `db` option (see the README). */
-export async function openConfigDb(db: string, dataDir: string): Promise<ConfigDb> {
+export async function openConfigDb(db: string, dataDir: string, openOptions: OpenConfigDbOptions = {}): Promise<ConfigDb> {
   if (/^postgres(ql)?:\/\//.test(db)) {
     const { openPostgresConfigDb } = await import('./postgres-config-db.js');
     return openPostgresConfigDb(db);
@@ -37,7 +47,7 @@ export async function openConfigDb(db: string, dataDir: string): Promise<ConfigD
     }
   }
   // An existing file may have been made (or copied) with a looser mode: refuse it.
-  assertPrivateFiles([path, `${path}-wal`, `${path}-shm`], 'the token-signing keys');
+  if (openOptions.requirePrivateFiles !== false) assertPrivateFiles([path, `${path}-wal`, `${path}-shm`], 'the token-signing keys');
   const { openSqliteConfigDb } = await import('./sqlite-config-db.js');
   return openSqliteConfigDb(path);
 }

@@ -27,9 +27,11 @@ function hurdle(args: string[]): string {
   return r.stdout;
 }
 
-/** The subcommands `hurdle --help` lists (`  hurdle start [options]` ...). */
+/** The commands `hurdle --help` lists under `Commands:` (`  start   run the service` ...). */
 function subcommands(): Set<string> {
-  const names = new Set([...hurdle(['--help']).matchAll(/^\s+hurdle ([a-z][a-z-]*)/gm)].map((m) => m[1] as string));
+  const text = hurdle(['--help']);
+  const section = text.slice(text.indexOf('Commands:'));
+  const names = new Set([...section.matchAll(/^ {2}([a-z][a-z-]*)(?= )/gm)].map((m) => m[1] as string));
   assert.ok(names.has('start') && names.has('ring-agent'), `hurdle --help lists no start/ring-agent: ${[...names].join(', ')}`);
   return names;
 }

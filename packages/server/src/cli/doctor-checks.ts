@@ -128,7 +128,8 @@ export async function checkDatabase(options: Readonly<ServerOptions>): Promise<{
   const { openConfigDb } = await import('../config-db.js');
   let db: ConfigDb | undefined;
   try {
-    db = await openConfigDb(options.db, options.dataDir);
+    // The permissions check reports loose modes; this one asks whether the DB answers.
+    db = await openConfigDb(options.db, options.dataDir, { requirePrivateFiles: false });
     // PostgreSQL connects lazily: the clock query proves the server answers before the
     // tables are read, so that a DB without Hurdle's tables yet is told apart from one down.
     if (db.clockMs !== undefined) await db.clockMs();
