@@ -19,7 +19,9 @@ import { ServerError } from './errors.js';
 import type { EventLoopMonitor } from './event-loop-monitor.js';
 import { installAccessLog } from './http/access-log.js';
 import { installAdmission } from './http/admission.js';
+import { createAuthFailureLimit } from './http/auth-failure-limit.js';
 import { clientErrorHandler } from './http/client-error.js';
+import { installConnectionGuard } from './http/connection-guard.js';
 import { corsHeaders } from './http/cors.js';
 import { sendError } from './http/error-reply.js';
 import { createRateLimits } from './http/rate-limit.js';
@@ -70,7 +72,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // it is a logger in all that Fastify uses, not a pino instance, hence the cast.
     childLoggerFactory: lazyChildLoggerFactory as unknown as NonNullable<FastifyServerOptions['childLoggerFactory']>,
     bodyLimit: options.bodyLimitBytes,
+    // A list is handed to proxy-addr as is: it walks X-Forwarded-For from the socket peer
+    // leftwards and stops at the first hop not in the list, so `req.ip` is the right-most
+    // untrusted hop and whatever a client wrote further left is ignored. `true` trusts every
+    // hop (the left-most wins, which the client writes): warned about at start.
     trustProxy: options.trustProxy,
+    // Slow and idle sockets are closed by node's http server: the head must arrive within
+    // headersTimeout, the whole request within requestTimeout, an idle keep-alive socket goes
+    // after keepAliveTimeout, a socket silent mid-request after connectionTimeout. Node checks
+    // the first two only every connectionsCheckingInterval (30 s by default), so it is
+    // tightened to keep "closed within the timeout" true to about a second.
+    http: {
+      headersTimeout: options.connections.headersTimeoutMs,
+      requestTimeout: options.connections.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.connections.headersTimeoutMs / 4))),
+    },
+    requestTimeout: options.connections.requestTimeoutMs,
+    keepAliveTimeout: options.connections.keepAliveTimeoutMs,
+    connectionTimeout: options.connections.idleTimeoutMs,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -127,12 +146,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (options.accessLog) installAccessLog(app);
   installWorkerGauges(app, { metrics, loop, admission, engine, workerId });
   const limits = createRateLimits({ options, store, rateCounters: deps.rateCounters, metrics });
+  const authLimit = createAuthFailureLimit({ options, store, rateCounters: deps.rateCounters, metrics });
+  installConnectionGuard(app.server, { options, metrics });
 
   await app.register(publicRoutes, { options, sites, engine, metrics, limits });
-  await app.register(siteverifyRoute, { options, sites, engine, metrics });
+  await app.register(siteverifyRoute, { options, sites, engine, metrics, authLimit });
   if (options.testHooks) await app.register(testHooksRoutes, { store, secrets: () => sites.hmacKeys() ?? [] });
   await app.register(opsRoutes, { sites, control, workerId, storeHealthy: deps.storeHealthy ?? (() => true) });
-  await app.register(adminRoutes, { adminToken: options.adminToken, control });
+  await app.register(adminRoutes, { adminToken: options.adminToken, control, authLimit });
   if (deps.widget !== false) {
     const widget = await import('@hurdle/widget').catch(() => undefined);
     if (widget && typeof widget.widgetRoutes === 'function') {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { openConfigDb } from './config-db.js';
 import type { ConfigDb } from './config-db.js';
 import { ServerError } from './errors.js';
+import { warnAboutTrustProxy } from './http/trusted-proxies.js';
 import type { ServerOptions } from './options.js';
 import { writeSecretFile } from './secret-file.js';
 import { createSiteService, ensureHmacKeys } from './site-service.js';
@@ -109,6 +110,7 @@ async function settleDemoSite(db: ConfigDb, options: Readonly<ServerOptions>, lo
  *   the instance that runs); a throw closes the DB and fails the start.
  */
 export async function bootstrap(options: Readonly<ServerOptions>, logger?: Logger, claim?: (db: ConfigDb) => Promise<void>): Promise<Bootstrapped> {
+  warnAboutTrustProxy(options.trustProxy, logger);
   const admin = settleAdminToken(options);
   const resolved = Object.freeze({ ...options, adminToken: admin.token });
   const db = await openConfigDb(options.db, options.dataDir);

@@ -19,6 +19,8 @@ export class WorkerMetrics {
   readonly latency: client.Histogram<'route'>;
   readonly shed: client.Counter<'class' | 'reason'>;
   readonly rateLimited: client.Counter<'scope'>;
+  readonly authFailures: client.Counter<'kind'>;
+  readonly connectionsRefused: client.Counter;
   readonly verify: client.Counter<'type' | 'result' | 'reason'>;
   readonly siteverify: client.Counter<'result' | 'reason'>;
   readonly storeErrors: client.Counter<'op'>;
@@ -35,6 +37,8 @@ export class WorkerMetrics {
     this.latency = new client.Histogram({ name: 'hurdle_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r });
     this.shed = new client.Counter({ name: 'hurdle_shed_total', help: 'Requests shed by admission control (503)', labelNames: ['class', 'reason'], registers: r });
     this.rateLimited = new client.Counter({ name: 'hurdle_rate_limited_total', help: 'Requests refused by rate limits (429)', labelNames: ['scope'], registers: r });
+    this.authFailures = new client.Counter({ name: 'hurdle_auth_failures_total', help: 'Failed credentials by kind (siteverify secret, admin token)', labelNames: ['kind'], registers: r });
+    this.connectionsRefused = new client.Counter({ name: 'hurdle_connections_refused_total', help: 'Sockets closed on accept: over connections.maxPerAddress', registers: r });
     this.verify = new client.Counter({ name: 'hurdle_verify_total', help: 'Challenge answers by type, result and reason', labelNames: ['type', 'result', 'reason'], registers: r });
     this.siteverify = new client.Counter({ name: 'hurdle_siteverify_total', help: 'siteverify results by reason', labelNames: ['result', 'reason'], registers: r });
     this.storeErrors = new client.Counter({ name: 'hurdle_store_errors_total', help: 'State store failures by operation', labelNames: ['op'], registers: r });

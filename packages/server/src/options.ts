@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ServerError } from './errors.js';
+import { TRUST_RANGE_NAMES, isTrustEntry } from './http/trusted-proxies.js';
 
 /** What the server does when the challenge/token state store cannot be reached. */
 export type FailurePolicy = 'closed' | 'open';
@@ -40,6 +41,36 @@ export interface RateLimitOptions {
    * and limiting it would limit every visitor at once. @default true
    */
   exemptLoopback: boolean;
+  /**
+   * Failed authentications (a wrong `/siteverify` secret on any siteverify path, a wrong
+   * admin token) per client address per `authWindowMs`; past it the address gets 429 for
+   * every secret or token it sends until the window ends. Loopback peers are exempt while
+   * `exemptLoopback` is on. 0 = unlimited. @default 10
+   */
+  authFailures: number;
+  /** Window of `authFailures`, ms. @default 300000 */
+  authWindowMs: number;
+}
+
+/**
+ * Connection hygiene of each worker's HTTP server: timeouts that close slow and idle
+ * sockets, and a cap on sockets per client address.
+ */
+export interface ConnectionOptions {
+  /** Time a client has to send the complete request head from its first byte (or from connecting), ms. @default 10000 */
+  headersTimeoutMs: number;
+  /** Time a client has to send the complete request, body included, ms (>= `headersTimeoutMs`). @default 30000 */
+  requestTimeoutMs: number;
+  /** How long a keep-alive socket may sit idle between requests, ms. @default 5000 */
+  keepAliveTimeoutMs: number;
+  /** Socket inactivity (nothing sent, nothing read) during a request after which the socket is destroyed, ms. @default 30000 */
+  idleTimeoutMs: number;
+  /**
+   * Open sockets per client address (IPv6: per /64) per worker; more are closed at once.
+   * Peers trusted as proxies (`trustProxy`) and, with `rateLimit.exemptLoopback`, loopback
+   * peers are not capped. 0 = unlimited. @default 128
+   */
+  maxPerAddress: number;
 }
 
 /** Shared-memory segment sizes. */
@@ -100,7 +131,11 @@ export interface ServerOptions {
   testKeys: boolean;
   /** What to do when the state store is unreachable. @default 'closed' */
   failurePolicy: FailurePolicy;
-  /** Trust `X-Forwarded-For` from: false (nobody), true (everybody), or a list of addresses/CIDRs. @default false */
+  /**
+   * Whose `X-Forwarded-For` to believe: false (nobody), a list of proxy addresses/CIDRs (the
+   * client address is then the right-most hop not in the list), or true (every hop, so the
+   * left-most, which any client can write: dangerous, warned about at start). @default false
+   */
   trustProxy: boolean | string[];
   /** Largest request body, bytes; more gets 413. @default 65536 */
   bodyLimitBytes: number;
@@ -147,6 +182,7 @@ export interface ServerOptions {
   imageSets: Record<string, string[]>;
   admission: AdmissionOptions;
   rateLimit: RateLimitOptions;
+  connections: ConnectionOptions;
   shm: ShmOptions;
   ringOptions: RingOptions;
 }
@@ -208,6 +244,13 @@ const SPECS: Record<string, Spec> = {
   'rateLimit.ipPerMinute': { kind: 'int', min: 0, max: 1e9, default: 600 },
   'rateLimit.sitePerSecond': { kind: 'int', min: 0, max: 1e9, default: 0 },
   'rateLimit.exemptLoopback': { kind: 'bool', default: true },
+  'rateLimit.authFailures': { kind: 'int', min: 0, max: 1_000_000, default: 10 },
+  'rateLimit.authWindowMs': { kind: 'int', min: 1000, max: 86_400_000, default: 300_000 },
+  'connections.headersTimeoutMs': { kind: 'int', min: 100, max: 600_000, default: 10_000 },
+  'connections.requestTimeoutMs': { kind: 'int', min: 100, max: 3_600_000, default: 30_000 },
+  'connections.keepAliveTimeoutMs': { kind: 'int', min: 100, max: 600_000, default: 5000 },
+  'connections.idleTimeoutMs': { kind: 'int', min: 100, max: 3_600_000, default: 30_000 },
+  'connections.maxPerAddress': { kind: 'int', min: 0, max: 1_000_000, default: 128 },
   'shm.configBytes': { kind: 'int', min: MIB, max: 4096 * MIB, default: 16 * MIB },
   'shm.stateBytes': { kind: 'int', min: MIB, max: 16384 * MIB, default: 128 * MIB },
   'ringOptions.replicas': { kind: 'int', min: 1, max: 16, default: 2 },
@@ -296,10 +339,15 @@ function checkValue(path: string, spec: Spec, value: unknown, source: string): u
         throw invalid(path, `one of ${spec.values?.map((v) => `'${v}'`).join(', ')}`, value, source);
       }
       return value;
-    case 'trustProxy':
+    case 'trustProxy': {
       if (typeof value === 'boolean') return value;
-      if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0)) return [...value];
-      throw invalid(path, 'a boolean or a list of addresses/CIDRs', value, source);
+      const expected = `a boolean or a list of addresses/CIDRs (or ${TRUST_RANGE_NAMES.map((n) => `'${n}'`).join(', ')})`;
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) throw invalid(path, expected, value, source);
+      // Checked here, not left to Fastify, whose parser would throw a plain TypeError at start.
+      const bad = value.find((v) => !isTrustEntry(v));
+      if (bad !== undefined) throw invalid(path, expected, bad, source);
+      return [...value];
+    }
     case 'imageSets': {
       const ok = typeof value === 'object' && value !== null && !Array.isArray(value)
         && Object.entries(value).every(([k, v]) => /^[A-Za-z0-9_.-]{1,200}$/.test(k) && Array.isArray(v) && v.length > 0
@@ -415,6 +463,10 @@ export function resolveOptions(sources: OptionSources = {}): Readonly<ServerOpti
   const opts = resolved as unknown as ServerOptions;
   if (opts.ringOptions.writeQuorum > opts.ringOptions.replicas) {
     throw invalid('ringOptions.writeQuorum', `<= ringOptions.replicas (${opts.ringOptions.replicas})`, opts.ringOptions.writeQuorum, 'options');
+  }
+  if (opts.connections.requestTimeoutMs < opts.connections.headersTimeoutMs) {
+    // node's http server refuses a head timeout longer than the whole request's.
+    throw invalid('connections.requestTimeoutMs', `>= connections.headersTimeoutMs (${opts.connections.headersTimeoutMs})`, opts.connections.requestTimeoutMs, 'options');
   }
   if (opts.restartMaxDelayMs < opts.restartDelayMs) {
     throw invalid('restartMaxDelayMs', `>= restartDelayMs (${opts.restartDelayMs})`, opts.restartMaxDelayMs, 'options');

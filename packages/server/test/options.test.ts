@@ -30,7 +30,7 @@ describe('options', () => {
     const d = defaults();
     assert.deepEqual(resolveOptions({ overrides: d }), resolveOptions());
     const paths = OPTION_PATHS.filter((p) => p.includes('.')).map((p) => p.split('.')[0]);
-    assert.deepEqual(new Set(paths), new Set(['admission', 'rateLimit', 'shm', 'ringOptions']));
+    assert.deepEqual(new Set(paths), new Set(['admission', 'rateLimit', 'connections', 'shm', 'ringOptions']));
     d.imageSets.extra = ['/x.png'];
     d.admission.concurrency = 1;
     assert.deepEqual(defaults().imageSets, {});

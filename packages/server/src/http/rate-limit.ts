@@ -10,6 +10,7 @@ import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
 import type { SiteRecord } from '../site.js';
 import type { RateLimitCounters } from '../state/rate-limit-counters.js';
+import { isLoopback } from './client-address.js';
 
 export interface RateLimitDeps {
   options: Readonly<ServerOptions>;
@@ -24,10 +25,6 @@ export interface RateLimits {
   ip(req: FastifyRequest): Promise<void>;
   /** Throws `SERVER_ERR_RATE_LIMITED` when the site is over its per-second limit. */
   site(site: SiteRecord): Promise<void>;
-}
-
-function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 export function createRateLimits({ options, store, rateCounters, metrics }: RateLimitDeps): RateLimits {

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ControlPlane } from '../control-plane.js';
 import { ServerError } from '../errors.js';
+import type { AuthFailureLimit } from '../http/auth-failure-limit.js';
 import * as S from '../schemas.js';
 import type { SiteInput } from '../site.js';
 
@@ -10,14 +11,20 @@ export interface AdminRoutesOptions {
   /** The bearer token every admin request must carry; empty: the admin API refuses everything. */
   adminToken: string;
   control: ControlPlane;
+  /** Brute-force limit on wrong tokens, per client address. */
+  authLimit: AuthFailureLimit;
 }
 
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (admin, { adminToken, control }) => {
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (admin, { adminToken, control, authLimit }) => {
   const token = Buffer.from(adminToken, 'utf8');
   admin.addHook('onRequest', async (req: FastifyRequest): Promise<void> => {
     const header = req.headers.authorization;
     const given = typeof header === 'string' && header.startsWith('Bearer ') ? Buffer.from(header.slice(7), 'utf8') : Buffer.alloc(0);
+    // Checked before the comparison, as on /siteverify: over the limit the right token is
+    // refused too. A request without a token is no guess and is neither checked nor counted.
+    if (given.length > 0) authLimit.check(req.ip);
     if (token.length === 0 || given.length !== token.length || !timingSafeEqual(given, token)) {
+      if (given.length > 0) await authLimit.fail(req.ip, 'admin');
       throw new ServerError('SERVER_ERR_UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer <adminToken>)');
     }
   });

@@ -195,6 +195,13 @@ export function installSiteverifyCompat(app: FastifyInstance, options: { bodyLim
       errorHandler: (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
         const mapped = mapError(err);
         if (mapped.status >= 500 && mapped.status !== 503) request.log.error({ event: 'siteverify_internal_error', err: { name: (err as Error)?.name, code: (err as { code?: unknown })?.code } }, 'siteverify failed with an unexpected error');
+        if (mapped.status === 429) {
+          // The brute-force limit. Not a code the SDKs' non-strict mode accepts the captcha
+          // on (`auth_invalid`, `bad_request`, …): an address over the limit must not turn
+          // every captcha into a pass.
+          if (mapped.retryAfterS !== undefined) void reply.header('retry-after', String(mapped.retryAfterS));
+          return reply.code(200).type('application/json; charset=utf-8').send(friendlyFailure('rate_limited', mapped.body.message));
+        }
         return reply.code(200).type('application/json; charset=utf-8')
           .send(friendlyFailure(mapped.status >= 500 ? 'internal_server_error' : 'bad_request', mapped.body.message));
       },

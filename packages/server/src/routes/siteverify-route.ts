@@ -6,6 +6,7 @@
 import type { ChallengeEngine } from '@hurdle/challenge';
 import { isChallengeError } from '@hurdle/challenge';
 import type { FastifyPluginAsync } from 'fastify';
+import type { AuthFailureLimit } from '../http/auth-failure-limit.js';
 import { mapError, publicChallengeCode } from '../http-errors.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
@@ -26,6 +27,7 @@ export const SITEVERIFY_ERROR_CODES = [
   'bad-request',
   'internal-error',
   'store-unavailable-unchecked',
+  'rate-limited',
 ] as const;
 export type SiteverifyErrorCode = (typeof SITEVERIFY_ERROR_CODES)[number];
 
@@ -34,13 +36,15 @@ export interface SiteverifyRouteOptions {
   sites: SiteDirectory;
   engine: ChallengeEngine;
   metrics: WorkerMetrics;
+  /** Brute-force limit on wrong secrets, per client address. */
+  authLimit: AuthFailureLimit;
 }
 
 type Answer =
   | { success: false; 'error-codes': SiteverifyErrorCode[] }
   | { success: true; challenge_ts: string; hostname: string; action: string; cdata: string; 'error-codes': SiteverifyErrorCode[] };
 
-export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async (app, { options, sites, engine, metrics }) => {
+export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async (app, { options, sites, engine, metrics, authLimit }) => {
   // Vendor paths, encodings and error codes of /siteverify; before the route, since it hooks onRoute.
   installSiteverifyCompat(app, { bodyLimitBytes: options.bodyLimitBytes });
   app.post<{ Body: { secret?: string; response?: string; remoteip?: string; sitekey?: string; idempotency_key?: string } }>('/siteverify', {
@@ -59,6 +63,11 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
     errorHandler: (err, req, reply) => {
       const mapped = mapError(err);
       if (mapped.retryAfterS !== undefined) void reply.header('retry-after', String(mapped.retryAfterS));
+      if (mapped.status === 429) {
+        // Too many wrong secrets from this address (the brute-force limit).
+        void reply.code(429).send({ success: false, 'error-codes': ['rate-limited' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
+        return;
+      }
       if (mapped.status < 500) {
         // The caller's mistake (schema, content type, body size, JSON): 4xx, `bad-request`.
         void reply.code(mapped.status).send({ success: false, 'error-codes': ['bad-request' satisfies SiteverifyErrorCode], code: mapped.body.code, message: mapped.body.message });
@@ -84,6 +93,9 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
     if (!body.response) codes.push('missing-input-response');
     if (codes.length > 0 || !body.secret || !body.response) return fail('missing_input', codes);
     const { secret, response } = body;
+    // Before any secret is compared, test keys included: a refusal that depended on the
+    // secret would tell a guesser over the limit which guess was right.
+    authLimit.check(req.ip);
     if (options.testKeys) {
       if (secret === TEST_KEYS.secretAlwaysPass) {
         metrics.siteverify.inc({ result: 'pass', reason: 'test_key' });
@@ -93,7 +105,10 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
       if (secret === TEST_KEYS.secretAlwaysSpent) return fail('test_key', ['timeout-or-duplicate']);
     }
     const site = sites.siteForSecret(secret);
-    if (!site || !site.enabled) return fail('invalid_secret', ['invalid-input-secret']);
+    if (!site || !site.enabled) {
+      await authLimit.fail(req.ip, 'siteverify');
+      return fail('invalid_secret', ['invalid-input-secret']);
+    }
     if (body.sitekey !== undefined && body.sitekey !== site.sitekey) return fail('sitekey_mismatch', ['sitekey-secret-mismatch']);
     if (response === DUMMY_TOKEN) return fail('invalid_response', ['invalid-input-response']);
     try {
