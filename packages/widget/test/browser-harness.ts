@@ -202,7 +202,8 @@ export async function humanDrag(page: Page, targetX: number, input: 'mouse' | 't
   for (let i = 1; i <= steps; i++) {
     const p = i / steps;
     const eased = p < 0.5 ? 2 * p * p : 1 - (-2 * p + 2) ** 2 / 2;
-    path.push([startX + eased * (distance + overshoot), startY + Math.sin(p * Math.PI * 3 + phase) * sway, 10 + Math.round(Math.random() * 16)]);
+    // The sway starts at 0: a jump right after the press would look like a flick.
+    path.push([startX + eased * (distance + overshoot), startY + (Math.sin(p * Math.PI * 3 + phase) - Math.sin(phase)) * sway, 10 + Math.round(Math.random() * 16)]);
   }
   for (let i = 1; i <= 4; i++) path.push([startX + distance + overshoot * (1 - i / 4), startY + 1, 30 + i * 5]);
   // A person looks at the puzzle before pressing (the service requires a moment).
