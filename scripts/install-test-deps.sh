@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the integration tests start for real (Redis, ZooKeeper,
-# PostgreSQL, Chromium, a CJK font, promtool, systemd-analyze) -- only those that are missing, so it is a no-op when all are there.
+# PostgreSQL, Chromium, a CJK font, promtool, systemd-analyze, openssl) -- only those that are missing, so it is a no-op when all are there.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -10,6 +10,8 @@ command -v java >/dev/null || need+=(default-jre-headless)
 command -v chromium >/dev/null || need+=(chromium)
 # systemd-analyze, which verifies the unit files in deploy/systemd/.
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# openssl makes the throwaway certificates of the TLS tests (ring AUTH/TLS, vendor-host proxy).
+command -v openssl >/dev/null || need+=(openssl)
 # CJK glyphs, so the widget's Chinese screenshots show characters rather than boxes.
 [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)
 # promtool (Debian ships it in the Prometheus server's package) checks /metrics and deploy/prometheus.
