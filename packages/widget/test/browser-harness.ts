@@ -1,12 +1,9 @@
 // Shared set-up of the browser tests: a real `hurdle start` child process (test hooks on) and
 // Debian's Chromium driven by playwright-core; plus a human-like pointer path.
-import { createHash } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startHurdleProcess } from '@hurdle/test-helpers';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 
 export const REPO_ROOT = process.env['HURDLE_REPO_ROOT'] ?? resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
@@ -41,18 +38,6 @@ export interface HurdleProcess {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
-
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
 export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -77,53 +62,14 @@ export async function pollUntil<T>(what: string, timeoutMs: number, check: () =>
 export async function startHurdle(options: { env?: Record<string, string> } = {}): Promise<HurdleProcess> {
   const external = process.env['HURDLE_TEST_BASE_URL'];
   if (external !== undefined && external !== '') return { baseUrl: external.replace(/\/$/, ''), stop: async () => {} };
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'hurdle-widget-test-'));
-  const cli = join(REPO_ROOT, 'packages/server/dist/src/cli.js');
-  const child: ChildProcess = spawn(process.execPath, [cli, 'start', '--port', String(port), '--workers', '1', '--data-dir', dataDir], {
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      HURDLE_TEST_HOOKS: '1',
-      HURDLE_ADMIN_TOKEN: ADMIN_TOKEN,
-      HURDLE_HOST: '127.0.0.1',
-      HURDLE_REFRESH_INTERVAL_MS: '500',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = await startHurdleProcess({
+    cli: join(REPO_ROOT, 'packages/server/dist/src/cli.js'),
+    adminToken: ADMIN_TOKEN,
+    env: { HURDLE_REFRESH_INTERVAL_MS: '500', ...options.env },
+    readyPath: '/demo',
+    dirPrefix: 'hurdle-widget-test-',
   });
-  let output = '';
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8000); };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-    // The state segment outlives a graceful stop (for the next start of the same data dir);
-    // named as in packages/server/src/cluster/segments.ts (data dir, default DB '').
-    const segment = createHash('sha256').update(`${resolve(dataDir)}\0`).digest('hex').slice(0, 20);
-    rmSync(`/dev/shm/hurdle-state-${segment}`, { force: true });
-  };
-  try {
-    await pollUntil('hurdle start to serve /demo', 30_000, async () => {
-      if (exited) throw new Error(`hurdle start exited early:\n${output}`);
-      const res = await fetch(`${baseUrl}/demo`);
-      return res.status === 200 ? true : undefined;
-    }, 150);
-  } catch (err) {
-    await stop();
-    throw new Error(`${(err as Error).message}\n--- server output ---\n${output}`, { cause: err });
-  }
-  return { baseUrl, stop };
+  return { baseUrl: proc.baseUrl, stop: proc.stop };
 }
 
 export async function launchChromium(): Promise<Browser> {

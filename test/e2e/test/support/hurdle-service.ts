@@ -1,12 +1,9 @@
 // A real `hurdle start` for the cross-package tests: the built CLI as a child process on a
 // free loopback port, one worker, a temp data dir and the test-only answer hook, plus the
 // few calls a test needs to get a real pass token the way a browser would.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@hurdle/test-helpers';
+import { startHurdleProcess } from '@hurdle/test-helpers';
 
 /** dist/test/support/ -> the repository root. */
 export const REPO_ROOT = process.env['HURDLE_REPO_ROOT'] ?? fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -30,42 +27,8 @@ async function json(res: Response, what: string): Promise<Record<string, unknown
 }
 
 export async function startHurdleService(): Promise<HurdleService> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'hurdle-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--workers', '1', '--data-dir', dataDir], {
-    cwd: dataDir,
-    env: { ...process.env, HURDLE_TEST_HOOKS: '1', HURDLE_ADMIN_TOKEN: ADMIN_TOKEN, HURDLE_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8000); };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  const baseUrl = `http://127.0.0.1:${port}`;
-
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-
-  // Ready once it answers /readyz; bounded at 30 s, and an early exit fails at once.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) { await stop(); throw new Error(`hurdle start exited early:\n${output}`); }
-    const ok = await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) { await stop(); throw new Error(`hurdle start not ready after 30 s:\n${output}`); }
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  const proc = await startHurdleProcess({ cli: CLI, adminToken: ADMIN_TOKEN, dirPrefix: 'hurdle-e2e-' });
+  const { baseUrl, port, stop } = proc;
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
