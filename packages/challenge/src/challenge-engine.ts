@@ -165,6 +165,9 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (s.slideLevel !== undefined && (!Number.isInteger(s.slideLevel) || s.slideLevel < 1 || s.slideLevel > 3)) {
       throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.slideLevel: expected 1, 2 or 3, got ${describeValue(s.slideLevel)}`);
     }
+    if (s.keyboardSolve !== undefined && typeof s.keyboardSolve !== 'boolean') {
+      throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.keyboardSolve: expected a boolean, got ${describeValue(s.keyboardSolve)}`);
+    }
     if (s.tolerancePx !== undefined && (typeof s.tolerancePx !== 'number' || !(s.tolerancePx >= 0) || s.tolerancePx > 1000)) {
       throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.tolerancePx: expected a number in [0, 1000], got ${describeValue(s.tolerancePx)}`);
     }
@@ -180,9 +183,11 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
     const id = `s.${randomId()}.${expiresAt.toString(36)}`;
+    const keyboard = site.keyboardSolve !== false;
+    // The setting travels with the puzzle, so a change on the site never flips a puzzle already out.
     const record: SlideRecord = {
       x: puzzle.x, s: site.sitekey, h: hostname, a: action, c: cdata,
-      t: site.tolerancePx ?? opts.tolerancePx, i: t, e: expiresAt,
+      t: site.tolerancePx ?? opts.tolerancePx, i: t, e: expiresAt, k: keyboard ? 1 : 0,
     };
     await store.set(slideRecordKey(prefix, id), JSON.stringify(record), opts.challengeTtlMs).catch(storeError);
     counters.slide++;
@@ -199,6 +204,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         pieceWidth: puzzle.pieceWidth,
         pieceHeight: puzzle.pieceHeight,
         pieceY: puzzle.pieceY,
+        ...(keyboard ? {} : { keyboard: false as const }),
       },
     };
   }
@@ -260,6 +266,9 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       return failed(fail(code, false, 0, reasons));
     };
     if (Math.abs(x - rec.x) > rec.t) return burn('CHALLENGE_ERR_WRONG_ANSWER');
+    // An answer check like the others (same public code, puzzle burnt), not a malformed request:
+    // a separate code would tell a script which claim to drop.
+    if (input === 'keyboard' && rec.k === 0) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_disabled']);
     if (samples === undefined) {
       if (opts.requireTrajectory) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
     } else {

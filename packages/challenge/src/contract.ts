@@ -28,6 +28,13 @@ export interface SiteProfile {
   readonly slideLevel?: number | undefined;
   /** Slide answer tolerance in background pixels. @default engine `tolerancePx` */
   readonly tolerancePx?: number | undefined;
+  /**
+   * Whether a slide may be solved with the arrow keys (`input: 'keyboard'`). Written into the
+   * puzzle when it is issued: with `false`, a keyboard answer to it fails
+   * (CHALLENGE_ERR_TRAJECTORY_REJECTED, reason `keyboard_disabled`) and the slide payload says
+   * `keyboard: false`. @default true
+   */
+  readonly keyboardSolve?: boolean | undefined;
 }
 
 /** Input of {@link ChallengeEngine.issue}. */
@@ -57,6 +64,11 @@ export interface SlidePayload {
   readonly pieceHeight: number;
   /** Top edge of the piece in background pixels (the piece moves along x only). */
   readonly pieceY: number;
+  /**
+   * Present, and `false`, only when the site turned keyboard solving off: the widget offers
+   * no arrow keys, and an answer with `input: 'keyboard'` fails.
+   */
+  readonly keyboard?: false;
 }
 
 /** Proof-of-work part of a public challenge (HTTP contract). */

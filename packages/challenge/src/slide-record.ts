@@ -13,6 +13,11 @@ export interface SlideRecord {
   t: number;
   i: number;
   e: number;
+  /**
+   * Keyboard solving: 0 = the site turned it off when the puzzle was issued. Absent (records
+   * written before the setting existed) counts as allowed.
+   */
+  k?: 0 | 1;
 }
 
 /** Store key of a live slide challenge's record. */

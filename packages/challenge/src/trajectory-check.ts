@@ -28,7 +28,9 @@ export type TrajectoryReason =
   | 'key_teleport'
   | 'key_bad_step'
   | 'key_off_axis'
-  | 'key_end_mismatch';
+  | 'key_end_mismatch'
+  // A keyboard answer to a puzzle whose site turned keyboard solving off.
+  | 'keyboard_disabled';
 
 /** Outcome of {@link checkTrajectory}. */
 export interface TrajectoryVerdict {

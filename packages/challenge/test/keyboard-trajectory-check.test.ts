@@ -207,6 +207,53 @@ describe('engine.verify with input: keyboard', () => {
     assert.ok((await engine.verify({ id, answer: { x }, trajectory: humanKeyTrace(x, 5), input: 'keyboard' })).success);
   });
 
+  it('a site with keyboardSolve: false: keyboard solves fail (keyboard_disabled, puzzle burnt), drags pass', async () => {
+    const off = { ...site, keyboardSolve: false };
+    const issueOff = async (): Promise<{ id: string; x: number; keyboard: unknown }> => {
+      const c = await engine.issue({ site: off });
+      const a = await peekAnswer(engine, c.id);
+      assert.ok(a !== undefined && 'x' in a);
+      now += 90_000;
+      return { id: c.id, x: Math.round(a.x), keyboard: c.slide?.keyboard };
+    };
+    const k = await issueOff();
+    assert.equal(k.keyboard, false, 'the slide payload tells the widget');
+    // The same human trace passes on a site that keeps the keys (first test); here it fails.
+    const v = await engine.verify({ id: k.id, answer: { x: k.x }, trajectory: humanKeyTrace(k.x, 21), input: 'keyboard' });
+    assert.ok(!v.success, JSON.stringify(v));
+    assert.equal(v.code, 'CHALLENGE_ERR_TRAJECTORY_REJECTED');
+    assert.deepEqual(v.reasons, ['keyboard_disabled']);
+    assert.equal(v.retry, false);
+    // Burnt like any failed answer check: a drag cannot finish that puzzle afterwards.
+    const after = await engine.verify({ id: k.id, answer: { x: k.x }, trajectory: humanTrace(k.x, 6) });
+    assert.ok(!after.success && after.code === 'CHALLENGE_ERR_NOT_FOUND', JSON.stringify(after));
+    // No trace at all does not slip through either.
+    const bare = await issueOff();
+    const none = await engine.verify({ id: bare.id, answer: { x: bare.x }, input: 'keyboard' });
+    assert.ok(!none.success);
+    assert.deepEqual(none.reasons, ['keyboard_disabled']);
+    const p = await issueOff();
+    const drag = await engine.verify({ id: p.id, answer: { x: p.x }, trajectory: humanTrace(p.x, 7) });
+    assert.ok(drag.success, JSON.stringify(drag));
+  });
+
+  it('keyboardSolve true or absent keeps the keys, and a non-boolean is CHALLENGE_ERR_BAD_SITE', async () => {
+    for (const s of [site, { ...site, keyboardSolve: true }]) {
+      const c = await engine.issue({ site: s });
+      assert.equal(c.slide !== undefined && 'keyboard' in c.slide, false, 'no keyboard field while the keys are on');
+      const a = await peekAnswer(engine, c.id);
+      assert.ok(a !== undefined && 'x' in a);
+      now += 90_000;
+      const x = Math.round(a.x);
+      const v = await engine.verify({ id: c.id, answer: { x }, trajectory: humanKeyTrace(x, 22), input: 'keyboard' });
+      assert.ok(v.success, JSON.stringify(v));
+    }
+    for (const keyboardSolve of ['false', 0, null]) {
+      await assert.rejects(engine.issue({ site: { ...site, keyboardSolve } as never }),
+        (e) => isChallengeError(e, 'CHALLENGE_ERR_BAD_SITE') && e.message.startsWith('site.keyboardSolve:'), String(keyboardSolve));
+    }
+  });
+
   it('takes keyboard thresholds from the trajectory options, validated by name', async () => {
     const e = make({ trajectory: { keyStepsPx: [1, 10, 50], minKeyIntervalVariation: 0 } });
     const { id, x } = await issue(e);

@@ -35,6 +35,8 @@ export const MIGRATIONS: readonly string[] = [
     started_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
   );`,
+  // Sites choose whether a slide may be solved with the arrow keys; existing sites keep them.
+  'ALTER TABLE sites ADD COLUMN keyboard_solve INTEGER NOT NULL DEFAULT 1;',
 ];
 
 /** A lease holder as stored in table `leases`. */
@@ -91,6 +93,7 @@ export interface SiteRow {
   difficulty: number;
   image_set: string;
   rate_limit_per_second: number;
+  keyboard_solve: number;
   enabled: number;
   created_at: number | string;
   updated_at: number | string;
@@ -108,6 +111,7 @@ export function rowToSite(row: SiteRow): SiteRecord {
     difficulty: Number(row.difficulty),
     imageSet: row.image_set,
     rateLimitPerSecond: Number(row.rate_limit_per_second),
+    keyboardSolve: Number(row.keyboard_solve) === 1,
     enabled: Number(row.enabled) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -118,8 +122,8 @@ export function siteToParams(site: SiteRecord): unknown[] {
   return [
     site.sitekey, site.name, site.secretHash, site.prevSecretHash, site.prevSecretExpiresAt,
     JSON.stringify(site.hostnames), JSON.stringify(site.challengeTypes), site.difficulty, site.imageSet,
-    site.rateLimitPerSecond, site.enabled ? 1 : 0, site.createdAt, site.updatedAt,
+    site.rateLimitPerSecond, site.keyboardSolve ? 1 : 0, site.enabled ? 1 : 0, site.createdAt, site.updatedAt,
   ];
 }
 
-export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, enabled, created_at, updated_at';
+export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at';

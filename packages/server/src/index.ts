@@ -12,7 +12,7 @@ export { OPTION_PATHS, defaults, envNameOf, resolveOptions } from './options.js'
 export type { ServerOptions, ServerOptionsInput } from './options.js';
 export { openConfigDb } from './config-db.js';
 export type { ConfigDb } from './config-db.js';
-export { createSiteService } from './site-service.js';
+export { SITE_DEFAULTS, createSiteService } from './site-service.js';
 export type { AdminOperations } from './site-service.js';
 export { TEST_KEYS } from './site.js';
 export type { SiteInput, SiteView } from './site.js';

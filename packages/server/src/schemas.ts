@@ -69,6 +69,7 @@ export const challengeResponse = {
         background: { type: 'string', description: 'data: URL (image/webp or image/jpeg)' },
         piece: { type: 'string', description: 'data: URL (image/png)' },
         pieceWidth: { type: 'integer' }, pieceHeight: { type: 'integer' }, pieceY: { type: 'integer' },
+        keyboard: { type: 'boolean', enum: [false], description: "present (false) only when the site turned keyboard solving off: offer no arrow keys, an 'input: keyboard' answer fails" },
       },
     },
     pow: {
@@ -226,6 +227,7 @@ const siteView = {
     difficulty: { type: 'integer' },
     imageSet: { type: 'string' },
     rateLimitPerSecond: { type: 'integer' },
+    keyboardSolve: { type: 'boolean', description: 'false: a slide solved with the arrow keys fails' },
     enabled: { type: 'boolean' },
     createdAt: { type: 'number' },
     updatedAt: { type: 'number' },
@@ -240,6 +242,7 @@ const siteFields = {
   difficulty: { type: 'integer', minimum: 1, maximum: 32 },
   imageSet: { type: 'string', maxLength: 200 },
   rateLimitPerSecond: { type: 'integer', minimum: 0, maximum: 1000000000 },
+  keyboardSolve: { type: 'boolean', description: 'whether a slide may be solved with the arrow keys (default true)' },
   enabled: { type: 'boolean' },
 } as const;
 

@@ -26,6 +26,7 @@ export const SITE_DEFAULTS = Object.freeze({
   difficulty: 16,
   imageSet: '',
   rateLimitPerSecond: 0,
+  keyboardSolve: true,
   enabled: true,
 });
 
@@ -78,6 +79,7 @@ export function createSiteService(options: SiteServiceOptions): AdminOperations 
         difficulty: clean.difficulty ?? SITE_DEFAULTS.difficulty,
         imageSet: clean.imageSet ?? SITE_DEFAULTS.imageSet,
         rateLimitPerSecond: clean.rateLimitPerSecond ?? SITE_DEFAULTS.rateLimitPerSecond,
+        keyboardSolve: clean.keyboardSolve ?? SITE_DEFAULTS.keyboardSolve,
         enabled: clean.enabled ?? SITE_DEFAULTS.enabled,
         createdAt: t,
         updatedAt: t,

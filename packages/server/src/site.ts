@@ -29,6 +29,13 @@ export interface SiteRecord {
   imageSet: string;
   /** Challenge requests per second for this site; 0 = the server default. */
   rateLimitPerSecond: number;
+  /**
+   * Whether a slide may be solved with the arrow keys (`input: 'keyboard'`). Off, keyboard
+   * traces fail like any other answer check and the widget offers no arrow keys; keyboard
+   * users then need the site's PoW path, so turn it off only on sites that list `pow` or
+   * that accept shutting those visitors out.
+   */
+  keyboardSolve: boolean;
   enabled: boolean;
   /** Epoch ms. */
   createdAt: number;
@@ -44,6 +51,7 @@ export interface SiteInput {
   difficulty?: number;
   imageSet?: string;
   rateLimitPerSecond?: number;
+  keyboardSolve?: boolean;
   enabled?: boolean;
 }
 
@@ -61,6 +69,7 @@ export function siteView(site: SiteRecord): SiteView {
     difficulty: site.difficulty,
     imageSet: site.imageSet,
     rateLimitPerSecond: site.rateLimitPerSecond,
+    keyboardSolve: site.keyboardSolve,
     enabled: site.enabled,
     createdAt: site.createdAt,
     updatedAt: site.updatedAt,
@@ -126,6 +135,10 @@ export function validateSiteInput(input: SiteInput): SiteInput {
   if (input.rateLimitPerSecond !== undefined) {
     if (!Number.isInteger(input.rateLimitPerSecond) || input.rateLimitPerSecond < 0 || input.rateLimitPerSecond > 1e9) throw bad('rateLimitPerSecond', 'an integer >= 0 (0 = server default)');
     out.rateLimitPerSecond = input.rateLimitPerSecond;
+  }
+  if (input.keyboardSolve !== undefined) {
+    if (typeof input.keyboardSolve !== 'boolean') throw bad('keyboardSolve', 'a boolean (false: slides cannot be solved with the arrow keys)');
+    out.keyboardSolve = input.keyboardSolve;
   }
   if (input.enabled !== undefined) {
     if (typeof input.enabled !== 'boolean') throw bad('enabled', 'a boolean');

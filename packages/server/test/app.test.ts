@@ -162,6 +162,63 @@ describe('public flow', () => {
     assert.deepEqual(schema?.properties['input']?.enum, ['pointer', 'keyboard']);
   });
 
+  it('a site can turn keyboard solving off (keyboardSolve: false) and on again', async () => {
+    const created = await inject('POST', '/admin/api/sites', { name: 'no keys', challengeTypes: ['slide', 'pow'], keyboardSolve: false }, auth);
+    assert.equal(created.status, 201, created.raw);
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    assert.equal((created.body.site as { keyboardSolve: boolean }).keyboardSolve, false);
+    const got = await inject('GET', `/admin/api/sites/${sitekey}`, undefined, auth);
+    assert.equal((got.body.site as { keyboardSolve: boolean }).keyboardSolve, false);
+    const issue = async (): Promise<{ id: string; x: number; slide: Record<string, unknown> }> => {
+      const c = await inject('POST', '/v1/challenge', { sitekey, type: 'slide' });
+      assert.equal(c.status, 200, c.raw);
+      const id = c.body.id as string;
+      const { x } = (await inject('GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).body as { x: number };
+      return { id, x, slide: c.body.slide as Record<string, unknown> };
+    };
+    const off = await issue();
+    assert.equal(off.slide['keyboard'], false, 'the widget is told to offer no arrow keys');
+    const keys = keyboardTrace(off.x);
+    await lookAndDrag(keys);
+    const refused = await inject('POST', '/v1/verify', { id: off.id, answer: { x: Math.round(off.x) }, trajectory: keys, input: 'keyboard' });
+    assert.equal(refused.status, 200, refused.raw);
+    assert.equal(refused.body.success, false, refused.raw);
+    assert.equal(refused.body.code, 'failed', 'the same public code as every answer check');
+    assert.equal(refused.body.retry, false);
+    const again = await inject('POST', '/v1/verify', { id: off.id, answer: { x: off.x }, trajectory: humanTrace(off.x) });
+    assert.equal(again.body.code, 'not_found', 'the puzzle is burnt');
+    // A drag still passes on that site, and its PoW path stays open.
+    const dragOn = await issue();
+    const drag = humanTrace(dragOn.x);
+    await lookAndDrag(drag);
+    const dragged = await inject('POST', '/v1/verify', { id: dragOn.id, answer: { x: dragOn.x }, trajectory: drag });
+    assert.equal(dragged.body.success, true, dragged.raw);
+    await passChallenge(sitekey, 'pow');
+
+    const patched = await inject('PATCH', `/admin/api/sites/${sitekey}`, { keyboardSolve: true }, auth);
+    assert.equal(patched.status, 200, patched.raw);
+    assert.equal((patched.body.site as { keyboardSolve: boolean }).keyboardSolve, true);
+    const on = await issue();
+    assert.equal('keyboard' in on.slide, false, 'no keyboard field while the keys are on');
+    const keys2 = keyboardTrace(on.x);
+    await lookAndDrag(keys2);
+    const passed = await inject('POST', '/v1/verify', { id: on.id, answer: { x: Math.round(on.x) }, trajectory: keys2, input: 'keyboard' });
+    assert.equal(passed.body.success, true, passed.raw);
+    // New sites keep the keys by default.
+    const plain = await inject('POST', '/admin/api/sites', { name: 'default keys' }, auth);
+    assert.equal((plain.body.site as { keyboardSolve: boolean }).keyboardSolve, true);
+  });
+
+  it('a site with challengeTypes [slide] refuses the puzzle-free PoW path', async () => {
+    const site = await createSite({ name: 'slide only', challengeTypes: ['slide'] });
+    const pow = await inject('POST', '/v1/challenge', { sitekey: site.sitekey, type: 'pow' });
+    assert.equal(pow.status, 400, pow.raw);
+    assert.equal(pow.body.code, 'unsupported_type');
+    const slide = await inject('POST', '/v1/challenge', { sitekey: site.sitekey });
+    assert.equal(slide.status, 200, slide.raw);
+    assert.equal(slide.body.type, 'slide');
+  });
+
   it('test sitekeys and secrets behave as documented', async () => {
     const pass = await inject('POST', '/v1/challenge', { sitekey: TEST_KEYS.sitekeyAlwaysPass, type: 'pow' });
     assert.equal(pass.status, 200, pass.raw);
@@ -307,6 +364,8 @@ describe('admin API', () => {
       ['POST', '/admin/api/sites', { name: 'x', difficulty: 99 }, 400, 'bad_request'],
       ['POST', '/admin/api/sites', { name: 'x', hostnames: ['not a host'] }, 400, 'invalid_site'],
       ['POST', '/admin/api/sites', { name: 'x', bogus: true }, 400, 'bad_request'],
+      ['POST', '/admin/api/sites', { name: 'x', keyboardSolve: 'false' }, 400, 'bad_request'],
+      ['PATCH', '/admin/api/sites/hk_missing', { keyboardSolve: 0 }, 400, 'bad_request'],
       ['PATCH', '/admin/api/sites/hk_missing', { name: 'y' }, 404, 'site_not_found'],
       ['PATCH', '/admin/api/sites/hk_missing', {}, 400, 'bad_request'],
       ['GET', '/admin/api/sites/hk_missing', undefined, 404, 'site_not_found'],

@@ -3,8 +3,10 @@
 // refused by the admin API's rules with their code, and no secret is printed but once.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MIGRATIONS } from '../src/config-db-schema.js';
 import type { SiteView } from '../src/site.js';
 import { runCli, tempDir } from './fixtures.js';
 
@@ -74,6 +76,7 @@ describe('hurdle site with --json', () => {
       [['--types', 'slide,captcha'], /site field 'challengeTypes'/],
       [['--hostnames', 'not a host!'], /site field 'hostnames'/],
       [['--enabled', 'maybe'], /site field 'enabled' must be a boolean/],
+      [['--keyboard-solve', 'no'], /site field 'keyboardSolve' must be a boolean/],
       [['--rate-limit-per-second', '-1'], /site field 'rateLimitPerSecond'/],
       [['--name', ' '], /site field 'name'/],
     ];
@@ -90,6 +93,26 @@ describe('hurdle site with --json', () => {
     const none = await runCli(['site', 'update', sitekey, ...db]);
     assert.equal(none.code, 2);
     assert.match(none.err, /needs at least one of --name/);
+  });
+
+  it('turns keyboard solving off and on with --keyboard-solve, on create and update', async () => {
+    const created = await runCli(['site', 'create', '--name', 'No keys', '--types', 'slide,pow', '--keyboard-solve', 'false', '--json', ...db]);
+    assert.equal(created.code, 0, created.err);
+    const key = created.json<{ site: SiteView }>().site.sitekey;
+    assert.equal(created.json<{ site: SiteView }>().site.keyboardSolve, false);
+    const text = await runCli(['site', 'show', key, ...db]);
+    assert.match(text.out, /keyboard solve\s+no/);
+    const sqlite = new Database(join(dir.path, 'hurdle.db'), { readonly: true });
+    try {
+      const row = sqlite.prepare('SELECT keyboard_solve FROM sites WHERE sitekey = ?').get(key) as { keyboard_solve: number };
+      assert.equal(row.keyboard_solve, 0, 'stored in the config DB');
+    } finally {
+      sqlite.close();
+    }
+    const on = await runCli(['site', 'update', key, '--keyboard-solve', 'true', '--json', ...db]);
+    assert.equal(on.code, 0, on.err);
+    assert.equal(on.json<SiteView>().keyboardSolve, true);
+    assert.equal((await runCli(['site', 'show', sitekey, '--json', ...db])).json<SiteView>().keyboardSolve, true, 'the default is on');
   });
 
   it('disables and re-enables the site', async () => {
@@ -132,6 +155,42 @@ describe('hurdle site with --json', () => {
       for (const key of keys) assert.ok(!r.out.includes(key) && !r.err.includes(key), 'keys rotate printed a signing key');
     } finally {
       sqlite.close();
+    }
+  });
+});
+
+describe('config DB migration', () => {
+  it('a DB from before keyboardSolve gets the column, and its sites keep keyboard solving', async () => {
+    const old = tempDir();
+    try {
+      const sqlite = new Database(join(old.path, 'hurdle.db'));
+      try {
+        // The schema as the first two migrations left it, with one site in it.
+        sqlite.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        sqlite.exec(MIGRATIONS[0] as string);
+        sqlite.exec(MIGRATIONS[1] as string);
+        sqlite.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0), (2, 0)').run();
+        sqlite.prepare(`INSERT INTO sites (sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types,
+          difficulty, image_set, rate_limit_per_second, enabled, created_at, updated_at)
+          VALUES ('hk_oldsite', 'Old', ?, NULL, NULL, '[]', '["slide","pow"]', 16, '', 0, 1, 1, 1)`).run('0'.repeat(64));
+      } finally {
+        sqlite.close();
+      }
+      // The server refuses a config DB others can read (it holds the signing keys).
+      chmodSync(old.path, 0o700);
+      chmodSync(join(old.path, 'hurdle.db'), 0o600);
+      const shown = await runCli(['site', 'show', 'hk_oldsite', '--json', '--data-dir', old.path]);
+      assert.equal(shown.code, 0, shown.err);
+      assert.equal(shown.json<SiteView>().keyboardSolve, true);
+      const check = new Database(join(old.path, 'hurdle.db'), { readonly: true });
+      try {
+        const versions = (check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+        assert.deepEqual(versions, MIGRATIONS.map((_, i) => i + 1));
+      } finally {
+        check.close();
+      }
+    } finally {
+      old.remove();
     }
   });
 });

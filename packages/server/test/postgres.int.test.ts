@@ -53,6 +53,21 @@ describe('PostgreSQL config DB', () => {
     assert.equal(ok.body.success, true, ok.text);
   });
 
+  it('stores keyboardSolve in PostgreSQL (the migration adds its column); the workers serve it', async () => {
+    const created = await post('/admin/api/sites', { name: 'pg no keys', challengeTypes: ['slide', 'pow'], keyboardSolve: false }, admin());
+    assert.equal(created.status, 201, created.text);
+    const site = created.body.site as { sitekey: string; keyboardSolve: boolean };
+    assert.equal(site.keyboardSolve, false);
+    const c = await post('/v1/challenge', { sitekey: site.sitekey, type: 'slide' });
+    assert.equal(c.status, 200, c.text);
+    assert.equal((c.body.slide as { keyboard?: boolean }).keyboard, false);
+    const patched = await http(server.port, 'PATCH', `/admin/api/sites/${site.sitekey}`, { keyboardSolve: true }, admin());
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal((patched.json() as { site: { keyboardSolve: boolean } }).site.keyboardSolve, true);
+    const shown = await http(server.port, 'GET', `/admin/api/sites/${site.sitekey}`, undefined, admin());
+    assert.equal((shown.json() as { site: { keyboardSolve: boolean } }).site.keyboardSolve, true);
+  });
+
   it('keeps serving the last snapshot while the DB is down; admin writes get 503', async () => {
     const created = await post('/admin/api/sites', { name: 'survivor', challengeTypes: ['pow'], difficulty: 4 }, admin());
     const sitekey = (created.body.site as { sitekey: string }).sitekey;

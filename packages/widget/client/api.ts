@@ -9,6 +9,8 @@ export interface Challenge {
   slide?: {
     width: number; height: number; background: string; piece: string;
     pieceWidth: number; pieceHeight: number; pieceY: number;
+    /** Present (false) only when the site turned arrow-key solving off. */
+    keyboard?: false;
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
 }

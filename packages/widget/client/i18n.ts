@@ -1,6 +1,6 @@
 /** The widget's user-visible strings. `{name}` placeholders are filled by {@link format}. */
 export interface Strings {
-  verify: string; loading: string; slideTitle: string; sliderLabel: string; keyboardHint: string;
+  verify: string; loading: string; slideTitle: string; sliderLabel: string; keyboardHint: string; keyboardOff: string;
   position: string; verifying: string; success: string; retry: string; newPuzzle: string;
   expired: string; tokenExpired: string; refresh: string; error: string; busy: string;
   tryAgain: string; verifyLabel: string; powWorking: string; usePow: string; brand: string; badSitekey: string; siteDisabled: string;
@@ -13,6 +13,7 @@ const en: Strings = {
   slideTitle: 'Drag the slider to fit the piece into the gap',
   sliderLabel: 'Puzzle slider',
   keyboardHint: 'Use the left and right arrow keys to move the piece (with Shift: 10 pixels), then press Enter.',
+  keyboardOff: 'This site does not accept the arrow keys for the puzzle: drag the slider, or choose “Verify without the puzzle”.',
   position: 'Piece at {x} of {max} pixels',
   verifying: 'Checking…',
   success: 'Verified',
@@ -40,6 +41,7 @@ const zhCN: Strings = {
   slideTitle: '拖动滑块，使拼图块嵌入缺口',
   sliderLabel: '拼图滑块',
   keyboardHint: '使用左右方向键移动拼图块（按住 Shift 每次 10 像素），然后按回车键提交。',
+  keyboardOff: '此站点的拼图不接受方向键：请拖动滑块，或选择“不用拼图验证”。',
   position: '拼图块位于 {x} / {max} 像素',
   verifying: '正在校验…',
   success: '验证成功',

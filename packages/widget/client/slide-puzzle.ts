@@ -41,6 +41,8 @@ export class SlidePuzzle {
   #trajectory: Trajectory = [];
   #startedAt = 0;
   #enabled = false;
+  /** Arrow-key solving; the site may turn it off (the service would fail such a solve). */
+  #keys = true;
   #input: 'pointer' | 'keyboard' = 'pointer';
   #drag: { pointerId: number; startClientX: number; startX: number; keys: Trajectory | undefined } | undefined;
   #resize: ResizeObserver | undefined;
@@ -77,9 +79,15 @@ export class SlidePuzzle {
     return this.#slide === undefined ? 0 : Math.max(0, this.#slide.width - this.#slide.pieceWidth);
   }
 
+  /** Whether this puzzle may be solved with the arrow keys (the site's setting). */
+  get keyboard(): boolean {
+    return this.#keys;
+  }
+
   /** Shows a new puzzle with the piece at x = 0. */
   show(slide: SlidePayload): void {
     this.#slide = slide;
+    this.#keys = slide.keyboard !== false;
     this.#bg.src = slide.background;
     this.#piece.src = slide.piece;
     this.handle.setAttribute('aria-valuemax', String(this.maxX));
@@ -200,7 +208,8 @@ export class SlidePuzzle {
    * rather than jumping, and there is no End.
    */
   #key(e: KeyboardEvent): void {
-    if (!this.#enabled || this.#drag !== undefined) return;
+    // Keys off: the handle stays focusable (Tab passes it on to the puzzle-free path) but does not move.
+    if (!this.#enabled || !this.#keys || this.#drag !== undefined) return;
     let step: number;
     switch (e.key) {
       case 'ArrowRight': case 'ArrowUp': step = e.shiftKey ? KEY_BIG_STEP : 1; break;

@@ -58,6 +58,7 @@ export class Widget {
   readonly #puzzle: SlidePuzzle;
   readonly #refresh: HTMLButtonElement;
   readonly #usePow: HTMLButtonElement;
+  readonly #hint: HTMLParagraphElement;
   readonly #progress: HTMLDivElement;
   readonly #progressBar: HTMLDivElement;
   readonly #status: HTMLDivElement;
@@ -94,7 +95,7 @@ export class Widget {
     this.#usePow = h('button', { class: 'link', type: 'button' }, t.usePow);
     this.#panel = h('div', { class: 'panel', hidden: true },
       h('p', { class: 'title', 'aria-hidden': 'true' }, t.slideTitle),
-      h('p', { class: 'sr', id: hintId }, `${t.slideTitle}. ${t.keyboardHint}`),
+      this.#hint = h('p', { class: 'sr', id: hintId }, `${t.slideTitle}. ${t.keyboardHint}`),
       this.#puzzle.el,
       h('div', { class: 'tools' }, this.#refresh, this.#usePow));
     this.#progressBar = h('div');
@@ -196,6 +197,7 @@ export class Widget {
       this.#panel.hidden = false;
       this.#usePow.hidden = this.#typeOverride === 'pow';
       this.#puzzle.show(challenge.slide);
+      this.#hint.textContent = `${this.#t.slideTitle}. ${this.#puzzle.keyboard ? this.#t.keyboardHint : this.#t.keyboardOff}`;
       this.#setState('puzzle', notice, notice === '' ? '' : 'bad');
       this.#puzzle.handle.focus({ preventScroll: true });
     } else {

@@ -98,7 +98,7 @@ export function watchPage(page: Page): string[] {
 export interface PublicChallenge {
   id: string;
   type: 'slide' | 'pow';
-  slide?: { width: number; pieceWidth: number };
+  slide?: { width: number; pieceWidth: number; keyboard?: false };
 }
 
 /** Resolves with the next `POST /v1/challenge` answer the page receives. */

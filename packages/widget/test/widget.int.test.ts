@@ -195,6 +195,54 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     assert.deepEqual(problems, []);
   });
 
+  // A site with keyboardSolve: false: the slide payload says keyboard: false, the widget's
+  // description no longer offers the keys, arrow keys and Enter do nothing, and the
+  // puzzle-free path is still one Tab away.
+  test('a site that turned keyboard solving off: keys do nothing, the puzzle-free path stays', async () => {
+    const created = await fetch(`${server.baseUrl}/admin/api/sites`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'no keys', challengeTypes: ['slide', 'pow'], difficulty: 8, keyboardSolve: false }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { site } = (await created.json()) as { site: { sitekey: string } };
+    const { page, problems } = await open(`/demo?lang=en&type=slide&sitekey=${site.sitekey}`);
+    const verifies: string[] = [];
+    page.on('request', (r) => { if (r.url().endsWith('/v1/verify')) verifies.push(r.postData() ?? ''); });
+    await page.locator(CHECK).waitFor();
+    const challenge = nextChallenge(page);
+    await page.focus('input[name="password"]');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    const c = await challenge;
+    assert.equal(c.slide?.keyboard, false);
+    await waitState(page, 'puzzle');
+    const handle = page.locator(HANDLE);
+    assert.equal(await handle.evaluate((el) => el === el.getRootNode().activeElement), true, 'the slider still takes focus');
+    const hintId = (await handle.getAttribute('aria-describedby')) ?? '';
+    const hint = await page.evaluate<string>(`document.querySelector('.hurdle-widget')?.shadowRoot?.getElementById(${JSON.stringify(hintId)})?.textContent ?? ''`);
+    assert.match(hint, /does not accept the arrow keys/);
+    assert.doesNotMatch(hint, /Use the left and right arrow keys/);
+    await page.waitForTimeout(400);
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press(i % 2 === 0 ? 'Shift+ArrowRight' : 'ArrowRight');
+      await page.waitForTimeout(80 + i * 13);
+    }
+    assert.equal(await handle.getAttribute('aria-valuenow'), '0', 'the arrow keys do not move the piece');
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(200);
+    assert.equal(await state(page), 'puzzle');
+    assert.deepEqual(verifies, [], 'nothing was sent');
+    // slider -> "New puzzle" -> "Verify without the puzzle"
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate<string>("document.querySelector('.hurdle-widget')?.shadowRoot?.activeElement?.textContent ?? ''");
+    assert.equal(focused, 'Verify without the puzzle');
+    await page.keyboard.press('Enter');
+    await waitState(page, 'success', 30_000);
+    assert.deepEqual(problems, []);
+  });
+
   test('invisible proof of work completes in a Web Worker with progress', async () => {
     const workers: string[] = [];
     const { page, problems } = await open('/demo?size=invisible&lang=zh-CN', {

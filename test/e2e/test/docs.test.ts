@@ -1,14 +1,15 @@
 /**
  * Keeps docs/ in step with the code: every server option (with its environment variable and
  * default) in docs/configuration.md, every route in docs/api.md, every metric in
- * docs/operations.md, every test key in docs/api.md.
+ * docs/operations.md, every test key in docs/api.md, every site field (with its default) in
+ * docs/configuration.md, docs/api.md and, as a flag, in docs/operations.md.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OPTION_PATHS, TEST_KEYS, createService, defaults, envNameOf } from '@hurdle/server';
+import { OPTION_PATHS, SITE_DEFAULTS, TEST_KEYS, createService, defaults, envNameOf } from '@hurdle/server';
 
 const ROOT = new URL('../../../../', import.meta.url);
 const read = (rel: string): string => readFileSync(new URL(rel, ROOT), 'utf8');
@@ -89,4 +90,34 @@ test('operations.md: every metric is documented', () => {
   const names = [...new Set([...source.matchAll(/name: '(hurdle_[a-z_]+)'/g)].map((m) => m[1] as string))];
   assert.ok(names.length >= 15, `expected the server's metrics, found ${names.length}`);
   for (const name of names) assert.ok(ops.includes(`\`${name}\``), `docs/operations.md does not document metric ${name}`);
+});
+
+test('site fields: configuration.md rows with defaults, api.md create body and Site, operations.md CLI flags', () => {
+  const fields = ['name', ...Object.keys(SITE_DEFAULTS)];
+  const conf = read('docs/configuration.md');
+  const rows = new Map<string, string>();
+  for (const line of conf.split('\n')) {
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const name = /^`([A-Za-z]+)`$/.exec(cells[0] ?? '')?.[1];
+    if (name && cells.length === 3) rows.set(name, cells[1] as string);
+  }
+  const defaultsOf = SITE_DEFAULTS as Readonly<Record<string, unknown>>;
+  for (const field of fields) {
+    const cell = rows.get(field);
+    assert.ok(cell !== undefined, `docs/configuration.md: no site field row for '${field}'`);
+    if (field !== 'name') assert.equal(cell, `\`${JSON.stringify(defaultsOf[field]).replace(/,/g, ', ')}\``, `${field}: default`);
+  }
+  const api = read('docs/api.md');
+  const body = /`POST \/admin\/api\/sites` \| `\{ ([^}]+) \}`/.exec(api)?.[1]?.split(',').map((f) => f.trim().replace(/\?$/, ''));
+  assert.deepEqual(body?.slice().sort(), fields.slice().sort(), 'docs/api.md: POST /admin/api/sites body fields');
+  const site = /`Site`:\s*```json\n([^`]*)```/.exec(api)?.[1] ?? '';
+  for (const field of fields) assert.ok(site.includes(`"${field}":`), `docs/api.md: the Site example lacks '${field}'`);
+  // Every field flag of `hurdle site create|update` is in the CLI section.
+  const ops = read('docs/operations.md');
+  const source = read('packages/server/src/cli/site-command.ts');
+  const flags = [...source.matchAll(/\{ name: '([a-z-]+)', value: '/g)].filter((m) => m[1] !== 'grace-ms');
+  assert.ok(flags.length >= fields.length, `expected a flag per site field, found ${flags.map((m) => m[1]).join(', ')}`);
+  // Written with an example value (`--hostnames a.com,*.b.com`), so only the flag is matched.
+  for (const [, flag] of flags) assert.ok(ops.includes(`\`--${flag as string} `), `docs/operations.md lacks --${flag as string}`);
+  assert.ok(ops.includes('--keyboard-solve true|false'), 'docs/operations.md lacks --keyboard-solve true|false');
 });

@@ -18,9 +18,16 @@ const FIELD_FLAGS: readonly FlagSpec[] = Object.freeze([
   { name: 'difficulty', value: 'N', text: 'proof-of-work difficulty, leading zero bits, 1-32 (default 16)' },
   { name: 'image-set', value: 'NAME', text: "one of the server's imageSets for slide backgrounds ('' = procedural)" },
   { name: 'rate-limit-per-second', value: 'N', text: "challenges per second for this site (0 = the server's rateLimit.sitePerSecond)" },
+  { name: 'keyboard-solve', value: 'true|false', text: 'let visitors solve the slide with the arrow keys (default true; false: keyboard users need the pow type)' },
 ]);
 
 const ENABLED_FLAG: FlagSpec = { name: 'enabled', value: 'true|false', text: 'serve the site (false: challenges get 403 site_disabled)' };
+
+/** 'true'/'false' as booleans; anything else is handed on as it came, for the service to refuse by name. */
+function booleanValue(raw: string | undefined): boolean | undefined {
+  if (raw === undefined) return undefined;
+  return (raw === 'true' ? true : raw === 'false' ? false : raw) as boolean;
+}
 
 /** The site fields given as flags, unvalidated: the site service validates them. */
 function siteInput(ctx: CommandContext, command: string): SiteInput {
@@ -38,11 +45,10 @@ function siteInput(ctx: CommandContext, command: string): SiteInput {
   if (imageSet !== undefined) input.imageSet = imageSet;
   const rate = intValue(f('rate-limit-per-second'));
   if (rate !== undefined) input.rateLimitPerSecond = rate;
-  const enabled = f('enabled');
-  if (enabled !== undefined) {
-    // Anything but true/false is handed on as it came, for the service to refuse by name.
-    input.enabled = (enabled === 'true' ? true : enabled === 'false' ? false : enabled) as boolean;
-  }
+  const keyboardSolve = booleanValue(f('keyboard-solve'));
+  if (keyboardSolve !== undefined) input.keyboardSolve = keyboardSolve;
+  const enabled = booleanValue(f('enabled'));
+  if (enabled !== undefined) input.enabled = enabled;
   return input;
 }
 
@@ -74,6 +80,7 @@ function siteText(s: SiteView): string {
     ['difficulty', String(s.difficulty)],
     ['image set', s.imageSet || '(procedural)'],
     ['rate limit', s.rateLimitPerSecond === 0 ? "server default (rateLimit.sitePerSecond)" : `${s.rateLimitPerSecond}/s`],
+    ['keyboard solve', s.keyboardSolve ? 'yes' : 'no'],
     ['created', iso(s.createdAt)],
     ['updated', iso(s.updatedAt)],
   ];
@@ -160,6 +167,7 @@ applies the change within refreshIntervalMs.`,
   examples: [
     'hurdle site update hk_Ff8IOGIug3c2gnKr --difficulty 18',
     "hurdle site update hk_Ff8IOGIug3c2gnKr --hostnames '' --types slide,pow",
+    'hurdle site update hk_Ff8IOGIug3c2gnKr --keyboard-solve false',
     'hurdle site update hk_Ff8IOGIug3c2gnKr --enabled true',
   ],
   async run(ctx) {

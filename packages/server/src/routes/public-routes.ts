@@ -34,7 +34,8 @@ function hostnameOf(req: FastifyRequest): string {
 
 function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>>): SiteProfile {
   const imageSet = site.imageSet !== '' && Object.hasOwn(imageSets, site.imageSet) ? site.imageSet : undefined;
-  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet };
+  // `!== false`: a record mirrored from an instance that predates the setting keeps the keys.
+  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false };
 }
 
 export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits }) => {

@@ -10,13 +10,14 @@ export interface Site {
   difficulty: number;
   imageSet?: string;
   rateLimitPerSecond?: number;
+  keyboardSolve?: boolean;
   enabled: boolean;
   createdAt?: number;
   updatedAt?: number;
   secretRotationEndsAt?: number | null;
 }
 
-export type SiteInput = Partial<Pick<Site, 'name' | 'hostnames' | 'challengeTypes' | 'difficulty' | 'rateLimitPerSecond' | 'enabled' | 'imageSet'>>;
+export type SiteInput = Partial<Pick<Site, 'name' | 'hostnames' | 'challengeTypes' | 'difficulty' | 'rateLimitPerSecond' | 'keyboardSolve' | 'enabled' | 'imageSet'>>;
 
 export class AdminApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {

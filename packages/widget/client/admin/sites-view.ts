@@ -144,6 +144,8 @@ export class SitesView {
     if (types.value === '') types.value = 'slide,pow';
     const difficulty = h('input', { name: 'difficulty', type: 'number', min: '1', max: '32', value: String(site?.difficulty ?? 16) });
     const rate = h('input', { name: 'rateLimitPerSecond', type: 'number', min: '0', value: String(site?.rateLimitPerSecond ?? 0) });
+    const keyboard = h('input', { name: 'keyboardSolve', type: 'checkbox' });
+    keyboard.checked = site?.keyboardSolve !== false;
     const save = h('button', { type: 'submit', class: 'primary' }, site === undefined ? 'Create site' : 'Save');
     const cancel = h('button', { type: 'button' }, 'Cancel');
     cancel.addEventListener('click', () => this.#detail.replaceChildren());
@@ -151,6 +153,7 @@ export class SitesView {
       h('h3', {}, site === undefined ? 'New site' : `Edit ${site.name}`),
       field('Name', name), field('Hostnames', hostnames), field('Challenge', types),
       field('PoW difficulty (bits)', difficulty), field('Rate limit (challenges/s, 0 = default)', rate),
+      field('Slide may be solved with the arrow keys', keyboard),
       h('div', { class: 'row' }, save, cancel));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -160,6 +163,7 @@ export class SitesView {
         challengeTypes: types.value.split(',') as ('slide' | 'pow')[],
         difficulty: Number(difficulty.value),
         rateLimitPerSecond: Number(rate.value),
+        keyboardSolve: keyboard.checked,
       };
       void (async () => {
         try {
