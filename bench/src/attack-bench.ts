@@ -17,8 +17,9 @@
  *   npm run bench:attack                    human table
  *   npm run bench:attack -- --json          one JSON object on stdout
  *   options: --n 200 --concurrency 24 --workers 2 --seed 1 --human-rounds 1 --tolerance-px 6
- *            --difficulty 14 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
+ *            --difficulty 16 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
  */
+import { SITE_DEFAULTS } from '@hurdle/server';
 import { HUMAN_DRAGS_FILE } from '@hurdle/test-helpers';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,8 +57,8 @@ const SEED = intArg('--seed', 1, 0, 2 ** 31);
 const HUMAN_ROUNDS = intArg('--human-rounds', 1, 1, 100);
 /** The engine's documented default `tolerancePx`; scoring only (the server decides passes). */
 const TOLERANCE_PX = intArg('--tolerance-px', 6, 0, 1000);
-/** The demo site's proof-of-work difficulty. */
-const DIFFICULTY = intArg('--difficulty', 14, 1, 32);
+// The difficulty a new site gets by default: the PoW path as sites run it.
+const DIFFICULTY = intArg('--difficulty', SITE_DEFAULTS.difficulty, 1, 32);
 const PHASE_LIMIT_S = intArg('--phase-limit-s', 120, 5, 3600);
 const WAIT = !args.includes('--no-wait');
 const MAX_VERIFIES = 10;
