@@ -97,9 +97,18 @@ try {
   const slide = (makeSolver: () => SlideSolver): Promise<AttackResult> =>
     runAttack(api, () => slideTrial(api, makeSolver(), { sitekey: hurdle.sitekey, finder, waitOutTrace: WAIT, maxVerifies: MAX_VERIFIES }), { ...run, n: N });
 
+  const rng = (k: number): ReturnType<typeof createRandom> => createRandom(SEED * 1000 + k);
+  // The human side first: the service remembers the shapes it accepted (replay memory), so
+  // recordings replayed after the replay attacker's would be refused as its copies. Later
+  // rounds replay the same recordings, so only the first is a fresh person.
+  log(`human side: ${recordings.length} recordings x ${HUMAN_ROUNDS} round(s), each on a fresh puzzle:`);
+  const humanRng = rng(12);
+  const human = await runAttack(api, (i) => humanTrial(api, hurdle.sitekey, recordings[i % recordings.length] as (typeof recordings)[number], humanRng),
+    { ...run, n: recordings.length * HUMAN_ROUNDS, concurrency: Math.max(CONCURRENCY, recordings.length) });
+  fmt('human', human);
+
   log(`attackers (n ${N} each, CV finder ${finder}, ${WAIT ? 'each waits out its trace' : 'no waiting'}):`);
   const attackers: Record<string, AttackResult> = {};
-  const rng = (k: number): ReturnType<typeof createRandom> => createRandom(SEED * 1000 + k);
   attackers.naive = await slide(() => cvPointerSolver('straight', rng(1)));
   fmt('naive', attackers.naive);
   const blindRng = rng(2);
@@ -118,12 +127,6 @@ try {
   fmt('keyboard', attackers.keyboard);
   attackers.pow = await runAttack(api, () => powTrial(api, hurdle.sitekey), { ...run, n: N });
   fmt('pow', attackers.pow);
-
-  log(`human side: ${recordings.length} recordings x ${HUMAN_ROUNDS} round(s), each on a fresh puzzle:`);
-  const humanRng = rng(12);
-  const human = await runAttack(api, (i) => humanTrial(api, hurdle.sitekey, recordings[i % recordings.length] as (typeof recordings)[number], humanRng),
-    { ...run, n: recordings.length * HUMAN_ROUNDS, concurrency: Math.max(CONCURRENCY, recordings.length) });
-  fmt('human', human);
 
   // Cost: client CPU per accepted token (waiting is free to a bot that runs many at once).
   const synth = HUMAN_LIKE_GENERATORS.map((g) => attackers[`cv_${g}`] as AttackResult);
@@ -158,7 +161,8 @@ try {
       bots_wait_out_trace: WAIT,
       cv_finder_used_by_attackers: finder,
       replay_recording: `${replayIndex}: ${replayRecording.source}`,
-      human_mapping: 'x scaled so the final sample lands on the answer (widget clamps to [0, maxX]); y kept (CSS px to background px) around the handle centre; timing kept; recorded as the widget records',
+      human_mapping: 'x scaled so the final sample lands on the answer (widget clamps to [0, maxX]); y kept (CSS px to background px) as the offset from the track line; timing kept; recorded as the widget records',
+      human_order: 'the human side runs before the attackers (replay memory); rounds after the first replay the same recordings',
       human_look_ms: HUMAN_LOOK_MS,
       cost: 'cpu_ms_per_token is the bench process CPU (user+system) per accepted token; wall_ms_per_token the summed trial time (challenge to verdict, waits included) per token',
     },

@@ -39,7 +39,15 @@ export interface VerifyBody {
 const ORIGIN = 'https://attack-bench.example';
 
 async function post<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify(body) });
+  const send = (): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify(body) });
+  let res: Response;
+  try {
+    res = await send();
+  } catch {
+    // A kept-alive socket the server closed while this process was busy (solving a PoW on
+    // its event loop) fails the request before it is sent: a client sends it again once.
+    res = await send();
+  }
   return { status: res.status, body: (await res.json()) as T };
 }
 
