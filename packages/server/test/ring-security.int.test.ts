@@ -51,11 +51,13 @@ before(async () => {
   [zk, ...redis] = await Promise.all([startZooKeeper(), startRedis({ tls, password: PASSWORD }), startRedis({ tls, password: PASSWORD })]) as [ZooKeeperServer, RedisServer, RedisServer];
   const zkAddr = zk.connectString;
   for (const [i, r] of redis.entries()) {
-    // The agent gets the password from the environment and the CA from a flag, as documented.
+    // The agents get the password from the environment; the first its CA from a flag, the
+    // second from the variable the servers read, as documented.
+    const caFrom = i === 0 ? { args: ['--tls-ca-file', certs.caFile], env: {} } : { args: [], env: { HURDLE_RING_OPTIONS__TLS_CA_FILE: certs.caFile } };
     agents.push(spawn(process.execPath, [
       CLI, 'ring-agent', '--redis', `${r.host}:${r.port}`, '--zk', zkAddr, '--id', `s${i + 1}`, '--root', ROOT,
-      '--interval-ms', '100', '--tls-ca-file', certs.caFile,
-    ], { stdio: 'ignore', env: { ...process.env, HURDLE_RING_OPTIONS__PASSWORD: PASSWORD } }));
+      '--interval-ms', '100', ...caFrom.args,
+    ], { stdio: 'ignore', env: { ...process.env, HURDLE_RING_OPTIONS__PASSWORD: PASSWORD, ...caFrom.env } }));
   }
   const d = tempDir();
   dirs.push(d);

@@ -18,7 +18,9 @@ export const ringAgentCommand: CommandSpec = {
 Runs beside one Redis: every --interval-ms it PINGs it and keeps an ephemeral znode
 ROOT/ID with its address while it answers; after failed checks it removes the znode, and
 re-registers when the Redis is back. --root must match the ROOT of the servers' --ring URL.
-AUTH comes from the environment: HURDLE_RING_OPTIONS__USERNAME, HURDLE_RING_OPTIONS__PASSWORD.`,
+AUTH comes from the environment: HURDLE_RING_OPTIONS__USERNAME, HURDLE_RING_OPTIONS__PASSWORD.
+Each --tls* flag may come from the variable the servers read instead (a flag wins):
+HURDLE_RING_OPTIONS__TLS, __TLS_CA_FILE, __TLS_CERT_FILE, __TLS_KEY_FILE, __TLS_SERVERNAME.`,
   flags: [
     { name: 'redis', value: 'HOST:PORT', text: 'the Redis to health-check and register (required)' },
     { name: 'zk', value: 'HOST:PORT', text: 'ZooKeeper connect string, host:port[,host:port...] (required)' },
@@ -39,12 +41,17 @@ AUTH comes from the environment: HURDLE_RING_OPTIONS__USERNAME, HURDLE_RING_OPTI
   async run(ctx) {
     if (ctx.args.length > 0) throw usageError(`${COMMAND} takes no arguments; got '${ctx.args.join(' ')}'`);
     const f = (name: string): string | undefined => flagValue(ctx.flags, name, COMMAND);
+    // The servers' ringOptions.tls* variables, so one environment file serves both.
+    const tlsSetting = (name: string): string | undefined => {
+      const fromEnv = process.env[`HURDLE_RING_OPTIONS__${name.replace(/-/g, '_').toUpperCase()}`];
+      return f(name) ?? (fromEnv === '' ? undefined : fromEnv);
+    };
     const redis = f('redis');
     const zk = f('zk');
     const id = f('id');
     if (!redis || !zk || !id) throw usageError(`${COMMAND} needs --redis HOST:PORT --zk HOST:PORT --id ID (see '${COMMAND} --help')`);
     const tlsFile = (name: string): Buffer | undefined => {
-      const path = f(name);
+      const path = tlsSetting(name);
       if (path === undefined) return undefined;
       try {
         return readFileSync(path);
@@ -55,8 +62,9 @@ AUTH comes from the environment: HURDLE_RING_OPTIONS__USERNAME, HURDLE_RING_OPTI
     const ca = tlsFile('tls-ca-file');
     const cert = tlsFile('tls-cert-file');
     const key = tlsFile('tls-key-file');
-    const servername = f('tls-servername');
-    const tls = ctx.flags.has('tls') || ca !== undefined || cert !== undefined
+    const servername = tlsSetting('tls-servername');
+    const tlsOn = ctx.flags.has('tls') || /^(1|true|yes|on)$/i.test(process.env.HURDLE_RING_OPTIONS__TLS ?? '');
+    const tls = tlsOn || ca !== undefined || cert !== undefined
       ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(servername ? { servername } : {}) }
       : undefined;
     const interval = intValue(f('interval-ms'));
