@@ -205,6 +205,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         pieceHeight: puzzle.pieceHeight,
         pieceY: puzzle.pieceY,
         ...(keyboard ? {} : { keyboard: false as const }),
+        ...(site.challengeTypes.includes('pow') ? {} : { powPath: false as const }),
       },
     };
   }

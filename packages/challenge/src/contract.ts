@@ -69,6 +69,11 @@ export interface SlidePayload {
    * no arrow keys, and an answer with `input: 'keyboard'` fails.
    */
   readonly keyboard?: false;
+  /**
+   * Present, and `false`, only when the site has no proof-of-work path (`pow` is not in its
+   * challenge types): the widget offers no "verify without the puzzle".
+   */
+  readonly powPath?: false;
 }
 
 /** Proof-of-work part of a public challenge (HTTP contract). */

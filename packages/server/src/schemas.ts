@@ -70,6 +70,7 @@ export const challengeResponse = {
         piece: { type: 'string', description: 'data: URL (image/png)' },
         pieceWidth: { type: 'integer' }, pieceHeight: { type: 'integer' }, pieceY: { type: 'integer' },
         keyboard: { type: 'boolean', enum: [false], description: "present (false) only when the site turned keyboard solving off: offer no arrow keys, an 'input: keyboard' answer fails" },
+        powPath: { type: 'boolean', enum: [false], description: 'present (false) only when the site has no proof-of-work path: offer no "verify without the puzzle"' },
       },
     },
     pow: {

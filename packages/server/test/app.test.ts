@@ -217,6 +217,11 @@ describe('public flow', () => {
     const slide = await inject('POST', '/v1/challenge', { sitekey: site.sitekey });
     assert.equal(slide.status, 200, slide.raw);
     assert.equal(slide.body.type, 'slide');
+    // ...and tells the widget so, which then offers no "verify without the puzzle".
+    assert.equal((slide.body.slide as { powPath?: boolean }).powPath, false);
+    const both = await createSite({ name: 'slide and pow', challengeTypes: ['slide', 'pow'] });
+    const withPow = await inject('POST', '/v1/challenge', { sitekey: both.sitekey, type: 'slide' });
+    assert.equal((withPow.body.slide as { powPath?: boolean }).powPath, undefined);
   });
 
   it('test sitekeys and secrets behave as documented', async () => {

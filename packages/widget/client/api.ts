@@ -11,6 +11,8 @@ export interface Challenge {
     pieceWidth: number; pieceHeight: number; pieceY: number;
     /** Present (false) only when the site turned arrow-key solving off. */
     keyboard?: false;
+    /** Present (false) only when the site has no proof-of-work path. */
+    powPath?: false;
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
 }

@@ -195,7 +195,8 @@ export class Widget {
       this.#runPow(generation, challenge.pow.challenge, challenge.pow.difficulty);
     } else if (challenge.slide !== undefined) {
       this.#panel.hidden = false;
-      this.#usePow.hidden = this.#typeOverride === 'pow';
+      // The puzzle-free path only where the site has one.
+      this.#usePow.hidden = this.#typeOverride === 'pow' || challenge.slide.powPath === false;
       this.#puzzle.show(challenge.slide);
       this.#hint.textContent = `${this.#t.slideTitle}. ${this.#puzzle.keyboard ? this.#t.keyboardHint : this.#t.keyboardOff}`;
       this.#setState('puzzle', notice, notice === '' ? '' : 'bad');
