@@ -7,6 +7,8 @@ export interface SlidePayload {
   readonly pieceWidth: number;
   readonly pieceHeight: number;
   readonly pieceY: number;
+  /** Present when a keyboard answer must carry a proof of work over the challenge id. */
+  readonly keyboardPow?: { readonly difficulty: number };
 }
 
 export interface ChallengeResponse {
@@ -33,6 +35,7 @@ export interface VerifyBody {
   readonly answer: { readonly x: number } | { readonly nonce: string };
   readonly trajectory?: readonly (readonly [number, number, number])[];
   readonly input?: 'pointer' | 'keyboard';
+  readonly keyboardProof?: string;
 }
 
 /** The page's origin the bench claims, as a browser would send it. */

@@ -1,4 +1,4 @@
-import { DEFAULT_TRAJECTORY_RULES } from '@hurdle/challenge';
+import { DEFAULT_TRAJECTORY_RULES, solvePow } from '@hurdle/challenge';
 import { sleep } from './attack-run.js';
 import type { TrialOutcome } from './attack-run.js';
 import type { ApiClient, ChallengeResponse, SlidePayload } from './api-client.js';
@@ -58,7 +58,10 @@ export async function slideTrial(api: ApiClient, solve: SlideSolver, o: SlideTri
     };
     const plan = solve(slide, geometry, attempt, candidates);
     if (o.waitOutTrace) await sleep(arrived + LOOK_MS + traceDurationMs(plan.trajectory) - performance.now());
-    const r = await api.verify({ id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input });
+    // A keyboard claim pays the proof of work the service asks of it (bound to this puzzle).
+    const keyPow = plan.input === 'keyboard' ? slide.keyboardPow : undefined;
+    const keyboardProof = keyPow === undefined ? undefined : solvePow(challenge.id, keyPow.difficulty);
+    const r = await api.verify({ id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input, ...(keyboardProof === undefined ? {} : { keyboardProof }) });
     if (r.success && r.token !== undefined) return { token: r.token, verifies: verifies + 1, codes };
     codes.push(r.code ?? 'unknown');
     if (r.challenge !== undefined) {

@@ -188,6 +188,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const record: SlideRecord = {
       x: puzzle.x, s: site.sitekey, h: hostname, a: action, c: cdata,
       t: site.tolerancePx ?? opts.tolerancePx, i: t, e: expiresAt, k: keyboard ? 1 : 0,
+      ...(keyboard && opts.keyboardPowDifficulty > 0 ? { p: opts.keyboardPowDifficulty } : {}),
     };
     await store.set(slideRecordKey(prefix, id), JSON.stringify(record), opts.challengeTtlMs).catch(storeError);
     counters.slide++;
@@ -206,6 +207,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         pieceY: puzzle.pieceY,
         ...(keyboard ? {} : { keyboard: false as const }),
         ...(site.challengeTypes.includes('pow') ? {} : { powPath: false as const }),
+        ...(keyboard && opts.keyboardPowDifficulty > 0 ? { keyboardPow: { difficulty: opts.keyboardPowDifficulty } } : {}),
       },
     };
   }
@@ -240,7 +242,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     return result;
   }
 
-  async function verifySlide(id: string, idExpiresAt: number, answer: unknown, trajectory: unknown, input: TrajectoryInput): Promise<VerifyResult> {
+  async function verifySlide(id: string, idExpiresAt: number, answer: unknown, trajectory: unknown, input: TrajectoryInput, keyboardProof: unknown): Promise<VerifyResult> {
     const x = parseSlideAnswer(answer);
     const samples: TrajectorySample[] | undefined =
       trajectory === undefined || trajectory === null ? undefined : parseTrajectory(trajectory, opts.rules.maxSamples);
@@ -270,6 +272,11 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     // An answer check like the others (same public code, puzzle burnt), not a malformed request:
     // a separate code would tell a script which claim to drop.
     if (input === 'keyboard' && rec.k === 0) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_disabled']);
+    if (input === 'keyboard' && rec.p !== undefined && rec.p > 0) {
+      const proof = keyboardProof === undefined || keyboardProof === null ? undefined : parseNonce({ nonce: keyboardProof });
+      if (proof === undefined) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_proof_missing']);
+      if (!checkPowSolution(id, proof, rec.p)) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_proof_insufficient']);
+    }
     if (samples === undefined) {
       if (opts.requireTrajectory) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
     } else {
@@ -346,7 +353,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       const id = parseChallengeId(request.id);
       const input = parseInput(request.input);
       return id.kind === 'slide'
-        ? verifySlide(request.id as string, id.expiresAt, request.answer, request.trajectory, input)
+        ? verifySlide(request.id as string, id.expiresAt, request.answer, request.trajectory, input, request.keyboardProof)
         : verifyPow(request.id as string, request.answer);
     },
 

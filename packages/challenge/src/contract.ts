@@ -74,6 +74,11 @@ export interface SlidePayload {
    * challenge types): the widget offers no "verify without the puzzle".
    */
   readonly powPath?: false;
+  /**
+   * Present when a keyboard answer to this puzzle must carry a proof of work: the nonce goes
+   * in `keyboardProof`, over the challenge id as the PoW challenge string.
+   */
+  readonly keyboardPow?: { readonly difficulty: number };
 }
 
 /** Proof-of-work part of a public challenge (HTTP contract). */
@@ -110,6 +115,12 @@ export interface VerifyRequest {
    * @default 'pointer'
    */
   readonly input?: unknown;
+  /**
+   * Keyboard solves only: a nonce such that SHA-256(`${id}:${nonce}`) has the slide payload's
+   * `keyboardPow.difficulty` leading zero bits (the proof of work that makes the keyboard path
+   * cost a script what a drag costs it). Ignored for pointer answers.
+   */
+  readonly keyboardProof?: unknown;
 }
 
 /** How a slide puzzle was solved (`VerifyRequest.input`). */
@@ -246,6 +257,13 @@ export interface ChallengeEngineOptions {
   readonly challengeTtlMs?: number;
   /** Pass token lifetime. @default 300_000 */
   readonly tokenTtlMs?: number;
+  /**
+   * Leading zero bits of the proof of work a keyboard answer must carry (0: none). A script's
+   * keyboard claim is otherwise cheaper than the drag a bot must fake; 2^14 SHA-256 hashes
+   * are about 15-30 ms of one core for a script and go unnoticed in the widget's worker.
+   * @default 14
+   */
+  readonly keyboardPowDifficulty?: number;
   /**
    * How long an accepted trace's shape is kept: within it, a near copy of the trace
    * (a replay, rescaled or not) fails with CHALLENGE_ERR_REPLAY_DETECTED. 0 keeps none.

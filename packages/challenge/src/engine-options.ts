@@ -13,6 +13,7 @@ export interface ResolvedOptions {
   readonly challengeTtlMs: number;
   readonly tokenTtlMs: number;
   readonly replayWindowMs: number;
+  readonly keyboardPowDifficulty: number;
   readonly tolerancePx: number;
   readonly width: number;
   readonly height: number;
@@ -102,6 +103,7 @@ export function resolveOptions(o: ChallengeEngineOptions, renderThreads: number)
     challengeTtlMs: intOption('challengeTtlMs', o.challengeTtlMs, 120_000, 1000, 86_400_000),
     tokenTtlMs: intOption('tokenTtlMs', o.tokenTtlMs, 300_000, 1000, 86_400_000),
     replayWindowMs: intOption('replayWindowMs', o.replayWindowMs, 600_000, 0, 86_400_000),
+    keyboardPowDifficulty: intOption('keyboardPowDifficulty', o.keyboardPowDifficulty, 14, 0, 24),
     tolerancePx: numOption('tolerancePx', o.tolerancePx, 6, 0, 1000),
     width,
     height,

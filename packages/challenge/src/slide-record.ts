@@ -18,6 +18,8 @@ export interface SlideRecord {
    * written before the setting existed) counts as allowed.
    */
   k?: 0 | 1;
+  /** Difficulty (leading zero bits) of the proof of work a keyboard answer must carry; absent = none. */
+  p?: number;
 }
 
 /** Store key of a live slide challenge's record. */

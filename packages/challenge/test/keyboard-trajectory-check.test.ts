@@ -8,9 +8,13 @@ import {
   createMemoryStore,
   isChallengeError,
   parseTrajectory,
+  solvePow,
 } from '../src/index.js';
 import type { ChallengeEngine, TrajectoryReason, TrajectoryRules } from '../src/index.js';
 import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
+
+/** The proof of work a keyboard answer carries (the engine's default difficulty, 14 bits). */
+const proofOf = (id: string): string => solvePow(id, 14) ?? '';
 import { evenKeyTrace, fastKeyTrace, humanKeyTrace, humanTrace } from './traces.js';
 import type { Trace } from './traces.js';
 
@@ -169,22 +173,49 @@ describe('engine.verify with input: keyboard', () => {
     const asPointer = await engine.verify({ id: first.id, answer: { x: first.x }, trajectory: trace });
     assert.ok(!asPointer.success && asPointer.code === 'CHALLENGE_ERR_TRAJECTORY_REJECTED', JSON.stringify(asPointer));
     const { id, x } = await issue();
-    const ok = await engine.verify({ id, answer: { x }, trajectory: humanKeyTrace(x, 21), input: 'keyboard' });
+    const ok = await engine.verify({ id, answer: { x }, trajectory: humanKeyTrace(x, 21), input: 'keyboard', keyboardProof: proofOf(id) });
     assert.ok(ok.success, JSON.stringify(ok));
   });
 
   it('rejects bot keyboard traces with key_* reasons, and a missing trace', async () => {
     let { id, x } = await issue();
-    const even = await engine.verify({ id, answer: { x }, trajectory: evenKeyTrace(x, 80), input: 'keyboard' });
+    const even = await engine.verify({ id, answer: { x }, trajectory: evenKeyTrace(x, 80), input: 'keyboard', keyboardProof: proofOf(id) });
     assert.ok(!even.success && even.code === 'CHALLENGE_ERR_TRAJECTORY_REJECTED' && !even.retry);
     assert.deepEqual(even.reasons, ['key_regular_timing']);
     ({ id, x } = await issue());
-    const none = await engine.verify({ id, answer: { x }, input: 'keyboard' });
+    const none = await engine.verify({ id, answer: { x }, input: 'keyboard', keyboardProof: proofOf(id) });
     assert.ok(!none.success);
     assert.deepEqual(none.reasons, ['missing']);
     ({ id, x } = await issue());
-    const pointer = await engine.verify({ id, answer: { x }, trajectory: humanTrace(x, 2), input: 'keyboard' });
+    const pointer = await engine.verify({ id, answer: { x }, trajectory: humanTrace(x, 2), input: 'keyboard', keyboardProof: proofOf(id) });
     assert.ok(!pointer.success && pointer.reasons?.includes('key_off_axis'));
+  });
+
+  it('asks a keyboard answer for a proof of work bound to the puzzle, and refuses one without', async () => {
+    const c = await engine.issue({ site });
+    assert.deepEqual(c.slide?.keyboardPow, { difficulty: 14 });
+    const answer = await peekAnswer(engine, c.id);
+    assert.ok(answer !== undefined && 'x' in answer);
+    now += 90_000;
+    const x = Math.round(answer.x);
+    const missing = await engine.verify({ id: c.id, answer: { x }, trajectory: humanKeyTrace(x, 31), input: 'keyboard' });
+    assert.ok(!missing.success && missing.reasons?.includes('keyboard_proof_missing'), JSON.stringify(missing));
+    const q = await issue();
+    // A nonce found for another id does not count: the proof is bound to this puzzle.
+    const foreign = await engine.verify({ id: q.id, answer: { x: q.x }, trajectory: humanKeyTrace(q.x, 32), input: 'keyboard', keyboardProof: proofOf(c.id) });
+    assert.ok(!foreign.success && foreign.reasons?.includes('keyboard_proof_insufficient'), JSON.stringify(foreign));
+    // A pointer answer needs none.
+    const r = await issue();
+    assert.ok((await engine.verify({ id: r.id, answer: { x: r.x }, trajectory: humanTrace(r.x, 33) })).success);
+    // keyboardPowDifficulty 0: no proof asked, none offered.
+    const free = make({ keyboardPowDifficulty: 0 });
+    const f = await free.issue({ site });
+    assert.equal(f.slide?.keyboardPow, undefined);
+    const fa = await peekAnswer(free, f.id);
+    assert.ok(fa !== undefined && 'x' in fa);
+    now += 90_000;
+    const fx = Math.round(fa.x);
+    assert.ok((await free.verify({ id: f.id, answer: { x: fx }, trajectory: humanKeyTrace(fx, 34), input: 'keyboard' })).success);
   });
 
   it('accepts input: pointer explicitly and null as absent', async () => {
@@ -204,7 +235,7 @@ describe('engine.verify with input: keyboard', () => {
     await assert.rejects(engine.verify({ id: pow.id, answer: { nonce: '0' }, input: 'touch' }),
       (e) => isChallengeError(e, 'CHALLENGE_ERR_BAD_TRAJECTORY'));
     // The malformed request did not use up an attempt.
-    assert.ok((await engine.verify({ id, answer: { x }, trajectory: humanKeyTrace(x, 5), input: 'keyboard' })).success);
+    assert.ok((await engine.verify({ id, answer: { x }, trajectory: humanKeyTrace(x, 5), input: 'keyboard', keyboardProof: proofOf(id) })).success);
   });
 
   it('a site with keyboardSolve: false: keyboard solves fail (keyboard_disabled, puzzle burnt), drags pass', async () => {
@@ -219,7 +250,7 @@ describe('engine.verify with input: keyboard', () => {
     const k = await issueOff();
     assert.equal(k.keyboard, false, 'the slide payload tells the widget');
     // The same human trace passes on a site that keeps the keys (first test); here it fails.
-    const v = await engine.verify({ id: k.id, answer: { x: k.x }, trajectory: humanKeyTrace(k.x, 21), input: 'keyboard' });
+    const v = await engine.verify({ id: k.id, answer: { x: k.x }, trajectory: humanKeyTrace(k.x, 21), input: 'keyboard', keyboardProof: proofOf(k.id) });
     assert.ok(!v.success, JSON.stringify(v));
     assert.equal(v.code, 'CHALLENGE_ERR_TRAJECTORY_REJECTED');
     assert.deepEqual(v.reasons, ['keyboard_disabled']);
@@ -229,7 +260,7 @@ describe('engine.verify with input: keyboard', () => {
     assert.ok(!after.success && after.code === 'CHALLENGE_ERR_NOT_FOUND', JSON.stringify(after));
     // No trace at all does not slip through either.
     const bare = await issueOff();
-    const none = await engine.verify({ id: bare.id, answer: { x: bare.x }, input: 'keyboard' });
+    const none = await engine.verify({ id: bare.id, answer: { x: bare.x }, input: 'keyboard', keyboardProof: proofOf(bare.id) });
     assert.ok(!none.success);
     assert.deepEqual(none.reasons, ['keyboard_disabled']);
     const p = await issueOff();
@@ -245,7 +276,7 @@ describe('engine.verify with input: keyboard', () => {
       assert.ok(a !== undefined && 'x' in a);
       now += 90_000;
       const x = Math.round(a.x);
-      const v = await engine.verify({ id: c.id, answer: { x }, trajectory: humanKeyTrace(x, 22), input: 'keyboard' });
+      const v = await engine.verify({ id: c.id, answer: { x }, trajectory: humanKeyTrace(x, 22), input: 'keyboard', keyboardProof: proofOf(c.id) });
       assert.ok(v.success, JSON.stringify(v));
     }
     for (const keyboardSolve of ['false', 0, null]) {
@@ -258,7 +289,7 @@ describe('engine.verify with input: keyboard', () => {
     const e = make({ trajectory: { keyStepsPx: [1, 10, 50], minKeyIntervalVariation: 0 } });
     const { id, x } = await issue(e);
     const even = evenKeyTrace(x, 120);
-    const v = await e.verify({ id, answer: { x }, trajectory: even, input: 'keyboard' });
+    const v = await e.verify({ id, answer: { x }, trajectory: even, input: 'keyboard', keyboardProof: proofOf(id) });
     assert.ok(v.success, JSON.stringify(v));
     const base = { store: createMemoryStore(), secrets: ['0123456789abcdef'], renderThreads: 0 };
     const bad: [Record<string, unknown>, string][] = [

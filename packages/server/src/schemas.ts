@@ -71,6 +71,11 @@ export const challengeResponse = {
         pieceWidth: { type: 'integer' }, pieceHeight: { type: 'integer' }, pieceY: { type: 'integer' },
         keyboard: { type: 'boolean', enum: [false], description: "present (false) only when the site turned keyboard solving off: offer no arrow keys, an 'input: keyboard' answer fails" },
         powPath: { type: 'boolean', enum: [false], description: 'present (false) only when the site has no proof-of-work path: offer no "verify without the puzzle"' },
+        keyboardPow: {
+          type: 'object', additionalProperties: false, required: ['difficulty'],
+          properties: { difficulty: { type: 'integer' } },
+          description: 'present when a keyboard answer must carry keyboardProof: a proof of work over the challenge id at this difficulty',
+        },
       },
     },
     pow: {
@@ -103,6 +108,10 @@ export const verifyBody = {
       type: 'array',
       maxItems: MAX_TRAJECTORY_SAMPLES,
       items: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number' } },
+    },
+    keyboardProof: {
+      type: 'string', minLength: 1, maxLength: 20, pattern: '^[0-9]+$',
+      description: 'keyboard solves: a nonce such that SHA-256(`${id}:${nonce}`) has the slide payload\'s keyboardPow.difficulty leading zero bits',
     },
     input: {
       type: 'string',

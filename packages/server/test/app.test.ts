@@ -1,6 +1,7 @@
 // The HTTP API through app.inject(): flows, siteverify compatibility, admin API, bad input.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { solvePow } from '@hurdle/challenge';
 import { createService } from '../src/service.js';
 import { rotateHmacKeys } from '../src/site-service.js';
 import { TEST_KEYS } from '../src/site.js';
@@ -25,6 +26,9 @@ async function createSite(input: Record<string, unknown>): Promise<{ sitekey: st
   assert.equal(r.status, 201, r.raw);
   return { sitekey: (r.body.site as { sitekey: string }).sitekey, secret: r.body.secret as string };
 }
+
+/** The proof of work a keyboard answer carries (the engine's default, 14 bits, over the id). */
+const keyProof = (id: string): string => solvePow(id, 14) ?? '';
 
 async function passChallenge(sitekey: string, type: 'pow' | 'slide', extra: Record<string, unknown> = {}): Promise<string> {
   const c = await inject('POST', '/v1/challenge', { sitekey, type, ...extra });
@@ -137,13 +141,13 @@ describe('public flow', () => {
     assert.equal(asPointer.body.code, 'failed');
     a = await issue();
     await lookAndDrag(keyboardTrace(a.x));
-    const keyboard = await inject('POST', '/v1/verify', { id: a.id, answer: { x: Math.round(a.x) }, trajectory: keyboardTrace(a.x), input: 'keyboard' });
+    const keyboard = await inject('POST', '/v1/verify', { id: a.id, answer: { x: Math.round(a.x) }, trajectory: keyboardTrace(a.x), input: 'keyboard', keyboardProof: keyProof(a.id) });
     assert.equal(keyboard.body.success, true, keyboard.raw);
     const r = await inject('POST', '/siteverify', { secret: site.secret, response: keyboard.body.token });
     assert.equal(r.body.success, true, r.raw);
     // ...and keyboard rules refuse a drag sent as keyboard; 'pointer' is the explicit default.
     let b = await issue();
-    const dragAsKeys = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input: 'keyboard' });
+    const dragAsKeys = await inject('POST', '/v1/verify', { id: b.id, answer: { x: b.x }, trajectory: humanTrace(b.x), input: 'keyboard', keyboardProof: keyProof(b.id) });
     assert.equal(dragAsKeys.body.code, 'failed', dragAsKeys.raw);
     b = await issue();
     const dragTrace = humanTrace(b.x);
@@ -180,7 +184,7 @@ describe('public flow', () => {
     assert.equal(off.slide['keyboard'], false, 'the widget is told to offer no arrow keys');
     const keys = keyboardTrace(off.x);
     await lookAndDrag(keys);
-    const refused = await inject('POST', '/v1/verify', { id: off.id, answer: { x: Math.round(off.x) }, trajectory: keys, input: 'keyboard' });
+    const refused = await inject('POST', '/v1/verify', { id: off.id, answer: { x: Math.round(off.x) }, trajectory: keys, input: 'keyboard', keyboardProof: keyProof(off.id) });
     assert.equal(refused.status, 200, refused.raw);
     assert.equal(refused.body.success, false, refused.raw);
     assert.equal(refused.body.code, 'failed', 'the same public code as every answer check');
@@ -202,7 +206,7 @@ describe('public flow', () => {
     assert.equal('keyboard' in on.slide, false, 'no keyboard field while the keys are on');
     const keys2 = keyboardTrace(on.x);
     await lookAndDrag(keys2);
-    const passed = await inject('POST', '/v1/verify', { id: on.id, answer: { x: Math.round(on.x) }, trajectory: keys2, input: 'keyboard' });
+    const passed = await inject('POST', '/v1/verify', { id: on.id, answer: { x: Math.round(on.x) }, trajectory: keys2, input: 'keyboard', keyboardProof: keyProof(on.id) });
     assert.equal(passed.body.success, true, passed.raw);
     // New sites keep the keys by default.
     const plain = await inject('POST', '/admin/api/sites', { name: 'default keys' }, auth);

@@ -13,6 +13,8 @@ export interface Challenge {
     keyboard?: false;
     /** Present (false) only when the site has no proof-of-work path. */
     powPath?: false;
+    /** Present when a keyboard answer must carry a proof of work over the challenge id. */
+    keyboardPow?: { difficulty: number };
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
 }
@@ -73,12 +75,14 @@ export function verifyAnswer(
     answer: { x: number } | { nonce: string };
     /**
      * `[x, y, tMs]` samples in background pixels. A pointer drag samples the piece's left
-     * edge and the pointer's y; a keyboard solve has a start marker `[0, y, 0]`, then one
-     * sample per key press with y the piece's centre (constant: there is no pointer).
+     * edge and the pointer's offset from the track's centre line; a keyboard solve has a
+     * start marker `[0, 0, 0]`, then one sample per key press with y = 0 (there is no pointer).
      */
     trajectory?: Trajectory;
     /** How the slide was solved; selects the service's trajectory rules (default `pointer`). */
     input?: 'pointer' | 'keyboard';
+    /** Keyboard solves: the nonce of the proof of work over the challenge id (`slide.keyboardPow`). */
+    keyboardProof?: string;
   },
 ): Promise<VerifyResult> {
   return post<VerifyResult>(apiUrl, 'v1/verify', body);

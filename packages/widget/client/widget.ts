@@ -238,12 +238,18 @@ export class Widget {
     this.#setState(this.#state === 'pow' ? 'pow' : 'verifying', this.#t.verifying);
     let result: VerifyResult;
     try {
+      // A keyboard answer carries a small proof of work over the challenge id (the service
+      // asks for it so that claiming keys is no cheaper for a script than faking a drag).
+      const keyPow = input === 'keyboard' ? challenge.slide?.keyboardPow : undefined;
+      const keyboardProof = keyPow === undefined ? undefined : await solvePow(challenge.id, keyPow.difficulty, this.#workerUrl, () => {}).promise;
+      if (generation !== this.#generation) return;
       result = await verifyAnswer(this.#apiUrl, {
         id: challenge.id,
         answer,
         ...(trajectory === undefined ? {} : { trajectory }),
         // Only keyboard solves say so: pointer rules are the service's default.
         ...(input === 'keyboard' ? { input } : {}),
+        ...(keyboardProof === undefined ? {} : { keyboardProof }),
       });
     } catch (err) {
       if (generation === this.#generation) this.#failed(err, () => void this.#submit(answer, trajectory, input));

@@ -129,7 +129,7 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
   test('keyboard alone: Tab, Enter, arrow keys, Enter', async () => {
     const { page, problems } = await open('/demo?theme=dark&lang=en&type=slide', { colorScheme: 'dark' });
     const verifyBody = page.waitForRequest((r) => r.url().endsWith('/v1/verify') && r.method() === 'POST')
-      .then((r) => r.postDataJSON() as { answer: { x: number }; trajectory: [number, number, number][]; input?: string });
+      .then((r) => r.postDataJSON() as { answer: { x: number }; trajectory: [number, number, number][]; input?: string; keyboardProof?: string });
     await page.locator(CHECK).waitFor();
     const challenge = nextChallenge(page);
     await page.focus('input[name="password"]');
@@ -163,6 +163,7 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await waitOutcome(page);
     const sent = await verifyBody;
     assert.equal(sent.input, 'keyboard');
+    assert.match(sent.keyboardProof ?? '', /^[0-9]+$/, 'a keyboard answer carries its proof of work');
     assert.equal(sent.answer.x, target);
     const [marker, ...presses] = sent.trajectory;
     assert.deepEqual([marker?.[0], marker?.[2]], [0, 0], 'a start marker at x = 0, tMs = 0');

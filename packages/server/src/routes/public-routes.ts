@@ -75,7 +75,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     return engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
   });
 
-  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput } }>('/v1/verify', {
+  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput; keyboardProof?: string } }>('/v1/verify', {
     config: { priority: 'verify', cors: true },
     preHandler: limits.ip,
     schema: {
@@ -84,7 +84,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       response: { 200: S.verifyResponse, ...S.errorResponsesOf([400, ...S.BODY_ERRORS, 429, 503]) },
     },
   }, async (req) => {
-    const { id, answer, trajectory, input } = req.body;
+    const { id, answer, trajectory, input, keyboardProof } = req.body;
     const type = 'x' in answer ? 'slide' : 'pow';
     if (options.testKeys && (id.startsWith(TEST_PREFIX_PASS) || id.startsWith(TEST_PREFIX_FAIL))) {
       if (id.startsWith(TEST_PREFIX_PASS)) {
@@ -94,7 +94,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       metrics.verify.inc({ type, result: 'fail', reason: 'test_key' });
       return { success: false, code: ANSWER_FAILED, retry: false, attemptsLeft: 0 };
     }
-    const result = await engine.verify({ id, answer, trajectory, input });
+    const result = await engine.verify({ id, answer, trajectory, input, keyboardProof });
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       return { success: true, token: result.token, expiresAt: result.expiresAt };
