@@ -126,7 +126,9 @@ describe('slide challenge verify', () => {
     assert.equal(c.type, 'slide');
     assert.equal(c.attemptsLeft, 1);
     assert.equal(c.expiresAt, t + 120_000);
-    assert.deepEqual(Object.keys(slideOf(c)).sort(), ['background', 'height', 'piece', 'pieceHeight', 'pieceWidth', 'pieceY', 'width']);
+    // The site allows keys and PoW: a keyboard answer's proof is announced, no powPath flag.
+    assert.deepEqual(Object.keys(slideOf(c)).sort(), ['background', 'height', 'keyboardPow', 'piece', 'pieceHeight', 'pieceWidth', 'pieceY', 'width']);
+    assert.deepEqual(slideOf(c).keyboardPow, { difficulty: 14 });
     assert.ok(!JSON.stringify(c).includes('"x"'), 'the answer is not in the payload');
   });
 
