@@ -201,7 +201,7 @@ test('deploy/prometheus/hurdle-alerts.yml: valid rules on metrics that /metrics 
       if (!SCRAPE_SERIES.has(name)) assert.ok(served.has(name), `alert ${rule.alert} uses ${name}, which /metrics does not serve`);
     }
   }
-  // What the issue of a monitoring setup needs covered, by the metric that tells it.
+  // What a monitoring setup must cover, by the metric that tells it.
   for (const name of ['up', 'hurdle_http_requests_total', 'hurdle_shed_total', 'hurdle_event_loop_delay_seconds', 'hurdle_ring_node_up',
     'hurdle_store_errors_total', 'hurdle_config_last_refresh_timestamp_seconds', 'hurdle_shm_arena_bytes']) {
     assert.ok(used.has(name), `no alert uses ${name}`);
