@@ -66,9 +66,13 @@ const zhCN: Strings = {
 /** Language tags the widget ships strings for. */
 export type Lang = 'en' | 'zh-CN';
 
-/** Picks a supported language: an explicit choice first, else the page's, else the browser's. */
+/**
+ * Picks a supported language: an explicit choice first, else the visitor's (the browser's
+ * languages, in their order of preference), else the page's. The visitor reads the widget:
+ * a Chinese reader on an English page gets Chinese.
+ */
 export function detectLang(explicit?: string | null): Lang {
-  const candidates = [explicit, document.documentElement.lang, ...(navigator.languages ?? []), navigator.language];
+  const candidates = [explicit, ...(navigator.languages ?? []), navigator.language, document.documentElement.lang];
   for (const tag of candidates) {
     const lower = (tag ?? '').toLowerCase();
     if (lower.startsWith('zh')) return 'zh-CN';

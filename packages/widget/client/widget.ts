@@ -12,7 +12,7 @@ export interface RenderOptions {
   sitekey: string;
   /** 'light', 'dark' or 'auto' (follows `prefers-color-scheme`). @default 'auto' */
   theme?: 'light' | 'dark' | 'auto';
-  /** 'en', 'zh-CN' or 'auto' (page `lang`, then the browser's languages). @default 'auto' */
+  /** 'en', 'zh-CN' or 'auto' (the browser's languages, then the page `lang`). @default 'auto' */
   lang?: string;
   /** Ask for this challenge type; by default the site's first allowed type. */
   type?: 'slide' | 'pow';

@@ -358,6 +358,19 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     assert.deepEqual(problems, []);
   });
 
+  test("lang auto follows the visitor's browser language before the page's", async () => {
+    await context?.close().catch(() => {});
+    context = await browser.newContext({ viewport: { width: 520, height: 760 }, baseURL: server.baseUrl, locale: 'zh-CN' });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    // The demo page itself is English (<html lang="en">); the widget is left on auto.
+    await page.goto('/demo?type=slide');
+    assert.equal(await page.evaluate<string>('document.documentElement.lang'), 'en');
+    await loadPuzzle(page);
+    assert.match(await page.locator(`${WIDGET} .title`).innerText(), /拖动滑块/);
+    assert.deepEqual(problems, []);
+  });
+
   test('screenshots: light/dark, en/zh-CN', async () => {
     for (const [theme, lang] of [['light', 'zh-CN'], ['dark', 'zh-CN']] as const) {
       const { page, problems } = await open(`/demo?theme=${theme}&lang=${lang}&type=slide`, { colorScheme: theme });
