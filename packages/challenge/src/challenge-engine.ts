@@ -288,9 +288,8 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (geometry.length > 0) return burn('CHALLENGE_ERR_GEOMETRY_REJECTED', geometry);
       const shape = replays === undefined ? undefined : traceShape(samples);
       if (replays !== undefined && shape !== undefined) {
-        if (await replays.seen(shape).catch(storeError)) return burn('CHALLENGE_ERR_REPLAY_DETECTED', ['replay']);
-        // Filed only once every other check passed: only accepted shapes count as seen.
-        await replays.remember(shape).catch(storeError);
+        // Asked last, once every other check passed: only accepted shapes are filed.
+        if (await replays.seenElseRemember(shape).catch(storeError)) return burn('CHALLENGE_ERR_REPLAY_DETECTED', ['replay']);
       }
     }
     // take() makes success one-time even when two correct answers race.

@@ -25,25 +25,27 @@ function parseBucket(raw: string | undefined): TraceShape[] {
 }
 
 export interface ReplayMemory {
-  /** True when a near copy of `shape` was accepted within the window. */
-  seen(shape: TraceShape): Promise<boolean>;
-  /** File an accepted shape for the window. */
-  remember(shape: TraceShape): Promise<void>;
+  /**
+   * True when a near copy of `shape` was accepted within the window; otherwise files `shape`
+   * (the caller asks only once every other check passed, so only accepted shapes are filed).
+   * Each bucket is read once: the lists that answer the question are the ones extended.
+   */
+  seenElseRemember(shape: TraceShape): Promise<boolean>;
 }
 
 export function createReplayMemory(store: ChallengeStore, keyPrefix: string, windowMs: number): ReplayMemory {
   const key = (bucket: string): string => `${keyPrefix}f:${bucket}`;
   return {
-    async seen(shape) {
-      const lists = await Promise.all(shapeBuckets(shape).map((b) => store.get(key(b))));
-      return lists.some((raw) => parseBucket(raw).some((other) => isNearCopy(shape, other)));
-    },
-    async remember(shape) {
-      await Promise.all(shapeBuckets(shape).map(async (b) => {
-        const list = parseBucket(await store.get(key(b)));
+    async seenElseRemember(shape) {
+      const buckets = shapeBuckets(shape);
+      const lists = (await Promise.all(buckets.map((b) => store.get(key(b))))).map(parseBucket);
+      if (lists.some((list) => list.some((other) => isNearCopy(shape, other)))) return true;
+      await Promise.all(buckets.map((b, i) => {
+        const list = lists[i] as TraceShape[];
         list.push({ x: shape.x, y: shape.y });
-        await store.set(key(b), JSON.stringify(list.slice(-BUCKET_CAPACITY)), windowMs);
+        return store.set(key(b), JSON.stringify(list.slice(-BUCKET_CAPACITY)), windowMs);
       }));
+      return false;
     },
   };
 }
