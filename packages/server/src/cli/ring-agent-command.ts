@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ServerError } from '../errors.js';
+import { envNameOf } from '../options.js';
 import { flagValue, intValue, usageError } from './args.js';
 import type { CommandSpec } from './command.js';
 import { EXIT } from './exit-codes.js';
@@ -43,7 +44,8 @@ HURDLE_RING_OPTIONS__TLS, __TLS_CA_FILE, __TLS_CERT_FILE, __TLS_KEY_FILE, __TLS_
     const f = (name: string): string | undefined => flagValue(ctx.flags, name, COMMAND);
     // The servers' ringOptions.tls* variables, so one environment file serves both.
     const tlsSetting = (name: string): string | undefined => {
-      const fromEnv = process.env[`HURDLE_RING_OPTIONS__${name.replace(/-/g, '_').toUpperCase()}`];
+      const option = `ringOptions.${name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}`;
+      const fromEnv = process.env[envNameOf(option)];
       return f(name) ?? (fromEnv === '' ? undefined : fromEnv);
     };
     const redis = f('redis');
@@ -63,7 +65,7 @@ HURDLE_RING_OPTIONS__TLS, __TLS_CA_FILE, __TLS_CERT_FILE, __TLS_KEY_FILE, __TLS_
     const cert = tlsFile('tls-cert-file');
     const key = tlsFile('tls-key-file');
     const servername = tlsSetting('tls-servername');
-    const tlsOn = ctx.flags.has('tls') || /^(1|true|yes|on)$/i.test(process.env.HURDLE_RING_OPTIONS__TLS ?? '');
+    const tlsOn = ctx.flags.has('tls') || /^(1|true|yes|on)$/i.test(process.env[envNameOf('ringOptions.tls')] ?? '');
     const tls = tlsOn || ca !== undefined || cert !== undefined
       ? { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(servername ? { servername } : {}) }
       : undefined;
