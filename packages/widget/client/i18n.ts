@@ -4,7 +4,7 @@ export interface Strings {
   position: string; verifying: string; success: string; retry: string; newPuzzle: string;
   expired: string; tokenExpired: string; refresh: string; error: string; busy: string;
   tryAgain: string; verifyLabel: string; powWorking: string; usePow: string; brand: string; badSitekey: string; siteDisabled: string;
-  close: string; dragHint: string;
+  close: string; dragHint: string; nextRound: string;
 }
 
 const en: Strings = {
@@ -33,6 +33,7 @@ const en: Strings = {
   siteDisabled: 'Verification is switched off for this site.',
   close: 'Close',
   dragHint: 'Drag the slider',
+  nextRound: 'Right. One more puzzle: {n} of {m}.',
 };
 
 const zhCN: Strings = {
@@ -61,6 +62,7 @@ const zhCN: Strings = {
   siteDisabled: '此站点已停用人机验证。',
   close: '关闭',
   dragHint: '向右拖动滑块',
+  nextRound: '正确。还有一张拼图：第 {n} / {m} 张。',
 };
 
 /** Language tags the widget ships strings for. */
