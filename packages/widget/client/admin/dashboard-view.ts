@@ -69,8 +69,8 @@ export class DashboardView {
         card('sv-fail', 'Failed siteverify'), card('shed', 'Shed (503)'), card('limited', 'Rate-limited'), card('p99', 'p99 latency'), card('pool', 'Pool depth')),
       h('div', { class: 'grid2' },
         panel('Last hour, per minute (all sites, stored history)', this.#hour.el, true),
-        panel('Requests per second (last 5 minutes)', this.#traffic.el),
-        panel('p99 latency, ms (last 5 minutes)', this.#latency.el),
+        panel('Requests per second (up to 5 minutes)', this.#traffic.el),
+        panel('p99 latency, ms (up to 5 minutes)', this.#latency.el),
         panel('Passed / failed answers per second', this.#outcomes.el),
         panel('Failed answers by reason (since start)', this.#reasons),
         panel('Failed siteverify calls by reason (since start)', this.#svReasons),
@@ -139,7 +139,9 @@ export class DashboardView {
     set('limited', s.rateLimited);
     set('p99', s.p99Ms, ' ms');
     set('pool', s.poolDepth);
-    const from = now - LIVE_WINDOW_MS;
+    // The axis starts at the first sample kept (at least a minute back), up to five minutes:
+    // a tab opened a moment ago shows its few samples across the chart, not as a sliver.
+    const from = Math.max(now - LIVE_WINDOW_MS, Math.min(this.#samples[0]?.t ?? now, now - 60_000));
     this.#traffic.draw(this.#samples.map((p) => ({ t: p.t, values: [p.rps] })), from, now);
     this.#latency.draw(this.#samples.map((p) => ({ t: p.t, values: [p.p99] })), from, now);
     this.#outcomes.draw(this.#samples.map((p) => ({ t: p.t, values: [p.pass, p.fail] })), from, now);
