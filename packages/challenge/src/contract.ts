@@ -188,6 +188,7 @@ export type VerifyResult =
       readonly retry: false;
       readonly attemptsLeft: 0;
       readonly reasons?: undefined;
+      readonly site?: VerifySite;
       readonly next: PublicChallenge;
     };
 

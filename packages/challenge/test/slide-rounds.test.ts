@@ -72,7 +72,8 @@ describe('slide rounds', () => {
     const v1 = await solveRound(e, await e.engine.issue({ site }));
     assert.ok(!v1.success && v1.code === 'CHALLENGE_NEXT_ROUND');
     const v2 = await solveRound(e, v1.next, 40);
-    assert.deepEqual(v2, { success: false, code: 'CHALLENGE_ERR_WRONG_ANSWER', retry: false, attemptsLeft: 0 });
+    assert.ok(!v2.success);
+    assert.deepEqual([v2.code, v2.retry, v2.attemptsLeft, 'next' in v2], ['CHALLENGE_ERR_WRONG_ANSWER', false, 0, false]);
   });
 
   it('holds the next round to its own look time (its issue, not the first round\'s)', async () => {

@@ -56,7 +56,8 @@ export function noJitterTrace(travel: number, seed = 1): Trace {
 export function teleportTrace(travel: number, seed = 1): Trace {
   const h = humanTrace(travel, seed);
   const x0 = (h[0] as [number, number, number])[0];
-  return h.filter(([x]) => x - x0 < 0.3 * travel || x - x0 > 0.9 * travel);
+  // A jump over 80 % of the travel (144 px at 180): past maxStepPx (120 px).
+  return h.filter(([x]) => x - x0 < 0.15 * travel || x - x0 > 0.95 * travel);
 }
 
 /** The human shape compressed into 120 ms. */
