@@ -177,6 +177,12 @@ export class Widget {
     }
   }
 
+  /** The slider's description: the task, and whether the arrow keys solve it (the site's choice). */
+  #setHint(): void {
+    const t = this.#t;
+    this.#hint.textContent = `${t.slideTitle}. ${this.#puzzle.keyboard ? t.keyboardHint : t.keyboardOff}`;
+  }
+
   /** Verification that starts without a click: at render, unless the site defers it. */
   #startsAtRender(): boolean {
     const execution = this.#opts.execution ?? (this.#invisible || this.#opts.type === 'pow' ? 'render' : undefined);
@@ -206,7 +212,7 @@ export class Widget {
     this.#title.textContent = t.slideTitle;
     this.#refresh.textContent = t.refresh;
     this.#usePow.textContent = t.usePow;
-    this.#hint.textContent = `${t.slideTitle}. ${this.#puzzle.keyboard ? t.keyboardHint : t.keyboardOff}`;
+    this.#setHint();
     this.#puzzle.setStrings(t, dir);
     this.#render();
   }
@@ -287,6 +293,7 @@ export class Widget {
       // The puzzle-free path only where the site has one.
       this.#usePow.hidden = this.#typeOverride === 'pow' || challenge.slide.powPath === false;
       this.#puzzle.show(challenge.slide);
+      this.#setHint();
       this.#setState('puzzle', notice, notice === '' ? '' : 'bad');
       this.#puzzle.handle.focus({ preventScroll: true });
     } else {
