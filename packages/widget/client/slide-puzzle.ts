@@ -147,7 +147,8 @@ export class SlidePuzzle {
 
   #layout(): void {
     const slide = this.#slide;
-    if (slide === undefined) return;
+    // Hidden (the panel closed): nothing to lay out, and the piece keeps its place.
+    if (slide === undefined || this.#stage.clientWidth === 0) return;
     const scale = this.#scale();
     this.#stage.style.height = `${slide.height * scale}px`;
     this.#piece.style.width = `${slide.pieceWidth * scale}px`;

@@ -2,15 +2,15 @@
 // sheet, so a page's CSP `style-src` without 'unsafe-inline' does not block it) and is
 // isolated from the host page's CSS in both directions.
 export const css = `
-:host{display:inline-block;max-width:100%;vertical-align:top}
-:host([data-size="flexible"]){display:block;min-width:260px}
-.r{--bg:#fff;--fg:#1f2328;--mut:#59636e;--bd:#8c959f;--ac:#0b63ce;--hd:#0b63ce;--ok:#1a7f37;--bad:#cf222e;--tr:#eef1f4;--sh:0 1px 3px rgba(0,0,0,.12);
-position:relative;box-sizing:border-box;width:320px;max-width:100%;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",Tahoma,sans-serif;
+:host{display:block;max-width:320px}
+:host([data-size="compact"]){max-width:240px}
+:host([data-size="flexible"]){max-width:none;min-width:260px}
+.r{--bg:#fff;--fg:#1f2328;--mut:#59636e;--bd:#8c959f;--ac:#0b63ce;--hd:#0b63ce;--ok:#1a7f37;--bad:#cf222e;--tr:#eef1f4;--ht:#59636e;--sh:0 1px 3px rgba(0,0,0,.12);
+position:relative;box-sizing:border-box;width:100%;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"PingFang SC","Microsoft YaHei",Tahoma,sans-serif;
 color:var(--fg);background:var(--bg);border:1px solid var(--bd);border-radius:8px;box-shadow:var(--sh);padding:10px;text-align:start;overflow-wrap:break-word}
-.r.dark{--bg:#1c2128;--fg:#e6edf3;--mut:#9198a1;--bd:#636c76;--ac:#4493f8;--hd:#1f6feb;--ok:#3fb950;--bad:#f85149;--tr:#2d333b;--sh:0 1px 3px rgba(0,0,0,.5)}
-.r.sz-compact{width:240px;font-size:13px;padding:8px}
-.r.sz-flexible{width:100%;min-width:260px}
-.r.inv{width:auto;border:0;padding:0;background:none;box-shadow:none}
+.r.dark{--bg:#1c2128;--fg:#e6edf3;--mut:#9198a1;--bd:#636c76;--ac:#4493f8;--hd:#1f6feb;--ok:#3fb950;--bad:#f85149;--tr:#2d333b;--ht:#b7bdc8;--sh:0 1px 3px rgba(0,0,0,.5)}
+.r.sz-compact{font-size:13px;padding:8px}
+.r.inv{border:0;padding:0;background:none;box-shadow:none}
 .r *{box-sizing:border-box}
 [hidden]{display:none!important}
 button{font:inherit;color:inherit;cursor:pointer}
@@ -34,7 +34,7 @@ button{font:inherit;color:inherit;cursor:pointer}
 .piece{filter:drop-shadow(0 0 2px rgba(0,0,0,.6))}
 .track{position:relative;height:40px;margin-top:8px;border-radius:20px;background:var(--tr);touch-action:none;user-select:none;-webkit-user-select:none}
 .fill{position:absolute;left:0;top:0;bottom:0;border-radius:20px;background:var(--ac);opacity:.25}
-.hint{position:absolute;top:0;bottom:0;left:48px;right:0;display:grid;place-items:center;padding:0 6px;font-size:12px;line-height:1.2;text-align:center;color:var(--mut);pointer-events:none;overflow:hidden}
+.hint{position:absolute;top:0;bottom:0;left:48px;right:0;display:grid;place-items:center;padding:0 6px;font-size:12px;line-height:1.2;text-align:center;color:var(--ht);pointer-events:none;overflow:hidden}
 .handle{position:absolute;left:0;top:0;width:48px;height:40px;border-radius:20px;background:var(--hd);color:#fff;display:grid;place-items:center;font-size:20px;cursor:grab;touch-action:none;box-shadow:var(--sh)}
 .handle:active{cursor:grabbing}
 .handle:focus-visible,button:focus-visible{outline:3px solid var(--ac);outline-offset:2px}

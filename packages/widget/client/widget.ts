@@ -140,7 +140,7 @@ export class Widget {
       ? h('span', { class: badge === 'inline' ? 'badge' : `badge fixed${badge === 'bottomleft' ? ' left' : ''}` }, t.brand)
       : undefined;
     this.#bar = h('div', { class: 'bar', hidden: invisible }, this.#check, this.#brand);
-    this.#root = h('div', { class: `r sz-${size}${invisible ? ' inv' : ''}`, lang: 'en', dir: 'ltr', part: 'container' },
+    this.#root = h('div', { class: `r sz-${size}${invisible ? ' inv' : ''}`, role: 'group', lang: 'en', dir: 'ltr', part: 'container' },
       this.#bar, this.#panel, this.#progress, this.#status, ...(this.#badge === undefined ? [] : [this.#badge]));
     // The container is a child of the host, so the host page keeps full control of the host.
     this.#wrap = h('div', { class: 'hurdle-widget', 'data-hurdle-id': this.id, 'data-size': size });
@@ -163,6 +163,7 @@ export class Widget {
 
     this.#form = opts.execution === 'submit' ? host.closest('form') : null;
     this.#form?.addEventListener('submit', this.#onSubmitForm);
+    this.#setState('idle', '');
     if (this.#startsAtRender()) this.execute();
 
     if (this.#lang !== 'en') {
@@ -461,7 +462,9 @@ export class Widget {
   #render(): void {
     const t = this.#t;
     const state = this.#state;
-    this.#check.setAttribute('aria-label', state === 'success' ? t.success : state === 'error' ? t.tryAgain : t.verifyLabel);
+    // The button's name is its visible text (a spoken command matches what is seen); the
+    // widget as a whole is the group named for what it does.
+    this.#root.setAttribute('aria-label', t.verifyLabel);
     this.#label.textContent = state === 'success' ? t.success : state === 'error' ? t.tryAgain : t.verify;
     this.#renderStatus();
   }
