@@ -81,7 +81,8 @@ describe('widget sizes, languages and accessibility in Chromium', { timeout: 420
   }
 
   async function waitState(page: Page, wanted: string, timeoutMs = 15_000): Promise<void> {
-    await page.locator(`.hurdle[data-hurdle-state="${wanted}"]`).waitFor({ timeout: timeoutMs });
+    // Attached, not visible: an invisible widget has no box to see.
+    await page.locator(`.hurdle[data-hurdle-state="${wanted}"]`).waitFor({ state: 'attached', timeout: timeoutMs });
   }
 
   /** Waits for the widget's strings to be in `lang` (English is there at once, others load). */
