@@ -324,6 +324,18 @@ describe('widget sizes, languages and accessibility in Chromium', { timeout: 420
     assert.deepEqual(problems, []);
   });
 
+  test('invisible, when it cannot complete: a visible box says why and offers Try again; axe clean', async () => {
+    const { page, problems } = await open('/demo?lang=en&size=invisible&sitekey=hk_no_such_site_key', { width: 375 });
+    await waitState(page, 'error');
+    assert.equal(await page.locator(CHECK).isVisible(), true, 'the Try again button is shown');
+    assert.equal(await page.locator(CHECK).innerText(), 'Try again');
+    assert.match(await page.locator(STATUS).innerText(), /site key is not valid/);
+    assert.equal(await page.locator(`${WIDGET} .st`).evaluate((el) => el.classList.contains('sr')), false, 'the message is on screen');
+    assertNoViolations(await axe(page), 'invisible error');
+    await page.locator(WIDGET).screenshot({ path: screenshotPath('invisible-error.png') });
+    assert.deepEqual(problems, []);
+  });
+
   test('the expiry message, in the visitor\'s language, with focus on the new-puzzle button; axe clean', async () => {
     const de = locale('de');
     const { page, problems } = await open('/demo?lang=de&type=slide', { clock: true });
