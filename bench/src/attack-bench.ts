@@ -30,7 +30,8 @@ import type { AttackResult } from './attack/attack-run.js';
 import { measureCvAccuracy } from './attack/cv-accuracy.js';
 import type { GapFinder } from './attack/gap-finder.js';
 import { loadRecordings } from './attack/human-recordings.js';
-import { HUMAN_LOOK_MS, humanTrial } from './attack/human-replay.js';
+import { HUMAN_LOOK_MS, humanTrial, slideRoundsOf } from './attack/human-replay.js';
+import type { HumanOutcome } from './attack/human-replay.js';
 import { startHurdle } from './attack/hurdle-process.js';
 import { powTrial } from './attack/pow-attack.js';
 import { createRandom } from './attack/seeded-random.js';
@@ -99,12 +100,23 @@ try {
 
   const rng = (k: number): ReturnType<typeof createRandom> => createRandom(SEED * 1000 + k);
   // The human side first: the service remembers the shapes it accepted (replay memory), so
-  // recordings replayed after the replay attacker's would be refused as its copies. Later
-  // rounds replay the same recordings, so only the first is a fresh person.
-  log(`human side: ${recordings.length} recordings x ${HUMAN_ROUNDS} round(s), each on a fresh puzzle:`);
+  // recordings replayed after the replay attacker's would be refused as its copies. Each
+  // recording is used once per pass over the corpus: a challenge of R rounds takes R of them,
+  // one per round (passes after the first replay the same recordings, so only the first is
+  // a fresh person).
+  const rounds = await slideRoundsOf(api, hurdle.sitekey);
+  const people = Math.floor(recordings.length / rounds);
+  log(`human side: ${recordings.length} recordings x ${HUMAN_ROUNDS} pass(es), ${rounds} per challenge (one per round): ${people * HUMAN_ROUNDS} challenges:`);
   const humanRng = rng(12);
-  const human = await runAttack(api, (i) => humanTrial(api, hurdle.sitekey, recordings[i % recordings.length] as (typeof recordings)[number], humanRng),
-    { ...run, n: recordings.length * HUMAN_ROUNDS, concurrency: Math.max(CONCURRENCY, recordings.length) });
+  const humanOutcomes: HumanOutcome[] = [];
+  const human = await runAttack(api, async (i) => {
+    const person = i % people;
+    const out = await humanTrial(api, hurdle.sitekey, (round) => recordings[person * rounds + round] as (typeof recordings)[number], humanRng, rounds);
+    humanOutcomes.push(out);
+    return out;
+  }, { ...run, n: people * HUMAN_ROUNDS, concurrency: Math.max(CONCURRENCY, people) });
+  const humanPuzzles = humanOutcomes.reduce((s, o) => s + o.puzzles, 0);
+  const humanPuzzlesPassed = humanOutcomes.reduce((s, o) => s + o.puzzlesPassed, 0);
   fmt('human', human);
 
   log(`attackers (n ${N} each, CV finder ${finder}, ${WAIT ? 'each waits out its trace' : 'no waiting'}):`);
@@ -162,7 +174,7 @@ try {
       cv_finder_used_by_attackers: finder,
       replay_recording: `${replayIndex}: ${replayRecording.source}`,
       human_mapping: 'x scaled so the final sample lands on the answer (widget clamps to [0, maxX]); y kept (CSS px to background px) as the offset from the track line; timing kept; recorded as the widget records',
-      human_order: 'the human side runs before the attackers (replay memory); rounds after the first replay the same recordings',
+      human_order: 'the human side runs before the attackers (replay memory); each challenge takes one recording per round, each recording used once per pass; passes after the first replay the same recordings',
       human_look_ms: HUMAN_LOOK_MS,
       cost: 'cpu_ms_per_token is the bench process CPU (user+system) per accepted token; wall_ms_per_token the summed trial time (challenge to verdict, waits included) per token',
     },
@@ -181,6 +193,10 @@ try {
     best_slide_bot: bestSlide?.name ?? null,
     human_pass: human.pass_rate,
     human_interval: human.interval,
+    // Per puzzle (round): the recordings one by one, whatever the rounds per challenge.
+    human_puzzle_pass: humanPuzzles > 0 ? Number((humanPuzzlesPassed / humanPuzzles).toFixed(4)) : null,
+    human_puzzles: humanPuzzles,
+    slide_rounds: rounds,
     cv,
     attackers,
     human,

@@ -9,6 +9,9 @@ export interface SlidePayload {
   readonly pieceY: number;
   /** Present when a keyboard answer must carry a proof of work over the challenge id. */
   readonly keyboardPow?: { readonly difficulty: number };
+  /** Present when the challenge has several rounds: this puzzle is `round` of `rounds`. */
+  readonly round?: number;
+  readonly rounds?: number;
 }
 
 export interface ChallengeResponse {
@@ -28,6 +31,8 @@ export interface VerifyResponse {
   readonly attemptsLeft?: number;
   /** Present when a server hands out a fresh puzzle with a failure. */
   readonly challenge?: ChallengeResponse;
+  /** With code `next_round`: the right answer to a round before the last, and the next puzzle. */
+  readonly next?: ChallengeResponse;
 }
 
 export interface VerifyBody {

@@ -64,8 +64,10 @@ export async function slideTrial(api: ApiClient, solve: SlideSolver, o: SlideTri
     const r = await api.verify({ id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input, ...(keyboardProof === undefined ? {} : { keyboardProof }) });
     if (r.success && r.token !== undefined) return { token: r.token, verifies: verifies + 1, codes };
     codes.push(r.code ?? 'unknown');
-    if (r.challenge !== undefined) {
-      challenge = r.challenge;
+    // A round passed: the next round's puzzle, solved the same way (the token comes after the last).
+    const fresh = r.next ?? r.challenge;
+    if (fresh !== undefined) {
+      challenge = fresh;
       arrived = performance.now();
       attempt = 0;
       cached = undefined;

@@ -14,7 +14,7 @@ import type {
   VerifyFailureCode,
   VerifyResult,
 } from './contract.js';
-import { MAX_ANSWER_X, intOption, invalid, resolveOptions } from './engine-options.js';
+import { MAX_ANSWER_X, MAX_SLIDE_ROUNDS, intOption, invalid, resolveOptions } from './engine-options.js';
 import { ChallengeError, describeValue } from './errors.js';
 import type { ChallengeErrorCode } from './errors.js';
 import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
@@ -132,7 +132,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   const pool = opts.pool === false ? undefined : new ChallengePool(renderer, opts.pool, now, seed);
   const prefix = opts.keyPrefix;
   const replays = opts.replayWindowMs > 0 ? createReplayMemory(store, prefix, opts.replayWindowMs) : undefined;
-  const counters = { slide: 0, pow: 0, pass: 0, fail: 0, redeemPass: 0, redeemFail: 0 };
+  const counters = { slide: 0, pow: 0, pass: 0, fail: 0, nextRound: 0, redeemPass: 0, redeemFail: 0 };
   let closed = false;
 
   function ensureOpen(): void {
@@ -146,6 +146,10 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   function profileOf(site: SiteProfile): { key: string; template: ProfileTemplate } {
     const level = site.slideLevel ?? 2;
     const imageSet = site.imageSet !== undefined && site.imageSet !== '' && imageSets[site.imageSet] !== undefined ? site.imageSet : undefined;
+    return profileFor(level, imageSet);
+  }
+
+  function profileFor(level: number, imageSet: string | undefined): { key: string; template: ProfileTemplate } {
     const template: ProfileTemplate = { width: opts.width, height: opts.height, level, format: opts.format, quality: opts.quality, imageSet };
     return { key: `${imageSet ?? '~'}|${opts.width}x${opts.height}|L${level}|${opts.format}`, template };
   }
@@ -171,11 +175,30 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (s.tolerancePx !== undefined && (typeof s.tolerancePx !== 'number' || !(s.tolerancePx >= 0) || s.tolerancePx > 1000)) {
       throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.tolerancePx: expected a number in [0, 1000], got ${describeValue(s.tolerancePx)}`);
     }
+    if (s.slideRounds !== undefined && (!Number.isInteger(s.slideRounds) || s.slideRounds < 1 || s.slideRounds > MAX_SLIDE_ROUNDS)) {
+      throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.slideRounds: expected an integer in [1, ${MAX_SLIDE_ROUNDS}], got ${describeValue(s.slideRounds)}`);
+    }
     return s;
   }
 
-  async function issueSlide(site: SiteProfile, hostname: string, action: string, cdata: string): Promise<PublicChallenge> {
-    const { key, template } = profileOf(site);
+  /** What every round of one slide challenge shares (written into each round's record). */
+  type SlideContext = Omit<SlideRecord, 'x' | 'i' | 'e' | 'q'>;
+
+  function slideContextOf(site: SiteProfile, hostname: string, action: string, cdata: string, rounds: number): SlideContext {
+    const keyboard = site.keyboardSolve !== false;
+    const { template } = profileOf(site);
+    // The settings travel with the puzzle, so a change on the site never flips a puzzle already out.
+    return {
+      s: site.sitekey, h: hostname, a: action, c: cdata, t: site.tolerancePx ?? opts.tolerancePx, k: keyboard ? 1 : 0,
+      ...(keyboard && opts.keyboardPowDifficulty > 0 ? { p: opts.keyboardPowDifficulty } : {}),
+      ...(rounds > 1 ? { r: rounds, l: template.level } : {}),
+      ...(rounds > 1 && template.imageSet !== undefined ? { g: template.imageSet } : {}),
+      ...(site.challengeTypes.includes('pow') ? {} : { o: 0 as const }),
+    };
+  }
+
+  /** Issue one round's puzzle: render (or take from the pool), store its record, announce it. */
+  async function issueSlideRound(ctx: SlideContext, round: number, key: string, template: ProfileTemplate): Promise<PublicChallenge> {
     let puzzle: RenderedPuzzle | undefined = pool?.take(key, template);
     if (puzzle === undefined) puzzle = await renderer.render({ ...template, seed: seed() });
     ensureOpen();
@@ -183,15 +206,8 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
     const id = `s.${randomId()}.${expiresAt.toString(36)}`;
-    const keyboard = site.keyboardSolve !== false;
-    // The setting travels with the puzzle, so a change on the site never flips a puzzle already out.
-    const record: SlideRecord = {
-      x: puzzle.x, s: site.sitekey, h: hostname, a: action, c: cdata,
-      t: site.tolerancePx ?? opts.tolerancePx, i: t, e: expiresAt, k: keyboard ? 1 : 0,
-      ...(keyboard && opts.keyboardPowDifficulty > 0 ? { p: opts.keyboardPowDifficulty } : {}),
-    };
+    const record: SlideRecord = { ...ctx, x: puzzle.x, i: t, e: expiresAt, ...(ctx.r === undefined ? {} : { q: round }) };
     await store.set(slideRecordKey(prefix, id), JSON.stringify(record), opts.challengeTtlMs).catch(storeError);
-    counters.slide++;
     return {
       id,
       type: 'slide',
@@ -205,11 +221,28 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         pieceWidth: puzzle.pieceWidth,
         pieceHeight: puzzle.pieceHeight,
         pieceY: puzzle.pieceY,
-        ...(keyboard ? {} : { keyboard: false as const }),
-        ...(site.challengeTypes.includes('pow') ? {} : { powPath: false as const }),
-        ...(keyboard && opts.keyboardPowDifficulty > 0 ? { keyboardPow: { difficulty: opts.keyboardPowDifficulty } } : {}),
+        ...(ctx.k === 0 ? { keyboard: false as const } : {}),
+        ...(ctx.o === 0 ? { powPath: false as const } : {}),
+        ...(ctx.p !== undefined ? { keyboardPow: { difficulty: ctx.p } } : {}),
+        ...(ctx.r === undefined ? {} : { round, rounds: ctx.r }),
       },
     };
+  }
+
+  async function issueSlide(site: SiteProfile, hostname: string, action: string, cdata: string, rounds: number): Promise<PublicChallenge> {
+    const { key, template } = profileOf(site);
+    const challenge = await issueSlideRound(slideContextOf(site, hostname, action, cdata, rounds), 1, key, template);
+    counters.slide++;
+    return challenge;
+  }
+
+  /** The next round of a challenge whose round `rec.q` was just answered correctly. */
+  async function nextSlideRound(rec: SlideRecord): Promise<VerifyResult> {
+    const { x: _x, i: _i, e: _e, q, ...ctx } = rec;
+    const { key, template } = profileFor(rec.l ?? 2, rec.g !== undefined && imageSets[rec.g] !== undefined ? rec.g : undefined);
+    const next = await issueSlideRound(ctx, (q ?? 1) + 1, key, template);
+    counters.nextRound++;
+    return { success: false, code: 'CHALLENGE_NEXT_ROUND', retry: false, attemptsLeft: 0, next };
   }
 
   function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string): PublicChallenge {
@@ -295,6 +328,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     // take() makes success one-time even when two correct answers race.
     const won = await store.take(key).catch(storeError);
     if (won === undefined) return failed(fail('CHALLENGE_ERR_ALREADY_SOLVED', false, 0));
+    if (rec.r !== undefined && (rec.q ?? 1) < rec.r) return nextSlideRound(rec);
     return passToken(rec.s, rec.h, rec.a, rec.c, 'slide');
   }
 
@@ -310,6 +344,14 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const fresh = await store.add(`${prefix}p:${claims.challengeId}`, '1', Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
     if (!fresh) return failed(fail('CHALLENGE_ERR_ALREADY_SOLVED', false, 0));
     return passToken(claims.sitekey, claims.hostname, claims.action, claims.cdata, 'pow');
+  }
+
+  function roundsOf(rounds: unknown): number {
+    if (rounds === undefined || rounds === null) return opts.slideRounds;
+    if (typeof rounds !== 'number' || !Number.isInteger(rounds) || rounds < 1 || rounds > MAX_SLIDE_ROUNDS) {
+      throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `rounds: expected an integer in [1, ${MAX_SLIDE_ROUNDS}], got ${describeValue(rounds)}`);
+    }
+    return rounds;
   }
 
   function parseInput(input: unknown): TrajectoryInput {
@@ -341,7 +383,8 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (typeof hostname !== 'string' || hostname.length > 253) {
         throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `hostname: expected a string of at most 253 chars, got ${describeValue(hostname)}`);
       }
-      return type === 'slide' ? issueSlide(site, hostname, action, cdata) : issuePow(site, hostname, action, cdata);
+      if (type === 'pow') return issuePow(site, hostname, action, cdata);
+      return issueSlide(site, hostname, action, cdata, roundsOf(request.rounds ?? site.slideRounds));
     },
 
     async verify(request) {
@@ -433,7 +476,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
           profiles: p.profiles,
         },
         issued: { slide: counters.slide, pow: counters.pow },
-        verified: { pass: counters.pass, fail: counters.fail },
+        verified: { pass: counters.pass, fail: counters.fail, nextRound: counters.nextRound },
         redeemed: { pass: counters.redeemPass, fail: counters.redeemFail },
       };
     },

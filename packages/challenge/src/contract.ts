@@ -35,6 +35,12 @@ export interface SiteProfile {
    * `keyboard: false`. @default true
    */
   readonly keyboardSolve?: boolean | undefined;
+  /**
+   * How many puzzles, one after the other, make one slide challenge (1-5). Each round is an
+   * independent decision, so a blind guess passes with the single-round rate to this power.
+   * @default engine `slideRounds`
+   */
+  readonly slideRounds?: number | undefined;
 }
 
 /** Input of {@link ChallengeEngine.issue}. */
@@ -48,6 +54,8 @@ export interface IssueRequest {
   readonly cdata?: string | undefined;
   /** Hostname the widget runs on (from Origin/Referer); bound into the pass token. @default '' */
   readonly hostname?: string | undefined;
+  /** Rounds of this slide challenge (1-5), e.g. chosen by a risk score. @default site.slideRounds */
+  readonly rounds?: number | undefined;
 }
 
 /** Slide-puzzle part of a public challenge (HTTP contract). */
@@ -79,6 +87,12 @@ export interface SlidePayload {
    * in `keyboardProof`, over the challenge id as the PoW challenge string.
    */
   readonly keyboardPow?: { readonly difficulty: number };
+  /**
+   * Present when the challenge has more than one round: this puzzle is `round` (1-based) of
+   * `rounds`. A correct answer to a round before the last is answered with the next puzzle.
+   */
+  readonly round?: number;
+  readonly rounds?: number;
 }
 
 /** Proof-of-work part of a public challenge (HTTP contract). */
@@ -154,6 +168,18 @@ export type VerifyResult =
       readonly attemptsLeft: number;
       /** Trajectory rule names that failed (analytics; not for the visitor). */
       readonly reasons?: readonly string[];
+    }
+  | {
+      /**
+       * A correct answer to a round before the last: no token yet, `next` is the next round's
+       * puzzle (a new id, answered like the first).
+       */
+      readonly success: false;
+      readonly code: 'CHALLENGE_NEXT_ROUND';
+      readonly retry: false;
+      readonly attemptsLeft: 0;
+      readonly reasons?: undefined;
+      readonly next: PublicChallenge;
     };
 
 /** Input of {@link ChallengeEngine.redeem} besides the token. */
@@ -238,7 +264,8 @@ export interface ChallengeEngineStats {
     readonly profiles: readonly PoolProfileStats[];
   };
   readonly issued: { readonly slide: number; readonly pow: number };
-  readonly verified: { readonly pass: number; readonly fail: number };
+  /** `nextRound`: correct answers to a round before the last (answered with the next puzzle, not a token). */
+  readonly verified: { readonly pass: number; readonly fail: number; readonly nextRound: number };
   readonly redeemed: { readonly pass: number; readonly fail: number };
 }
 
@@ -272,6 +299,12 @@ export interface ChallengeEngineOptions {
   readonly replayWindowMs?: number;
   /** Slide answer tolerance in pixels. @default 6 */
   readonly tolerancePx?: number;
+  /**
+   * Puzzles per slide challenge (1-5; a site's `slideRounds` or an issue's `rounds` overrides
+   * it). One puzzle leaves a blind guess about a 1-in-15 chance (a ±6 px window over the
+   * ~190 px the answer can take); two independent puzzles leave about 1 in 250. @default 2
+   */
+  readonly slideRounds?: number;
   /** Slide background size in pixels. @default 320 */
   readonly width?: number;
   /** @default 160 */

@@ -8,6 +8,9 @@ import type { TrajectoryRules } from './trajectory-rules.js';
 /** Largest slide answer x and trajectory step, px. */
 export const MAX_ANSWER_X = 100_000;
 
+/** Most rounds (puzzles one after the other) of one slide challenge. */
+export const MAX_SLIDE_ROUNDS = 5;
+
 /** Engine settings after validation and defaults. */
 export interface ResolvedOptions {
   readonly challengeTtlMs: number;
@@ -15,6 +18,7 @@ export interface ResolvedOptions {
   readonly replayWindowMs: number;
   readonly keyboardPowDifficulty: number;
   readonly tolerancePx: number;
+  readonly slideRounds: number;
   readonly width: number;
   readonly height: number;
   readonly format: BackgroundFormat;
@@ -105,6 +109,7 @@ export function resolveOptions(o: ChallengeEngineOptions, renderThreads: number)
     replayWindowMs: intOption('replayWindowMs', o.replayWindowMs, 600_000, 0, 86_400_000),
     keyboardPowDifficulty: intOption('keyboardPowDifficulty', o.keyboardPowDifficulty, 14, 0, 24),
     tolerancePx: numOption('tolerancePx', o.tolerancePx, 6, 0, 1000),
+    slideRounds: intOption('slideRounds', o.slideRounds, 2, 1, MAX_SLIDE_ROUNDS),
     width,
     height,
     format,

@@ -20,6 +20,16 @@ export interface SlideRecord {
   k?: 0 | 1;
   /** Difficulty (leading zero bits) of the proof of work a keyboard answer must carry; absent = none. */
   p?: number;
+  /**
+   * Rounds: this puzzle is round `q` of `r` (both absent: 1 of 1). With them, what the next
+   * round's puzzle is drawn and announced from: slide level `l`, image set `g` (absent:
+   * procedural), `o` = 0 when the site has no proof-of-work path.
+   */
+  r?: number;
+  q?: number;
+  l?: number;
+  g?: string;
+  o?: 0;
 }
 
 /** Store key of a live slide challenge's record. */

@@ -157,7 +157,10 @@ export function checkTrajectory(samples: readonly TrajectorySample[], answerX: n
     const edge = Math.max(1, Math.floor(speeds.length * 0.1));
     const startSpeed = speeds.slice(0, edge).reduce((s, v) => s + v, 0) / edge;
     const endSpeed = speeds.slice(-edge).reduce((s, v) => s + v, 0) / edge;
-    if (peak <= 0 || peakAt < 0.05 || peakAt > 0.95 || startSpeed > 0.75 * peak || endSpeed > 0.75 * peak) {
+    // The peak must follow an acceleration of at least two timed steps and precede the
+    // slowing: a share of the duration (the former 5 %) refused a recorded person who
+    // accelerated over 80 ms and then spent 1.6 s slowly homing in.
+    if (peak <= 0 || peakIdx < 2 || peakAt > 0.95 || startSpeed > 0.75 * peak || endSpeed > 0.75 * peak) {
       reasons.push('no_acceleration');
     }
   } else if (!reasons.includes('too_few_samples')) {

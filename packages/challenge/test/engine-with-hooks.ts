@@ -4,8 +4,12 @@ import type { ChallengeAnswer, ChallengeEngine, ChallengeEngineOptions } from '.
 
 const hooksOf = new WeakMap<ChallengeEngine, ReturnType<typeof createChallengeTestHooks>>();
 
+/**
+ * One round per slide challenge unless the options say otherwise: these tests check one
+ * puzzle's answer at a time (slide-rounds.test.ts covers the default of several rounds).
+ */
 export function createEngineWithHooks(options: ChallengeEngineOptions): ChallengeEngine {
-  const engine = createChallengeEngine(options);
+  const engine = createChallengeEngine({ slideRounds: 1, ...options });
   hooksOf.set(engine, createChallengeTestHooks({ store: options.store, secrets: () => options.secrets, keyPrefix: options.keyPrefix }));
   return engine;
 }

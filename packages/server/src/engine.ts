@@ -12,6 +12,7 @@ export function createEngine(options: Readonly<ServerOptions>, store: ChallengeS
     secrets: keys,
     challengeTtlMs: options.challengeTtlMs,
     tokenTtlMs: options.tokenTtlMs,
+    slideRounds: options.slideRounds,
     renderThreads: options.renderThreads,
     imageSets: options.imageSets,
     stateEpoch: sites.stateEpoch(),

@@ -29,6 +29,9 @@ const CHALLENGE_STATUS: Partial<Record<ChallengeErrorCode, number>> = {
 /** The one public code of a failed answer check (see ANSWER_CHECK_CODES of @hurdle/challenge). */
 export const ANSWER_FAILED = 'failed';
 
+/** The public code of a right answer to a round before the last: the next puzzle comes with it. */
+export const NEXT_ROUND = 'next_round';
+
 export function publicChallengeCode(code: string): string {
   return code.replace(/^CHALLENGE_ERR_/, '').toLowerCase();
 }

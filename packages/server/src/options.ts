@@ -152,6 +152,12 @@ export interface ServerOptions {
   tokenTtlMs: number;
   /** Challenge lifetime, ms. @default 120000 */
   challengeTtlMs: number;
+  /**
+   * Puzzles per slide challenge: a right answer to a round before the last is answered with
+   * the next puzzle, the pass token comes after the last. Each round is an independent
+   * decision, so a blind guess passes with the one-round rate to this power. @default 2
+   */
+  slideRounds: number;
   /** Delay before restarting a dead worker; doubles per quick crash up to `restartMaxDelayMs`. @default 100 */
   restartDelayMs: number;
   /** Upper bound of the restart backoff, ms. @default 10000 */
@@ -226,6 +232,7 @@ const SPECS: Record<string, Spec> = {
   accessLog: { kind: 'bool', default: false },
   tokenTtlMs: { kind: 'int', min: 1000, max: 86_400_000, default: 300_000 },
   challengeTtlMs: { kind: 'int', min: 1000, max: 3_600_000, default: 120_000 },
+  slideRounds: { kind: 'int', min: 1, max: 5, default: 2 },
   restartDelayMs: { kind: 'int', min: 0, max: 60_000, default: 100 },
   restartMaxDelayMs: { kind: 'int', min: 0, max: 600_000, default: 10_000 },
   shutdownTimeoutMs: { kind: 'int', min: 0, max: 600_000, default: 10_000 },

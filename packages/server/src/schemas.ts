@@ -76,6 +76,8 @@ export const challengeResponse = {
           properties: { difficulty: { type: 'integer' } },
           description: 'present when a keyboard answer must carry keyboardProof: a proof of work over the challenge id at this difficulty',
         },
+        round: { type: 'integer', description: 'present when the challenge has several rounds: this puzzle is round `round` (1-based) of `rounds`' },
+        rounds: { type: 'integer' },
       },
     },
     pow: {
@@ -131,6 +133,7 @@ export const verifyResponse = {
     code: { type: 'string' },
     retry: { type: 'boolean' },
     attemptsLeft: { type: 'integer' },
+    next: { ...challengeResponse, description: "with code 'next_round': the answer was right and this is the next round's puzzle (a new id, answered like the first); the token comes after the last round" },
   },
 } as const;
 

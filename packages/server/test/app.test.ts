@@ -6,7 +6,7 @@ import { createService } from '../src/service.js';
 import { rotateHmacKeys } from '../src/site-service.js';
 import { TEST_KEYS } from '../src/site.js';
 import type { Service } from '../src/service.js';
-import { humanTrace, keyboardTrace, lookAndDrag, pollUntil, tempDir } from './fixtures.js';
+import { humanTrace, keyboardTrace, lookAndDrag, pollUntil, solveSlide, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -34,11 +34,20 @@ async function passChallenge(sitekey: string, type: 'pow' | 'slide', extra: Reco
   const c = await inject('POST', '/v1/challenge', { sitekey, type, ...extra });
   assert.equal(c.status, 200, c.raw);
   const id = c.body.id as string;
-  const answer = (await inject('GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).body as { x?: number; nonce?: string };
-  const trace = humanTrace(answer.x ?? 0);
-  if (type === 'slide') await lookAndDrag(trace);
-  const body = type === 'pow' ? { id, answer: { nonce: answer.nonce } } : { id, answer: { x: answer.x }, trajectory: trace };
-  const v = await inject('POST', '/v1/verify', body);
+  const answerOf = async (of: string): Promise<{ x?: number; nonce?: string }> => (await inject('GET', `/v1/test-hooks/answer/${encodeURIComponent(of)}`)).body as { x?: number; nonce?: string };
+  if (type === 'slide') {
+    const { body } = await solveSlide(id, {
+      answerOf: async (of) => (await answerOf(of)).x ?? 0,
+      verify: async (answer) => {
+        const v = await inject('POST', '/v1/verify', answer);
+        assert.equal(v.status, 200, v.raw);
+        return v.body;
+      },
+    });
+    assert.equal(body['success'], true, JSON.stringify(body));
+    return body['token'] as string;
+  }
+  const v = await inject('POST', '/v1/verify', { id, answer: { nonce: (await answerOf(id)).nonce } });
   assert.equal(v.status, 200, v.raw);
   assert.equal(v.body.success, true, v.raw);
   return v.body.token as string;
@@ -52,6 +61,9 @@ before(async () => {
     options: {
       dataDir: dir.path, adminToken: ADMIN, testHooks: true, logLevel: 'silent', refreshIntervalMs: 3_600_000,
       renderThreads: 0, bodyLimitBytes: 8192, admission: { maxEventLoopDelayMs: 600_000 },
+      // One puzzle per slide challenge: these tests check one answer at a time (the default
+      // of two rounds is tested in slide-rounds.test.ts and by every `hurdle start` test).
+      slideRounds: 1,
     },
     widget: false,
   });

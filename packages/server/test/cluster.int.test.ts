@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEST_KEYS } from '../src/site.js';
-import { http, humanTrace, lookAndDrag, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import { http, pollUntil, solveSlide, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
 
 const REFRESH_MS = 500;
@@ -30,12 +30,16 @@ async function solve(sitekey: string, type: 'pow' | 'slide'): Promise<string> {
   const c = await post('/v1/challenge', { sitekey, type });
   assert.equal(c.status, 200, c.text);
   const id = c.body.id as string;
-  const a = (await http(server.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { x?: number; nonce?: string };
-  const trace = humanTrace(a.x ?? 0);
-  if (type === 'slide') await lookAndDrag(trace);
-  const v = await post('/v1/verify', type === 'pow'
-    ? { id, answer: { nonce: a.nonce } }
-    : { id, answer: { x: a.x }, trajectory: trace });
+  const answerOf = async (of: string): Promise<{ x?: number; nonce?: string }> =>
+    (await http(server.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(of)}`)).json() as { x?: number; nonce?: string };
+  if (type === 'slide') {
+    // On defaults: two puzzles, each round on a fresh connection (so possibly another worker).
+    const solved = await solveSlide(id, { answerOf: async (of) => (await answerOf(of)).x ?? 0, verify: async (body) => (await post('/v1/verify', body)).body });
+    assert.equal(solved.body['success'], true, JSON.stringify(solved.body));
+    assert.equal(solved.rounds, 2);
+    return solved.body['token'] as string;
+  }
+  const v = await post('/v1/verify', { id, answer: { nonce: (await answerOf(id)).nonce } });
   assert.equal(v.body.success, true, v.text);
   return v.body.token as string;
 }

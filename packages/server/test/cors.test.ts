@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createService } from '../src/service.js';
 import { TEST_KEYS } from '../src/site.js';
 import type { Service } from '../src/service.js';
-import { humanTrace, lookAndDrag, tempDir } from './fixtures.js';
+import { solveSlide, tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -132,11 +132,19 @@ describe('CORS on the widget routes', () => {
     const c = await svc.app.inject({ method: 'POST', url: '/v1/challenge', headers: { origin: SHOP }, payload: { sitekey }, remoteAddress: ip });
     assert.equal(c.statusCode, 200, c.body);
     const { id } = c.json() as { id: string };
-    const { x } = (await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(id)}` })).json() as { x: number };
-    const trace = humanTrace(x);
-    await lookAndDrag(trace);
-    const v = await svc.app.inject({ method: 'POST', url: '/v1/verify', headers: { origin: SHOP }, payload: { id, answer: { x }, trajectory: trace }, remoteAddress: ip });
-    assert.equal((v.json() as { success: boolean }).success, true, v.body);
+    let last: { headers: Record<string, unknown> } | undefined;
+    const { body, rounds } = await solveSlide(id, {
+      answerOf: async (of) => ((await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(of)}` })).json() as { x: number }).x,
+      verify: async (answer) => {
+        const v = await svc.app.inject({ method: 'POST', url: '/v1/verify', headers: { origin: SHOP }, payload: answer, remoteAddress: ip });
+        assert.equal(v.headers['access-control-allow-origin'], '*');
+        last = v;
+        return v.json() as Record<string, unknown>;
+      },
+    });
+    assert.equal(body['success'], true, JSON.stringify(body));
+    assert.equal(rounds, 2, 'the default: two puzzles');
+    const v = last as { headers: Record<string, unknown> };
     assert.equal(v.headers['access-control-allow-origin'], '*');
   });
 });

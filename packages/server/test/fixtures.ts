@@ -75,6 +75,30 @@ export function lookAndDrag(trace: Trace): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** How {@link solveSlide} reaches the service: the test hook's answer, and /v1/verify. */
+export interface SlideSolverIo {
+  answerOf(id: string): Promise<number>;
+  verify(body: { id: string; answer: { x: number }; trajectory: Trace }): Promise<Record<string, unknown>>;
+}
+
+/**
+ * A person solving a slide challenge through all its rounds: each round's answer, a fresh
+ * drag onto it, the wait a person takes, the answer; a `next_round` answer brings the next
+ * puzzle. Returns the last /v1/verify body (the token, or the failure) and the rounds done.
+ */
+export async function solveSlide(firstId: string, io: SlideSolverIo, maxRounds = 5): Promise<{ body: Record<string, unknown>; rounds: number }> {
+  let id = firstId;
+  for (let round = 1; ; round++) {
+    const x = await io.answerOf(id);
+    const trace = humanTrace(x);
+    await lookAndDrag(trace);
+    const body = await io.verify({ id, answer: { x }, trajectory: trace });
+    const next = body['next'] as { id?: unknown } | undefined;
+    if (body['code'] !== 'next_round' || typeof next?.id !== 'string' || round >= maxRounds) return { body, rounds: round };
+    id = next.id;
+  }
+}
+
 /**
  * A person solving the slide with the keyboard, as the widget records it: a start marker
  * `[0, y, 0]`, then one sample per key press (Shift+arrow 10 px, then arrow 1 px) with y fixed

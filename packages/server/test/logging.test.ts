@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger } from '../src/logger.js';
 import { createService } from '../src/service.js';
-import { humanTrace, lookAndDrag, tempDir } from './fixtures.js';
+import { humanTrace, solveSlide, tempDir } from './fixtures.js';
 
 describe('logging', () => {
   it('never logs secrets, tokens or answers, and tags lines with request ids', async () => {
@@ -29,9 +29,11 @@ describe('logging', () => {
       const wrong = first.x > 100 ? first.x - 50 : first.x + 50;
       await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: first.id, answer: { x: wrong }, trajectory: humanTrace(wrong) } });
       const a = await puzzle();
-      const trace = humanTrace(a.x);
-      await lookAndDrag(trace);
-      const v = (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id: a.id, answer: { x: a.x }, trajectory: trace } })).json() as { token: string };
+      const solved = await solveSlide(a.id, {
+        answerOf: async (id) => ((await svc.app.inject({ method: 'GET', url: `/v1/test-hooks/answer/${encodeURIComponent(id)}` })).json() as { x: number }).x,
+        verify: async (answer) => (await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: answer })).json() as Record<string, unknown>,
+      });
+      const v = solved.body as { token: string };
       const sv = (await svc.app.inject({ method: 'POST', url: '/siteverify', payload: { secret: created.secret, response: v.token } })).json() as { success: boolean };
       assert.equal(sv.success, true);
       // An unexpected siteverify error is logged (without the request's secret or token).

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pgClient from 'pg';
 import { startPostgres, startRedisServers, startZooKeeper } from '@hurdle/test-helpers';
 import type { PostgresServer, RedisServer, ZooKeeperServer } from '@hurdle/test-helpers';
-import { http, humanTrace, lookAndDrag, pollUntil, startHurdle, tempDir } from './fixtures.js';
+import { http, pollUntil, solveSlide, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
 
 const CLI = new URL('../src/cli.js', import.meta.url).pathname;
@@ -74,12 +74,24 @@ describe('ring mode, two instances', () => {
       const c = await post(sa, '/v1/challenge', { sitekey, type });
       assert.equal(c.status, 200, c.text);
       const id = c.body.id as string;
-      const ans = (await http(sb.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(id)}`)).json() as { x?: number; nonce?: string };
-      const trace = humanTrace(ans.x ?? 0);
-      if (type === 'slide') await lookAndDrag(trace);
-      const v = await post(sb, '/v1/verify', type === 'pow' ? { id, answer: { nonce: ans.nonce } } : { id, answer: { x: ans.x }, trajectory: trace });
-      assert.equal(v.body.success, true, v.text);
-      const token = v.body.token as string;
+      const answerOf = async (of: string, via: RunningServer): Promise<{ x?: number; nonce?: string }> =>
+        (await http(via.port, 'GET', `/v1/test-hooks/answer/${encodeURIComponent(of)}`)).json() as { x?: number; nonce?: string };
+      let token: string;
+      if (type === 'slide') {
+        // Each round answered on the other instance from the one that issued it.
+        let answered = 0;
+        const solved = await solveSlide(id, {
+          answerOf: async (of) => (await answerOf(of, answered % 2 === 0 ? sb : sa)).x ?? 0,
+          verify: async (body) => (await post(answered++ % 2 === 0 ? sb : sa, '/v1/verify', body)).body,
+        });
+        assert.equal(solved.body['success'], true, JSON.stringify(solved.body));
+        assert.equal(solved.rounds, 2);
+        token = solved.body['token'] as string;
+      } else {
+        const v = await post(sb, '/v1/verify', { id, answer: { nonce: (await answerOf(id, sb)).nonce } });
+        assert.equal(v.body.success, true, v.text);
+        token = v.body.token as string;
+      }
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? sa : sb, '/siteverify', { secret, response: token })));
       assert.equal(results.filter((r) => r.body.success === true).length, 1, `${type}: exactly one success`);
     }

@@ -15,13 +15,16 @@ export interface Challenge {
     powPath?: false;
     /** Present when a keyboard answer must carry a proof of work over the challenge id. */
     keyboardPow?: { difficulty: number };
+    /** Present when the challenge has several rounds: this puzzle is `round` of `rounds`. */
+    round?: number;
+    rounds?: number;
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
 }
 
 export type VerifyResult =
   | { success: true; token: string; expiresAt: number }
-  | { success: false; code: string; retry: boolean };
+  | { success: false; code: string; retry: boolean; /** With code `next_round`: the next round's puzzle. */ next?: Challenge };
 
 /** A request the service refused or could not answer; `status` 0 means no HTTP answer. */
 export class ApiError extends Error {

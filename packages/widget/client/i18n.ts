@@ -4,7 +4,7 @@ export interface Strings {
   position: string; verifying: string; success: string; retry: string; newPuzzle: string;
   expired: string; tokenExpired: string; refresh: string; error: string; busy: string;
   tryAgain: string; verifyLabel: string; powWorking: string; usePow: string; brand: string; badSitekey: string; siteDisabled: string;
-  close: string; dragHint: string;
+  close: string; dragHint: string; nextRound: string;
 }
 
 /** A key of {@link Strings}. */
@@ -40,6 +40,7 @@ export const en: Strings = {
   siteDisabled: 'Verification is switched off for this site.',
   close: 'Close',
   dragHint: 'Drag the slider',
+  nextRound: 'Right. One more puzzle: {n} of {m}.',
 };
 
 /**

@@ -285,6 +285,12 @@ export class Widget {
     }
     if (generation !== this.#generation) return;
     this.#busyRetries = 0;
+    this.#present(generation, challenge, notice, notice === '' ? '' : 'bad');
+  }
+
+  /** Shows a challenge (the first, or the next round's puzzle) and arms its expiry. */
+  #present(generation: number, challenge: Challenge, notice: StringKey | '', tone: '' | 'good' | 'bad', values: Record<string, number> = {}): void {
+    clearTimeout(this.#timer);
     this.#challenge = challenge;
     this.#timer = setTimeout(() => this.#challengeExpired(generation), ttlMs(challenge.expiresAt, 120_000));
     if (challenge.type === 'pow' && challenge.pow !== undefined) {
@@ -295,7 +301,7 @@ export class Widget {
       this.#usePow.hidden = this.#typeOverride === 'pow' || challenge.slide.powPath === false;
       this.#puzzle.show(challenge.slide);
       this.#setHint();
-      this.#setState('puzzle', notice, notice === '' ? '' : 'bad');
+      this.#setState('puzzle', notice, tone, values);
       this.#puzzle.handle.focus({ preventScroll: true });
     } else {
       this.#setState('error', 'error');
@@ -355,6 +361,10 @@ export class Widget {
     if (generation !== this.#generation) return;
     if (result.success) {
       this.#succeeded(result.token, result.expiresAt);
+    } else if (result.code === 'next_round' && result.next?.slide !== undefined) {
+      // A right answer to a round before the last: the next puzzle, in the same panel.
+      const slide = result.next.slide;
+      this.#present(generation, result.next, 'nextRound', 'good', { n: slide.round ?? 2, m: slide.rounds ?? 2 });
     } else if (result.retry && challenge.type === 'slide') {
       this.#puzzle.reset();
       this.#setState('puzzle', 'retry', 'bad');

@@ -180,3 +180,31 @@ export async function humanDrag(page: Page, targetX: number, input: 'mouse' | 't
     await cdp.detach();
   }
 }
+
+/** The next `POST /v1/verify` answer the page receives. */
+export function nextVerify(page: Page): Promise<{ success: boolean; code?: string; next?: PublicChallenge }> {
+  return page.waitForResponse((r: Response) => r.url().endsWith('/v1/verify') && r.request().method() === 'POST')
+    .then(async (r) => (await r.json()) as { success: boolean; code?: string; next?: PublicChallenge });
+}
+
+/**
+ * Solves every round of a slide challenge shown in the page, starting with `firstId`: for each
+ * round `solveRound(x)` moves the piece to that round's answer (a drag, or the arrow keys and
+ * Enter), and a `next_round` answer brings the next puzzle into the same widget. Returns the
+ * rounds solved and the last verify answer.
+ */
+export async function solveEveryRound(page: Page, baseUrl: string, firstId: string, solveRound: (x: number) => Promise<void>, maxRounds = 5): Promise<{ rounds: number; last: { success: boolean; code?: string } }> {
+  let id = firstId;
+  for (let round = 1; ; round++) {
+    const { x } = await answerOf(baseUrl, id);
+    if (typeof x !== 'number') throw new Error(`no slide answer for ${id}`);
+    const verdict = nextVerify(page);
+    await solveRound(x);
+    const v = await verdict;
+    if (v.code !== 'next_round' || v.next === undefined || round >= maxRounds) return { rounds: round, last: v };
+    id = v.next.id;
+    // The widget shows the next puzzle with the piece back at the start.
+    await pollUntil('the next round in the widget', 10_000, async () =>
+      (await page.locator(HANDLE).getAttribute('aria-valuenow')) === '0' && (await page.locator('[data-hurdle-state="puzzle"]').count()) > 0 ? true : undefined);
+  }
+}

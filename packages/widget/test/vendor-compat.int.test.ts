@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  ADMIN_TOKEN, answerOf, browserTestsMissingMessage, browserTestsRequired, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge,
+  ADMIN_TOKEN, browserTestsMissingMessage, browserTestsRequired, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge, solveEveryRound,
   startHurdle, watchPage, type HurdleProcess,
 } from './browser-harness.js';
 
@@ -286,8 +286,7 @@ describe('vendor client APIs in Chromium against hurdle start', { timeout: 200_0
     const c = await challenge;
     assert.equal(c.type, 'slide');
     await page.locator(`${host}[data-hurdle-state="puzzle"]`).waitFor({ timeout: 15_000 });
-    const { x } = await answerOf(hurdle.baseUrl, c.id);
-    await humanDrag(page, x as number);
+    await solveEveryRound(page, hurdle.baseUrl, c.id, (x) => humanDrag(page, x));
     await page.locator(`${host}[data-hurdle-state="success"]`).waitFor({ timeout: 15_000 });
   }
 
@@ -474,7 +473,7 @@ describe('vendor client APIs in Chromium against hurdle start', { timeout: 200_0
     await page.evaluate(`turnstile.execute(${id})`);
     const c = await challenge;
     await page.locator('#box[data-hurdle-state="puzzle"]').waitFor({ timeout: 15_000 });
-    await humanDrag(page, (await answerOf(hurdle.baseUrl, c.id)).x as number);
+    await solveEveryRound(page, hurdle.baseUrl, c.id, (x) => humanDrag(page, x));
     await page.locator('#box[data-hurdle-state="success"]').waitFor({ timeout: 15_000 });
     const token = await page.evaluate<string>(`turnstile.getResponse(${id})`);
     const verdict = await assertVerifies('/turnstile/v0/siteverify', token);

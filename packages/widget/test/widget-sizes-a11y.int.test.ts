@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   HANDLE, answerOf, browserTestsMissingMessage, browserTestsRequired, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge, screenshotPath,
-  startHurdle, watchPage, type HurdleProcess,
+  solveEveryRound, startHurdle, watchPage, type HurdleProcess,
 } from './browser-harness.js';
 
 const WIDGET = '.hurdle-widget';
@@ -20,7 +20,7 @@ const STATUS = `${WIDGET} [role="status"]`;
 const CHECK = `${WIDGET} button.chk`;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const LOCALES_DIR = fileURLToPath(new URL('../../client/locales/', import.meta.url));
-type Locale = Record<'verify' | 'verifyLabel' | 'slideTitle' | 'sliderLabel' | 'success' | 'expired' | 'refresh' | 'brand', string>;
+type Locale = Record<'verify' | 'verifyLabel' | 'slideTitle' | 'sliderLabel' | 'success' | 'expired' | 'refresh' | 'brand' | 'nextRound', string>;
 const locale = (tag: string): Locale => JSON.parse(readFileSync(join(LOCALES_DIR, `${tag}.json`), 'utf8')) as Locale;
 const LANGS = ['en', ...(/export const LANGS = \[([^\]]*)\]/.exec(readFileSync(fileURLToPath(new URL('../../client/i18n.ts', import.meta.url)), 'utf8'))?.[1] ?? '')
   .split(',').map((s) => s.trim().replace(/'/g, '')).filter((s) => s !== '' && s !== 'en')];
@@ -137,7 +137,16 @@ describe('widget sizes, languages and accessibility in Chromium', { timeout: 420
         if (size === 'flexible') assert.ok(widgetWidth >= 260, 'flexible stays at 260 px or more');
         assertNoViolations(await axe(page), `${size} ${width} idle`);
 
-        const verifyBody = page.waitForRequest((r) => r.url().endsWith('/v1/verify') && r.method() === 'POST').then((r) => r.postDataJSON() as { answer: { x: number } });
+        // Each answer, and where the piece is shown while it is on its way (the request is
+        // held a moment to look).
+        const sent: { x: number; shownX: number }[] = [];
+        await page.route('**/v1/verify', async (route) => {
+          const shownLeft = await page.evaluate<number>("parseFloat(document.querySelector('.hurdle-widget').shadowRoot.querySelector('.piece').style.left)");
+          const stageWidth = await page.evaluate<number>("document.querySelector('.hurdle-widget').shadowRoot.querySelector('.stage').clientWidth");
+          const body = route.request().postDataJSON() as { answer: { x: number } };
+          sent.push({ x: body.answer.x, shownX: shownLeft / (stageWidth / puzzle.width) });
+          await route.continue();
+        });
         const puzzle = await loadPuzzle(page);
         assert.equal(await sidewaysScroll(page), 0, 'no horizontal scroll with the puzzle open');
         assert.deepEqual(await overflowing(page), []);
@@ -151,12 +160,19 @@ describe('widget sizes, languages and accessibility in Chromium', { timeout: 420
         assertNoViolations(await axe(page), `${size} ${width} puzzle`);
         await page.screenshot({ path: screenshotPath(`size-${size}-${width}.png`), fullPage: true });
 
-        await humanDrag(page, puzzle.x);
-        const sent = await verifyBody;
-        // A pointer move of d px is d / scale background px: the piece lands where it was dragged.
-        assert.ok(Math.abs(sent.answer.x - puzzle.x) <= 1, `dragged to ${puzzle.x}, sent ${sent.answer.x} (scale ${scale.toFixed(3)})`);
-        const pieceLeft = await page.evaluate<number>("parseFloat(document.querySelector('.hurdle-widget').shadowRoot.querySelector('.piece').style.left)");
-        assert.ok(Math.abs(pieceLeft / scale - sent.answer.x) < 0.2, `the piece is shown at the sent x (${pieceLeft / scale} vs ${sent.answer.x})`);
+        const targets: number[] = [];
+        const { last } = await solveEveryRound(page, server.baseUrl, puzzle.id, async (x) => {
+          targets.push(x);
+          await humanDrag(page, x);
+        });
+        assert.equal(last.success, true, `the last answer: ${JSON.stringify(last)}`);
+        assert.equal(sent.length, targets.length);
+        targets.forEach((x, i) => {
+          const answer = sent[i] as { x: number; shownX: number };
+          // A pointer move of d px is d / scale background px: the piece lands where it was dragged.
+          assert.ok(Math.abs(answer.x - x) <= 1, `round ${i + 1}: dragged to ${x}, sent ${answer.x} (scale ${scale.toFixed(3)})`);
+          assert.ok(Math.abs(answer.shownX - answer.x) < 0.2, `round ${i + 1}: the piece is shown at the sent x (${answer.shownX} vs ${answer.x})`);
+        });
         await waitState(page, 'success');
         assertNoViolations(await axe(page), `${size} ${width} success`);
         assert.deepEqual(problems, []);
@@ -177,8 +193,7 @@ describe('widget sizes, languages and accessibility in Chromium', { timeout: 420
     assert.ok(box !== null && brand !== null && box.x > brand.x, 'the check box is on the right in RTL');
     assertNoViolations(await axe(page), 'ar idle');
 
-    // Keyboard only: Tab to the widget, Enter, arrow keys, Enter.
-    const verifyBody = page.waitForRequest((r) => r.url().endsWith('/v1/verify') && r.method() === 'POST').then((r) => r.postDataJSON() as { answer: { x: number }; input?: string });
+    // Keyboard only: Tab to the widget, Enter, arrow keys, Enter (each round).
     const challenge = nextChallenge(page);
     await page.focus('input[name="password"]');
     await page.keyboard.press('Tab');
@@ -191,20 +206,30 @@ describe('widget sizes, languages and accessibility in Chromium', { timeout: 420
     assert.equal(await handle.getAttribute('aria-label'), ar['sliderLabel']);
     assertNoViolations(await axe(page), 'ar puzzle');
     await page.locator(WIDGET).screenshot({ path: screenshotPath('rtl-ar-puzzle.png') });
-    const target = Math.round((await answerOf(server.baseUrl, c.id)).x as number);
-    await page.waitForTimeout(400);
-    let at = 0;
-    // ArrowRight moves the piece right, as in every language: it follows the picture, not the text.
-    while (target - at >= 10) { await page.keyboard.press('Shift+ArrowRight'); at += 10; await page.waitForTimeout(60 + (at % 7) * 9); }
-    while (at < target) { await page.keyboard.press('ArrowRight'); at += 1; await page.waitForTimeout(90 + (at % 5) * 17); }
-    assert.equal(Number(await handle.getAttribute('aria-valuenow')), target);
-    const handleBox = await handle.boundingBox();
-    const trackBox = await page.locator(`${WIDGET} .track`).boundingBox();
-    assert.ok(target === 0 || (handleBox !== null && trackBox !== null && handleBox.x > trackBox.x + 1), 'the handle moved right');
-    await page.keyboard.press('Enter');
-    const sent = await verifyBody;
-    assert.equal(sent.input, 'keyboard');
-    assert.equal(sent.answer.x, target, 'the answer is the service\'s left-to-right x');
+    let round = 0;
+    const { last } = await solveEveryRound(page, server.baseUrl, c.id, async (x) => {
+      if (++round === 2) {
+        // The next round's notice, in Arabic, with the round numbers filled in.
+        assert.equal(await page.locator(STATUS).innerText(), ar['nextRound'].replace('{n}', '2').replace('{m}', '2'));
+        await page.locator(WIDGET).screenshot({ path: screenshotPath('rtl-ar-round-2.png') });
+      }
+      const verifyBody = page.waitForRequest((r) => r.url().endsWith('/v1/verify') && r.method() === 'POST').then((r) => r.postDataJSON() as { answer: { x: number }; input?: string });
+      const target = Math.round(x);
+      await page.waitForTimeout(400);
+      let at = 0;
+      // ArrowRight moves the piece right, as in every language: it follows the picture, not the text.
+      while (target - at >= 10) { await page.keyboard.press('Shift+ArrowRight'); at += 10; await page.waitForTimeout(60 + (at % 7) * 9); }
+      while (at < target) { await page.keyboard.press('ArrowRight'); at += 1; await page.waitForTimeout(90 + (at % 5) * 17); }
+      assert.equal(Number(await handle.getAttribute('aria-valuenow')), target);
+      const handleBox = await handle.boundingBox();
+      const trackBox = await page.locator(`${WIDGET} .track`).boundingBox();
+      assert.ok(target === 0 || (handleBox !== null && trackBox !== null && handleBox.x > trackBox.x + 1), 'the handle moved right');
+      await page.keyboard.press('Enter');
+      const sent = await verifyBody;
+      assert.equal(sent.input, 'keyboard');
+      assert.equal(sent.answer.x, target, 'the answer is the service\'s left-to-right x');
+    });
+    assert.equal(last.success, true, `the last answer: ${JSON.stringify(last)}`);
     await waitState(page, 'success', 20_000);
     assert.match(await page.locator(STATUS).innerText(), new RegExp(ar['success']));
     await page.locator(WIDGET).screenshot({ path: screenshotPath('rtl-ar-success.png') });

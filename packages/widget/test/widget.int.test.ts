@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  ADMIN_TOKEN, HANDLE, answerOf, browserTestsMissingMessage, browserTestsRequired, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge, pollUntil, screenshotPath,
+  ADMIN_TOKEN, HANDLE, answerOf, browserTestsMissingMessage, browserTestsRequired, browserTestsUnavailable, humanDrag, launchChromium, nextChallenge, pollUntil, screenshotPath, solveEveryRound,
   startHurdle, watchPage, type HurdleProcess,
 } from './browser-harness.js';
 
@@ -96,9 +96,18 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await page.locator(CHECK).waitFor();
     assert.equal(await page.locator('#submit').isDisabled(), true, 'submit waits for the token');
     await page.screenshot({ path: screenshotPath('widget-idle-light-en.png') });
-    const { x } = await loadPuzzle(page);
+    const { id } = await loadPuzzle(page);
     await page.locator(WIDGET).screenshot({ path: screenshotPath('widget-puzzle-light-en.png') });
-    await humanDrag(page, x);
+    // Two puzzles by default: the right first answer brings the second into the same widget.
+    let round = 0;
+    const { rounds } = await solveEveryRound(page, server.baseUrl, id, async (x) => {
+      if (++round === 2) {
+        assert.match(await page.locator(STATUS).innerText(), /one more puzzle: 2 of 2/i);
+        await page.locator(WIDGET).screenshot({ path: screenshotPath('widget-round-2-light-en.png') });
+      }
+      await humanDrag(page, x);
+    });
+    assert.equal(rounds, 2);
     await waitState(page, 'success');
     const token = await page.inputValue('input[name="hurdle-response"]');
     assert.ok(token.length > 20, 'the hidden field holds the pass token');
@@ -117,8 +126,7 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await page.locator(CHECK).tap();
     const c = await challenge;
     await waitState(page, 'puzzle');
-    const { x } = await answerOf(server.baseUrl, c.id);
-    await humanDrag(page, x as number, 'touch');
+    await solveEveryRound(page, server.baseUrl, c.id, (x) => humanDrag(page, x, 'touch'));
     await waitState(page, 'success');
     await page.screenshot({ path: screenshotPath('widget-mobile-touch.png') });
     assert.deepEqual(problems, []);
@@ -138,34 +146,40 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await page.keyboard.press('Enter');
     const c = await challenge;
     await waitState(page, 'puzzle');
-    const x = (await answerOf(server.baseUrl, c.id)).x as number;
     const handle = page.locator(HANDLE);
     assert.equal(await handle.evaluate((el) => el === el.getRootNode().activeElement), true, 'focus moves to the slider');
     assert.match((await handle.getAttribute('aria-label')) ?? '', /slider/i);
     assert.ok(((await handle.getAttribute('aria-describedby')) ?? '') !== '');
-    // A person looks first (the service requires a moment), then presses: coarse steps with
-    // Shift, then fine steps, at a person's pace.
-    await page.waitForTimeout(400);
-    const target = Math.round(x);
-    let at = 0;
-    while (target - at >= 10) {
-      await page.keyboard.press('Shift+ArrowRight');
-      at += 10;
-      await page.waitForTimeout(60 + (at % 7) * 9);
-    }
-    while (at < target) {
-      await page.keyboard.press('ArrowRight');
-      at += 1;
-      await page.waitForTimeout(90 + (at % 5) * 17);
-    }
-    assert.equal(Number(await handle.getAttribute('aria-valuenow')), target);
-    await page.locator(WIDGET).screenshot({ path: screenshotPath('widget-puzzle-dark-en.png') });
-    await page.keyboard.press('Enter');
+    let round = 0;
+    const { rounds } = await solveEveryRound(page, server.baseUrl, c.id, async (x) => {
+      round++;
+      // After the first round the slider keeps focus for the next puzzle.
+      assert.equal(await handle.evaluate((el) => el === el.getRootNode().activeElement), true, `round ${round}: focus on the slider`);
+      // A person looks first (the service requires a moment), then presses: coarse steps with
+      // Shift, then fine steps, at a person's pace.
+      await page.waitForTimeout(400);
+      const target = Math.round(x);
+      let at = 0;
+      while (target - at >= 10) {
+        await page.keyboard.press('Shift+ArrowRight');
+        at += 10;
+        await page.waitForTimeout(60 + (at % 7) * 9);
+      }
+      while (at < target) {
+        await page.keyboard.press('ArrowRight');
+        at += 1;
+        await page.waitForTimeout(90 + (at % 5) * 17);
+      }
+      assert.equal(Number(await handle.getAttribute('aria-valuenow')), target);
+      if (round === 1) await page.locator(WIDGET).screenshot({ path: screenshotPath('widget-puzzle-dark-en.png') });
+      await page.keyboard.press('Enter');
+    });
+    assert.equal(rounds, 2);
     await waitOutcome(page);
     const sent = await verifyBody;
+    const target = sent.answer.x;
     assert.equal(sent.input, 'keyboard');
     assert.match(sent.keyboardProof ?? '', /^[0-9]+$/, 'a keyboard answer carries its proof of work');
-    assert.equal(sent.answer.x, target);
     const [marker, ...presses] = sent.trajectory;
     assert.deepEqual([marker?.[0], marker?.[2]], [0, 0], 'a start marker at x = 0, tMs = 0');
     assert.equal(presses.length, Math.floor(target / 10) + (target % 10), 'one sample per key press');
@@ -305,8 +319,7 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
     await pollUntil('a second challenge', 10_000, async () => (ids.length >= 2 ? true : undefined));
     const live = ids[ids.length - 1];
     assert.ok(live !== undefined && live !== ids[0]);
-    const again = await answerOf(server.baseUrl, live);
-    await humanDrag(page, again.x as number);
+    await solveEveryRound(page, server.baseUrl, live, (x) => humanDrag(page, x));
     await waitState(page, 'success');
     assert.deepEqual(problems, []);
   });
@@ -411,8 +424,7 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
       if ((await state(widgetPage)) !== 'puzzle') return undefined;
       const c = await challenge;
       if (c === undefined) return undefined;
-      const { x } = await answerOf(server.baseUrl, c.id);
-      await humanDrag(widgetPage, x as number);
+      await solveEveryRound(widgetPage, server.baseUrl, c.id, (x) => humanDrag(widgetPage, x));
       await waitState(widgetPage, 'success');
       return true;
     }, 250);

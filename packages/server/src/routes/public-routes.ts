@@ -3,7 +3,7 @@ import { ANSWER_CHECK_CODES } from '@hurdle/challenge';
 import type { ChallengeEngine, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ServerError } from '../errors.js';
-import { ANSWER_FAILED, publicChallengeCode } from '../http-errors.js';
+import { ANSWER_FAILED, NEXT_ROUND, publicChallengeCode } from '../http-errors.js';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { WorkerMetrics } from '../metrics.js';
@@ -98,6 +98,10 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       return { success: true, token: result.token, expiresAt: result.expiresAt };
+    }
+    if (result.code === 'CHALLENGE_NEXT_ROUND') {
+      metrics.verify.inc({ type, result: 'next_round', reason: 'ok' });
+      return { success: false, code: NEXT_ROUND, retry: false, attemptsLeft: 0, next: result.next };
     }
     // The internal reason goes to metrics and the log; the visitor learns only that the
     // answer failed (one public code for every answer check).
