@@ -238,6 +238,8 @@ export class Widget {
   reset(): void {
     this.#begin();
     this.#typeOverride = undefined;
+    // A submit held for the token is dropped: the site started over.
+    this.#submitter = undefined;
     this.#setState('idle', '');
     if (this.#startsAtRender()) this.execute();
   }
