@@ -40,6 +40,11 @@ export const localeSchema = {
   tags: ['widget'],
   operationId: 'widgetLocale',
   summary: 'The widget\'s strings in one language (`/widget/locales/de.json`), fetched by the widget',
+  params: {
+    type: 'object',
+    properties: { file: { type: 'string', description: 'A language tag and .json (de.json, pt-BR.json)' } },
+    required: ['file'],
+  },
   response: {
     200: text('The strings (JSON; gzip when accepted; ETag, Cache-Control max-age=86400)', 'application/json'),
     304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
