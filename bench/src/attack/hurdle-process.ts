@@ -54,6 +54,9 @@ export async function startHurdle(o: StartHurdleOptions): Promise<HurdleProcess>
       HURDLE_RATE_LIMIT__IP_PER_MINUTE: String(o.ipPerMinute),
       HURDLE_RATE_LIMIT__SITE_PER_SECOND: String(o.sitePerSecond),
       HURDLE_DEMO_SITE: 'false',
+      // The bench judges answers, not load: a busy machine (the bench's own solvers included)
+      // must not turn attacks into 503s by event-loop-lag shedding.
+      HURDLE_ADMISSION__MAX_EVENT_LOOP_DELAY_MS: '600000',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

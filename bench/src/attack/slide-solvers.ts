@@ -21,16 +21,20 @@ export function cvPointerSolver(kind: PointerGenerator, rng: Random): SlideSolve
 }
 
 /**
- * No image analysis: a uniformly random x, never within `spreadPx` of an earlier guess on the
+ * No image analysis, but the source read: the answer (a gap's left edge) lies in
+ * [pieceWidth, width - pieceWidth] and is uniform there, so x is drawn uniformly from that
+ * range (no x is likelier than another), never within `spreadPx` of an earlier guess on the
  * same puzzle, with the best trace it has (min-jerk with wobble and noise).
  */
 export function blindSolver(rng: Random, spreadPx: number): SlideSolver {
   let guesses: number[] = [];
-  return (_slide, geometry, attempt) => {
+  return (slide, geometry, attempt) => {
     // One solver per trial; a fresh puzzle (attempt 0) forgets the earlier guesses.
     if (attempt === 0) guesses = [];
-    let x = rng.range(0, geometry.maxX);
-    for (let tries = 0; tries < 50 && guesses.some((g) => Math.abs(g - x) < spreadPx); tries++) x = rng.range(0, geometry.maxX);
+    const lo = Math.min(geometry.maxX, slide.pieceWidth);
+    const hi = Math.min(geometry.maxX, Math.max(lo, slide.width - slide.pieceWidth));
+    let x = rng.range(lo, hi);
+    for (let tries = 0; tries < 50 && guesses.some((g) => Math.abs(g - x) < spreadPx); tries++) x = rng.range(lo, hi);
     guesses.push(x);
     const trajectory = pointerTrace('min_jerk', x, geometry, rng);
     return { x: (trajectory[trajectory.length - 1] as [number, number, number])[0], trajectory, input: 'pointer' };

@@ -13,6 +13,7 @@ import type {
   TrajectoryInput,
   VerifyFailureCode,
   VerifyResult,
+  VerifySite,
 } from './contract.js';
 import { MAX_ANSWER_X, MAX_SLIDE_ROUNDS, intOption, invalid, resolveOptions } from './engine-options.js';
 import { ChallengeError, describeValue } from './errors.js';
@@ -267,7 +268,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const expiresAt = t + opts.tokenTtlMs;
     const token = sealToken(tokenKeys, { tokenId: randomId(), sitekey, hostname, action, cdata, type, challengeTs: t, expiresAt, stateEpoch });
     counters.pass++;
-    return { success: true, token, expiresAt };
+    return { success: true, token, expiresAt, site: { sitekey, hostname, action } };
   }
 
   function failed(result: VerifyResult): VerifyResult {
@@ -275,7 +276,16 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     return result;
   }
 
+  /** A failure tagged with whom the challenge was for, once its record or claims are read. */
+  const forSite = (result: VerifyResult, site: VerifySite | undefined): VerifyResult =>
+    (site === undefined || result.site !== undefined ? result : { ...result, site });
+
   async function verifySlide(id: string, idExpiresAt: number, answer: unknown, trajectory: unknown, input: TrajectoryInput, keyboardProof: unknown): Promise<VerifyResult> {
+    const seen: { site?: VerifySite } = {};
+    return forSite(await checkSlide(id, idExpiresAt, answer, trajectory, input, keyboardProof, seen), seen.site);
+  }
+
+  async function checkSlide(id: string, idExpiresAt: number, answer: unknown, trajectory: unknown, input: TrajectoryInput, keyboardProof: unknown, seen: { site?: VerifySite }): Promise<VerifyResult> {
     const x = parseSlideAnswer(answer);
     const samples: TrajectorySample[] | undefined =
       trajectory === undefined || trajectory === null ? undefined : parseTrajectory(trajectory, opts.rules.maxSamples);
@@ -289,6 +299,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     } catch {
       return failed(fail('CHALLENGE_ERR_NOT_FOUND', false, 0));
     }
+    seen.site = { sitekey: rec.s, hostname: rec.h, action: rec.a };
     if (t >= rec.e) {
       await store.delete(key).catch(storeError);
       return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
@@ -336,6 +347,10 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     const nonce = parseNonce(answer);
     const claims = openPowChallenge(powKeys, id);
     if (claims === undefined) return failed(fail('CHALLENGE_ERR_SIGNATURE_INVALID', false, 0));
+    return forSite(await checkPow(id, nonce, claims), { sitekey: claims.sitekey, hostname: claims.hostname, action: claims.action });
+  }
+
+  async function checkPow(id: string, nonce: string, claims: NonNullable<ReturnType<typeof openPowChallenge>>): Promise<VerifyResult> {
     const t = now();
     if (t >= claims.expiresAt) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
     // Issued before the store lost its one-time markers: whether it was solved then is unknown.

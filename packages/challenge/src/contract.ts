@@ -157,10 +157,19 @@ export type VerifyFailureCode = Extract<
 >;
 
 /** Result of {@link ChallengeEngine.verify}. */
+/** Whom an answered challenge was issued for (per-site analytics; never shown to the visitor). */
+export interface VerifySite {
+  readonly sitekey: string;
+  readonly hostname: string;
+  readonly action: string;
+}
+
 export type VerifyResult =
-  | { readonly success: true; readonly token: string; /** Epoch ms. */ readonly expiresAt: number }
+  | { readonly success: true; readonly token: string; /** Epoch ms. */ readonly expiresAt: number; readonly site?: VerifySite }
   | {
       readonly success: false;
+      /** Absent when the challenge could not be read (unknown, expired, forged id). */
+      readonly site?: VerifySite;
       readonly code: VerifyFailureCode;
       /** True when the same challenge id may be answered again. */
       readonly retry: boolean;

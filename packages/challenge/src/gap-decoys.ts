@@ -26,7 +26,7 @@ export interface GapRowOptions {
   readonly box: number;
   /** Outline points relative to the box (their horizontal extent sets the spacing). */
   readonly points: readonly (readonly [number, number])[];
-  /** Most gaps on the row, the true one included. @default 4 */
+  /** Most gaps on the row, the true one included. @default 5 */
   readonly maxGaps?: number;
   /** Least clear space between two gaps' outlines, px. @default 3 */
   readonly spacingPx?: number;
@@ -35,9 +35,15 @@ export interface GapRowOptions {
 /**
  * Places up to `maxGaps` gaps on the row, every left edge in [box, width - box] (clear of the
  * piece's start at x = 0 and inside the picture), outlines at least `spacingPx` apart, then
- * picks the true one uniformly among them. The positions are drawn as a set before the answer
- * is chosen, so where a gap lies (first, last, crowded, near an edge) says nothing about
- * whether it is the true one.
+ * picks the true one uniformly among them.
+ *
+ * The gaps are equally spaced on a circle as long as the row's range of left edges and turned
+ * by a uniform offset, then unrolled onto the row. Two properties follow, and an attacker who
+ * reads this gains nothing from either: (1) every gap's left edge, so the answer too, is
+ * uniform over the range, so no x is a better blind guess than another (rows packed from
+ * the left edge made the first slot right of the start hold the answer about one time in
+ * four); (2) the set of positions is the same whichever gap is the true one, so where a gap
+ * lies says nothing about whether it is the true one.
  */
 export function planGapRow(rng: SeededRandom, o: GapRowOptions): GapRow {
   let left = Infinity;
@@ -49,12 +55,11 @@ export function planGapRow(rng: SeededRandom, o: GapRowOptions): GapRow {
   // +2: the rim stroke and anti-aliasing reach about a pixel past the outline on each side.
   const step = Math.ceil(right - left + 2) + (o.spacingPx ?? 3);
   const lo = o.box;
-  const hi = Math.max(lo, o.width - o.box);
-  const count = Math.max(1, Math.min(o.maxGaps ?? 4, 1 + Math.floor((hi - lo) / step)));
-  const slack = hi - lo - (count - 1) * step;
-  // Sorted uniform offsets in [0, slack]: consecutive gaps stay at least `step` apart.
-  const offsets = Array.from({ length: count }, () => rng.int(0, slack)).sort((a, b) => a - b);
-  const xs = offsets.map((off, i) => lo + i * step + off);
+  const range = Math.max(1, o.width - 2 * o.box);
+  const count = Math.max(1, Math.min(o.maxGaps ?? 5, Math.floor(range / step)));
+  const spacing = range / count;
+  const turn = rng.range(0, range);
+  const xs = Array.from({ length: count }, (_, i) => lo + Math.floor((turn + i * spacing) % range)).sort((a, b) => a - b);
   return { xs, answer: rng.int(0, count - 1) };
 }
 

@@ -28,6 +28,7 @@ export type {
   VerifyFailureCode,
   VerifyRequest,
   VerifyResult,
+  VerifySite,
   ImageSets,
   RenderTask,
   RenderedPuzzle,

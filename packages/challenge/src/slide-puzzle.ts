@@ -26,7 +26,7 @@ interface PieceShape {
 }
 
 function makeShape(rng: SeededRandom, height: number): PieceShape {
-  const size = Math.round(height * rng.range(0.25, 0.28));
+  const size = Math.round(height * rng.range(0.21, 0.24));
   const r = size * 0.2;
   const pad = Math.ceil(r * 1.25) + 3;
   const box = size + 2 * pad;

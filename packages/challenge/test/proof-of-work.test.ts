@@ -73,7 +73,8 @@ describe('proof of work', () => {
     let bad = 0;
     while (checkPowSolution(c.id, String(bad), 20)) bad++;
     const v = await engine.verify({ id: c.id, answer: { nonce: String(bad) } });
-    assert.deepEqual(v, { success: false, code: 'CHALLENGE_ERR_POW_INSUFFICIENT', retry: true, attemptsLeft: 1 });
+    // The failure names whom the challenge was for (per-site analytics), from its signed claims.
+    assert.deepEqual(v, { success: false, code: 'CHALLENGE_ERR_POW_INSUFFICIENT', retry: true, attemptsLeft: 1, site: { sitekey: site.sitekey, hostname: '', action: '' } });
   });
 
   it('rejects tampering with every field and every byte', async () => {

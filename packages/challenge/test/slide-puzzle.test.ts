@@ -151,7 +151,7 @@ describe('slide challenge verify', () => {
     const wrong = x > 160 ? x - 40 : x + 40;
     later();
     const r1 = await engine.verify({ id: c.id, answer: { x: wrong }, trajectory: humanTrace(wrong, 1) });
-    assert.deepEqual(r1, { success: false, code: 'CHALLENGE_ERR_WRONG_ANSWER', retry: false, attemptsLeft: 0 });
+    assert.deepEqual(r1, { success: false, code: 'CHALLENGE_ERR_WRONG_ANSWER', retry: false, attemptsLeft: 0, site: { sitekey: 'site-slide', hostname: '', action: '' } });
     const r2 = await engine.verify({ id: c.id, answer: { x }, trajectory: humanTrace(x, 2) });
     assert.ok(!r2.success && r2.code === 'CHALLENGE_ERR_NOT_FOUND' && !r2.retry, JSON.stringify(r2));
   });

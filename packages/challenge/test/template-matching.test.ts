@@ -50,7 +50,7 @@ function top1(set: readonly Decoded[], finder: Finder): number {
 /**
  * Every gap on the piece's row has the piece's outline and the same rendering, and the gaps
  * show nothing of the picture they replaced, so correlation and outline matchers meet four
- * equal candidates (about 1 in 4 at best). Scene continuity across the border, which is what
+ * equal candidates (about 1 in 4 at best, 4 gaps at the default size). Scene continuity across the border, which is what
  * a person looks for, still singles out the true gap: that is asserted too.
  */
 describe('slide puzzle against template matching', () => {

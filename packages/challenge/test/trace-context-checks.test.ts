@@ -49,7 +49,9 @@ describe('server-side timing', () => {
     const trace = humanTrace(p.x, 101, 900);
     t += 700; // less than the 900 ms the drag claims
     const v = await engine.verify({ id: p.id, answer: { x: p.x }, trajectory: trace });
-    assert.deepEqual(v, { success: false, code: 'CHALLENGE_ERR_TIMING_REJECTED', retry: false, attemptsLeft: 0, reasons: ['claims_more_time_than_passed'] });
+    const { site: issuedFor, ...rest } = v;
+    assert.deepEqual(rest, { success: false, code: 'CHALLENGE_ERR_TIMING_REJECTED', retry: false, attemptsLeft: 0, reasons: ['claims_more_time_than_passed'] });
+    assert.equal(issuedFor?.sitekey, site.sitekey, 'the failure names the site the puzzle was issued for');
   });
 
   it('refuses a trace that starts before a person could have seen the puzzle (minLookMs)', async () => {

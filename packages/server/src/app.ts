@@ -35,6 +35,7 @@ import { opsRoutes } from './routes/ops-routes.js';
 import { publicRoutes } from './routes/public-routes.js';
 import { siteverifyRoute } from './routes/siteverify-route.js';
 import { testHooksRoutes } from './routes/test-hooks-routes.js';
+import type { AnalyticsTally } from './site-analytics.js';
 import type { SiteDirectory } from './site-directory.js';
 import type { RateLimitCounters } from './state/rate-limit-counters.js';
 
@@ -58,6 +59,8 @@ export interface AppDeps {
   widget?: boolean;
   /** Called with each route as it is registered (route inventories, the docs check). */
   onRoute?: (route: RouteOptions) => void;
+  /** Per-site analytics counts of this process (absent: not counted). */
+  analytics?: AnalyticsTally;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -149,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const authLimit = createAuthFailureLimit({ options, store, rateCounters: deps.rateCounters, metrics });
   installConnectionGuard(app.server, { options, metrics });
 
-  await app.register(publicRoutes, { options, sites, engine, metrics, limits });
+  await app.register(publicRoutes, { options, sites, engine, metrics, limits, analytics: deps.analytics });
   await app.register(siteverifyRoute, { options, sites, engine, metrics, authLimit });
   if (options.testHooks) await app.register(testHooksRoutes, { store, secrets: () => sites.hmacKeys() ?? [] });
   await app.register(opsRoutes, { sites, control, workerId, storeHealthy: deps.storeHealthy ?? (() => true) });

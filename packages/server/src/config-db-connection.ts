@@ -1,4 +1,5 @@
 /** What a config DB connection offers, whichever engine holds it (SQLite or PostgreSQL). */
+import type { AnalyticsQuery, AnalyticsRow, AuditEntry } from './analytics-schema.js';
 import type { LeaseHolder } from './config-db-schema.js';
 import type { SiteRecord } from './site.js';
 
@@ -41,6 +42,19 @@ export interface ConfigDb {
   renewLease(name: string, owner: string, expiresAt: number): Promise<boolean>;
   /** Give the lease up (nothing when another owner holds it). */
   releaseLease(name: string, owner: string): Promise<void>;
+  /**
+   * Add analytics cells (counts add to what the rows hold) in one transaction. Each cell's
+   * key (resolution, bucket, site, hostname, action, reason) appears once in `rows`.
+   */
+  addAnalytics(rows: readonly AnalyticsRow[]): Promise<void>;
+  /** Analytics cells of one resolution in `[fromMs, toMs)`, oldest first, at most `limit` (default 100 000). */
+  readAnalytics(query: AnalyticsQuery, limit?: number): Promise<AnalyticsRow[]>;
+  /** Delete minute cells before `minuteBeforeMs` and hour cells before `hourBeforeMs`; returns rows deleted. */
+  pruneAnalytics(minuteBeforeMs: number, hourBeforeMs: number): Promise<number>;
+  /** Append one audit log entry. */
+  addAudit(entry: AuditEntry): Promise<void>;
+  /** Audit entries newest first, before `beforeMs` (exclusive) when given, at most `limit`. */
+  listAudit(limit: number, beforeMs?: number): Promise<AuditEntry[]>;
   /** Register a callback for change notifications from other writers (PostgreSQL LISTEN). */
   onChange(listener: () => void): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@
  * The config DB's tables, shared by the SQLite and PostgreSQL modules: migrations, the row
  * shape and its mapping to {@link SiteRecord}.
  */
+import { ANALYTICS_AND_AUDIT_TABLES } from './analytics-schema.js';
 import type { SiteRecord } from './site.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -37,6 +38,8 @@ export const MIGRATIONS: readonly string[] = [
   );`,
   // Sites choose whether a slide may be solved with the arrow keys; existing sites keep them.
   'ALTER TABLE sites ADD COLUMN keyboard_solve INTEGER NOT NULL DEFAULT 1;',
+  // Per-site analytics (minute and hour buckets) and the audit log of admin actions.
+  ANALYTICS_AND_AUDIT_TABLES,
 ];
 
 /** A lease holder as stored in table `leases`. */

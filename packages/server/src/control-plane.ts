@@ -4,10 +4,11 @@
  * metrics and dashboard figures. In a cluster it is IPC to the primary; in-process
  * (tests, `buildApp` alone) it calls the site service and the local registry directly.
  */
+import type { AdminRecords } from './admin-records.js';
 import type { DashboardStats } from './metrics.js';
 import type { AdminOperations } from './site-service.js';
 
-export interface ControlPlane extends AdminOperations {
+export interface ControlPlane extends AdminOperations, AdminRecords {
   /** Prometheus text for the whole machine. */
   metricsText(): Promise<string>;
   /** Live dashboard figures for the whole machine. */

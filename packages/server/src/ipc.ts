@@ -6,9 +6,14 @@
 import { ServerError } from './errors.js';
 import type { ServerErrorCode } from './errors.js';
 import type { MetricsJson } from './metrics.js';
+import type { AnalyticsDelta } from './site-analytics.js';
 import type { ServerOptions } from './options.js';
 
-export type AdminOp = 'listSites' | 'getSite' | 'createSite' | 'updateSite' | 'rotateSecret' | 'disableSite';
+export type AdminOp = 'listSites' | 'getSite' | 'createSite' | 'updateSite' | 'rotateSecret' | 'disableSite'
+  | 'analytics' | 'analyticsCsv' | 'auditLog' | 'recordAudit';
+
+/** Every {@link AdminOp}: the primary answers only these. */
+export const ADMIN_OPS: readonly AdminOp[] = ['listSites', 'getSite', 'createSite', 'updateSite', 'rotateSecret', 'disableSite', 'analytics', 'analyticsCsv', 'auditLog', 'recordAudit'];
 
 /** Primary -> worker: everything a worker needs to start. */
 export interface InitMessage {
@@ -39,6 +44,8 @@ export type WorkerToPrimary =
   | { hurdle: 'collected'; id: number; metrics: MetricsJson }
   | { hurdle: 'listening'; port: number; host: string }
   | { hurdle: 'ready' }
+  /** Per-site analytics counted since the worker's last report (never waited for). */
+  | { hurdle: 'analytics'; deltas: AnalyticsDelta[] }
   /** The worker could not start (bad port, segment missing…): the reason, no secrets. */
   | { hurdle: 'fatal'; message: string };
 

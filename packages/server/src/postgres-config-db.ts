@@ -3,6 +3,8 @@ import pg from 'pg';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
+import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
+import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, leaseToParams, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { LeaseRow, SiteRow } from './config-db-schema.js';
 
@@ -129,6 +131,45 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     },
     async releaseLease(name, owner) {
       await query('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
+    },
+    async addAnalytics(rows) {
+      if (rows.length === 0) return;
+      queries += 1;
+      const client = await pool.connect().catch((err: Error) => {
+        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL (${describe(url)}): ${err.message}`);
+      });
+      try {
+        await client.query('BEGIN');
+        // Multi-row statements of at most 500 cells (10 parameters each, well under PostgreSQL's 65 535).
+        for (let i = 0; i < rows.length; i += 500) {
+          const chunk = rows.slice(i, i + 500);
+          const values = chunk.map((_, j) => `(${Array.from({ length: 10 }, (__, k) => `$${j * 10 + k + 1}`).join(', ')})`).join(', ');
+          await client.query(analyticsUpsert(values), chunk.flatMap(analyticsToParams));
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
+      } finally {
+        client.release();
+      }
+    },
+    async readAnalytics(q, limit = 100_000) {
+      const site = q.sitekey === undefined ? '' : ' AND sitekey = $5';
+      const params: unknown[] = [q.resolution, q.fromMs, q.toMs, limit, ...(q.sitekey === undefined ? [] : [q.sitekey])];
+      return (await query<AnalyticsDbRow & pg.QueryResultRow>(`SELECT ${ANALYTICS_COLUMNS} FROM site_analytics WHERE resolution = $1 AND bucket >= $2 AND bucket < $3${site} ORDER BY bucket LIMIT $4`, params))
+        .rows.map(rowToAnalytics);
+    },
+    async pruneAnalytics(minuteBeforeMs, hourBeforeMs) {
+      const res = await query("DELETE FROM site_analytics WHERE (resolution = 'minute' AND bucket < $1) OR (resolution = 'hour' AND bucket < $2)", [minuteBeforeMs, hourBeforeMs]);
+      return res.rowCount ?? 0;
+    },
+    async addAudit(entry) {
+      await query(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, auditToParams(entry));
+    },
+    async listAudit(limit, beforeMs) {
+      return (await query<AuditDbRow & pg.QueryResultRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE at < $1 ORDER BY at DESC, id DESC LIMIT $2`, [beforeMs ?? Number.MAX_SAFE_INTEGER, limit]))
+        .rows.map(rowToAudit);
     },
     async onChange(fn) {
       listeners.push(fn);

@@ -15,8 +15,11 @@ import type { PrimaryHandle } from './cluster/primary-handle.js';
 import { startSingleProcess } from './cluster/single-process.js';
 import { WorkerMetricsCollector } from './cluster/worker-metrics-collector.js';
 import { WorkerSupervisor } from './cluster/worker-supervisor.js';
+import { createAdminRecords } from './admin-records.js';
+import { AnalyticsWriter } from './analytics-writer.js';
 import { ConfigMirror } from './config-mirror.js';
 import { isServerError } from './errors.js';
+import { ADMIN_OPS } from './ipc.js';
 import type { AdminOp, PrimaryReply, WorkerRequest, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
 import { MachineStats, listenUrl } from './machine-stats.js';
@@ -26,6 +29,7 @@ import type { MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
 import { PRIMARY_WORKER_LABEL, processMetrics } from './process-metrics.js';
+import { isAnalyticsDelta } from './site-analytics.js';
 import { createSiteService } from './site-service.js';
 import { settleStateEpoch } from './state-epoch.js';
 import { StateLease } from './state-lease.js';
@@ -88,7 +92,12 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   await mirror.start();
   // Read-your-writes on this machine: the mirror has a change before the write answers.
   // Reads fall back to the mirror while the DB is down.
-  const admin = withMirroredReads(createSiteService({ db, afterWrite: () => mirror.refresh() }), mirror, logger);
+  const analytics = new AnalyticsWriter({ db, logger });
+  analytics.start();
+  const admin = {
+    ...withMirroredReads(createSiteService({ db, afterWrite: () => mirror.refresh() }), mirror, logger),
+    ...createAdminRecords({ db, flush: () => analytics.flush() }),
+  };
 
   const collector = new WorkerMetricsCollector();
   const supervisor: WorkerSupervisor = new WorkerSupervisor({
@@ -109,12 +118,17 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   async function answer(req: WorkerRequest): Promise<unknown> {
     if (req.op === 'metrics') return aggregateMetrics(await gather());
     if (req.op === 'stats') return machine.dashboard(await gather());
+    if (!ADMIN_OPS.includes(req.method)) throw new Error(`unknown admin operation ${String(req.method).slice(0, 40)}`);
     const fn = admin[req.method as AdminOp] as (...a: unknown[]) => Promise<unknown>;
     return fn(...req.args);
   }
   async function onWorkerMessage(worker: Worker, msg: WorkerToPrimary): Promise<void> {
     if (msg.hurdle === 'collected') {
       collector.received(msg.id, msg.metrics);
+      return;
+    }
+    if (msg.hurdle === 'analytics') {
+      if (Array.isArray(msg.deltas)) analytics.add(msg.deltas.filter(isAnalyticsDelta));
       return;
     }
     if (msg.hurdle !== 'req') return;
@@ -134,6 +148,8 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     stopping ??= (async () => {
       logger.info({ event: 'shutdown' }, 'shutting down: draining workers');
       await supervisor.stop();
+      // The workers' last reports came in as they drained; they are written before the DB closes.
+      await analytics.stop().catch(() => undefined);
       mirror.stop();
       await lease?.release();
       await db.close().catch(() => undefined);

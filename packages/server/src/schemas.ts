@@ -196,6 +196,47 @@ export function openObject(description: string) {
 
 export const statsResponse = openObject('Dashboard figures: per-worker load, rates and the ring (see docs/operations.md)');
 
+export const analyticsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    range: { type: 'string', enum: ['1h', '24h', '7d', '30d', '90d'], description: 'Up to 24h per minute, longer ranges per hour' },
+    // A sitekey's own shape (see newSitekey) or the demo's; quotes and slashes never reach the CSV file name.
+    sitekey: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'One site; absent: every site' },
+  },
+} as const;
+export const analyticsResponse = openObject('Per-site analytics: range, resolution, stepMs, fromMs, toMs, sitekey, totals, failuresByReason, series [{ t, challenges, passes, failures, escalations }], byHostname, byAction (see docs/api.md)');
+export const analyticsCsvResponse = {
+  description: 'CSV (RFC 4180): bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations',
+  content: { 'text/csv': { schema: { type: 'string' } } },
+} as const;
+export const auditQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // Query values are strings (the service coerces no types): digits, read as integers.
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: 'At most this many entries, 1-500 (default 100)' },
+    before: { type: 'string', pattern: '^[0-9]{1,16}$', description: 'Only entries older than this (epoch ms): the next page' },
+  },
+} as const;
+export const auditResponse = {
+  type: 'object',
+  required: ['entries'],
+  properties: {
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'at', 'actor', 'action', 'target', 'address', 'detail'],
+        properties: {
+          id: { type: 'string' }, at: { type: 'integer' }, actor: { type: 'string' }, action: { type: 'string' },
+          target: { type: 'string' }, address: { type: 'string' }, detail: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
+
 export const healthResponse = {
   type: 'object',
   description: 'The worker that answered is alive',

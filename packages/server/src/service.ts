@@ -7,6 +7,8 @@ import type { ChallengeEngine, ChallengeStore } from '@hurdle/challenge';
 import { createMemoryStore } from '@hurdle/challenge';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createAdminRecords } from './admin-records.js';
+import { AnalyticsWriter } from './analytics-writer.js';
 import { buildApp } from './app.js';
 import type { AppDeps } from './app.js';
 import { bootstrap } from './bootstrap.js';
@@ -24,6 +26,7 @@ import { processMetrics } from './process-metrics.js';
 import type { MetricsJson } from './metrics.js';
 import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
+import { AnalyticsTally } from './site-analytics.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
 import { createSiteService } from './site-service.js';
 import { settleStateEpoch } from './state-epoch.js';
@@ -55,6 +58,8 @@ export interface ServiceInput {
   storeHealthy?: () => boolean;
   /** Called with each route as it is registered (see {@link AppDeps.onRoute}). */
   onRoute?: AppDeps['onRoute'];
+  /** Time between two analytics batches to the config DB, ms. @default 5000 */
+  analyticsFlushIntervalMs?: number;
 }
 
 export interface Service {
@@ -65,6 +70,8 @@ export interface Service {
   readonly sites: SiteDirectory;
   readonly engine: ChallengeEngine;
   readonly boot: Bootstrapped;
+  /** Per-site analytics: the counts of this process and their batch writer. */
+  readonly analytics: { readonly tally: AnalyticsTally; readonly writer: AnalyticsWriter; flush(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -97,13 +104,25 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     refreshGauges();
     return [await metrics.registry.getMetricsAsJSON(), await machine.collect(), await runtimeMetrics.getMetricsAsJSON()];
   };
+  // One process counts and writes: the tally is handed to the writer at each batch (and
+  // before a read), the same path a worker's report takes to the primary.
+  const tally = new AnalyticsTally();
+  const writer = new AnalyticsWriter({ db: boot.db, logger, ...(input.analyticsFlushIntervalMs === undefined ? {} : { flushIntervalMs: input.analyticsFlushIntervalMs }) });
+  const flushAnalytics = async (): Promise<void> => {
+    writer.add(tally.drain());
+    await writer.flush();
+  };
+  const batchTimer = setInterval(() => void flushAnalytics(), input.analyticsFlushIntervalMs ?? 5000);
+  batchTimer.unref();
+  const records = createAdminRecords({ db: boot.db, flush: flushAnalytics });
   const control: ControlPlane = {
     ...withMirroredReads(createSiteService({ db: boot.db, afterWrite: () => mirror.refresh() }), mirror, logger),
+    ...records,
     metricsText: async () => aggregateMetrics(await gather()),
     stats: async () => machine.dashboard(await gather()),
   };
   const app = await buildApp({
-    options, sites, engine, store, control, metrics, loop, workerId: WORKER_ID, logger,
+    options, sites, engine, store, control, metrics, loop, workerId: WORKER_ID, logger, analytics: tally,
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
@@ -115,10 +134,13 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   let closed = false;
   return {
     app, options, db: boot.db, mirror, sites, engine, boot,
+    analytics: { tally, writer, flush: flushAnalytics },
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
+      clearInterval(batchTimer);
+      await flushAnalytics().catch(() => undefined);
       stopKeys();
       loop.close();
       mirror.stop();

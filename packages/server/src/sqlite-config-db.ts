@@ -3,6 +3,8 @@ import Database from 'better-sqlite3';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
+import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
+import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, leaseToParams, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { LeaseRow, SiteRow } from './config-db-schema.js';
 
@@ -83,6 +85,27 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     releaseLease: (name, owner) => wrap(() => {
       db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
     }),
+    addAnalytics: (rows) => wrap(() => {
+      const upsert = db.prepare(analyticsUpsert('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'));
+      db.transaction(() => {
+        for (const r of rows) upsert.run(...analyticsToParams(r));
+      })();
+    }),
+    readAnalytics: (q, limit = 100_000) => wrap(() => {
+      const site = q.sitekey === undefined ? '' : ' AND sitekey = ?';
+      const params: unknown[] = [q.resolution, q.fromMs, q.toMs, ...(q.sitekey === undefined ? [] : [q.sitekey]), limit];
+      return (db.prepare(`SELECT ${ANALYTICS_COLUMNS} FROM site_analytics WHERE resolution = ? AND bucket >= ? AND bucket < ?${site} ORDER BY bucket LIMIT ?`)
+        .all(...params) as AnalyticsDbRow[]).map(rowToAnalytics);
+    }),
+    pruneAnalytics: (minuteBeforeMs, hourBeforeMs) => wrap(() => {
+      const del = db.prepare('DELETE FROM site_analytics WHERE resolution = ? AND bucket < ?');
+      return del.run('minute', minuteBeforeMs).changes + del.run('hour', hourBeforeMs).changes;
+    }),
+    addAudit: (entry) => wrap(() => {
+      db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(...auditToParams(entry));
+    }),
+    listAudit: (limit, beforeMs) => wrap(() => (db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE at < ? ORDER BY at DESC, id DESC LIMIT ?`)
+      .all(beforeMs ?? Number.MAX_SAFE_INTEGER, limit) as AuditDbRow[]).map(rowToAudit)),
     onChange: () => Promise.resolve(),
     close: () => {
       db.close();

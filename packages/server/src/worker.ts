@@ -16,11 +16,14 @@ import { createLogger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
 import { processMetrics } from './process-metrics.js';
 import type { DashboardStats } from './metrics.js';
+import { AnalyticsTally } from './site-analytics.js';
 import { SiteDirectory } from './site-directory.js';
 import { createShmStore, openRingStore } from './state/state-store.js';
 import type { StateStoreHandle } from './state/state-store.js';
 
 const IPC_TIMEOUT_MS = 5000;
+/** How often a worker hands its analytics counts to the primary. */
+const ANALYTICS_REPORT_MS = 2000;
 
 function send(msg: WorkerToPrimary): void {
   if (process.connected) process.send?.(msg);
@@ -78,12 +81,25 @@ async function startWorker(init: InitMessage): Promise<void> {
     updateSite: admin('updateSite'),
     rotateSecret: admin('rotateSecret'),
     disableSite: admin('disableSite'),
+    analytics: admin('analytics'),
+    analyticsCsv: admin('analyticsCsv'),
+    auditLog: admin('auditLog'),
+    recordAudit: admin('recordAudit'),
     metricsText: () => ask({ op: 'metrics' }) as Promise<string>,
     stats: () => ask({ op: 'stats' }) as Promise<DashboardStats>,
   } as ControlPlane;
 
+  // Counted on the request path (a Map update), reported off it: a timer hands the counts
+  // to the primary, which batches them into the config DB.
+  const tally = new AnalyticsTally();
+  const report = (): void => {
+    if (tally.size > 0) send({ hurdle: 'analytics', deltas: tally.drain() });
+  };
+  const reportTimer = setInterval(report, ANALYTICS_REPORT_MS);
+  reportTimer.unref();
+
   const app: FastifyInstance = await buildApp({
-    options, sites, engine, store: state.store, control, metrics, loop, workerId, logger,
+    options, sites, engine, store: state.store, control, metrics, loop, workerId, logger, analytics: tally,
     ...(state.rateCounters === undefined ? {} : { rateCounters: state.rateCounters }),
     storeHealthy: () => state.healthy(),
   });
@@ -114,6 +130,15 @@ async function startWorker(init: InitMessage): Promise<void> {
     }
     stopEngineKeys();
     loop.close();
+    // The last counts go to the primary before this process exits (it writes them at its stop).
+    clearInterval(reportTimer);
+    if (tally.size > 0 && process.connected) {
+      const msg: WorkerToPrimary = { hurdle: 'analytics', deltas: tally.drain() };
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        process.send?.(msg, undefined, {}, () => { clearTimeout(t); resolve(); });
+      });
+    }
     await engine.close().catch(() => undefined);
     await state.close().catch(() => undefined);
     requests.rejectAll(new Error('shutting down'));

@@ -141,6 +141,19 @@ describe('hurdle site with --json', () => {
     assert.match(doc.secret, /^hs_/);
     assert.notEqual(doc.secret, secret);
     assert.ok(doc.site.secretRotationEndsAt !== null && doc.site.secretRotationEndsAt > Date.now());
+    // The command's changes are in the audit log like the admin API's, without the secrets.
+    const sqlite = new Database(join(dir.path, 'hurdle.db'), { readonly: true });
+    try {
+      const rows = sqlite.prepare('SELECT actor, action, target, address, detail FROM audit_log WHERE target = ? ORDER BY at').all(sitekey) as { actor: string; action: string; address: string; detail: string }[];
+      assert.ok(rows.some((r) => r.action === 'site.create'), JSON.stringify(rows));
+      const rotation = rows.find((r) => r.action === 'site.rotate-secret');
+      assert.deepEqual(JSON.parse(rotation?.detail ?? '{}'), { graceMs: 60000 });
+      assert.match(rotation?.actor ?? '', /^cli:/);
+      assert.match(rotation?.address ?? '', /^local:/);
+      assert.ok(!JSON.stringify(rows).includes(doc.secret) && !JSON.stringify(rows).includes(secret), 'no secret in the audit log');
+    } finally {
+      sqlite.close();
+    }
   });
 
   it('rotates the signing keys with --json, never printing a key', async () => {

@@ -68,6 +68,26 @@ describe('PostgreSQL config DB', () => {
     assert.equal((shown.json() as { site: { keyboardSolve: boolean } }).site.keyboardSolve, true);
   });
 
+  it('per-site analytics: two workers report over IPC, the primary batches them into PostgreSQL; the audit log too', async () => {
+    const created = await post('/admin/api/sites', { name: 'pg analytics', challengeTypes: ['pow'], difficulty: 3 }, admin());
+    assert.equal(created.status, 201, created.text);
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    // Several requests, so both workers are likely to count some.
+    for (let i = 0; i < 6; i++) await powToken(sitekey);
+    const report = await pollUntil('the analytics of both workers', async () => {
+      const r = await http(server.port, 'GET', `/admin/api/analytics?range=1h&sitekey=${sitekey}`, undefined, admin());
+      const body = r.json() as { totals?: { challenges: number; passes: number } };
+      return body.totals?.challenges === 6 ? body : undefined;
+    }, 15_000, 250);
+    assert.equal(report.totals?.passes, 6);
+    const csv = await http(server.port, 'GET', `/admin/api/analytics.csv?range=7d&sitekey=${sitekey}`, undefined, admin());
+    assert.equal(csv.status, 200, csv.text);
+    assert.match(csv.text, new RegExp(`,hour,${sitekey},,,,6,6,0,0\r\n`), 'the hour cell, written beside the minute cells');
+    const audit = await http(server.port, 'GET', '/admin/api/audit?limit=50', undefined, admin());
+    const entries = (audit.json() as { entries: { action: string; target: string }[] }).entries;
+    assert.ok(entries.some((e) => e.action === 'site.create' && e.target === sitekey), audit.text);
+  });
+
   it('keeps serving the last snapshot while the DB is down; admin writes get 503', async () => {
     const created = await post('/admin/api/sites', { name: 'survivor', challengeTypes: ['pow'], difficulty: 4 }, admin());
     const sitekey = (created.body.site as { sitekey: string }).sitekey;

@@ -30,6 +30,7 @@ function page(opts: { title: string; lang: string; bodyClass: string; css: strin
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(opts.title)}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${opts.css}">
 ${opts.scripts.map((src) => `<script src="${src}" defer></script>`).join('\n')}
 </head>

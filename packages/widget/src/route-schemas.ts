@@ -21,6 +21,19 @@ export function assetOperationId(path: string): string {
   return words.map((w, i) => (i === 0 ? w.toLowerCase() : `${w.charAt(0).toUpperCase()}${w.slice(1)}`)).join('');
 }
 
+/** The page icon (the same SVG at both paths). */
+export function faviconSchema(path: '/favicon.ico' | '/favicon.svg') {
+  return {
+    tags: ['widget'],
+    operationId: assetOperationId(path),
+    summary: 'The Hurdle page icon (SVG)',
+    response: {
+      200: text('The icon (Cache-Control max-age=86400, ETag)', 'image/svg+xml'),
+      304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
+    },
+  } as const;
+}
+
 /** A static asset: 200, 304 on a matching `If-None-Match`, 404 when it was not built. */
 export function assetSchema(path: string, contentType: string, summary: string) {
   return {

@@ -2,8 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { FAVICON_SVG } from './favicon.js';
 import { adminPage, demoPage, demoResultPage, PAGE_CSP, type DemoWidgetSettings, type SiteverifyAnswer } from './pages.js';
-import { adminConsoleSchema, assetSchema, demoPageSchema, demoSignupSchema, localeSchema } from './route-schemas.js';
+import { adminConsoleSchema, assetSchema, faviconSchema, demoPageSchema, demoSignupSchema, localeSchema } from './route-schemas.js';
 import { loadAssets, type StaticAsset } from './static-assets.js';
 
 /** Credentials of the site that the `/demo` sign-up form is protected by. */
@@ -201,6 +203,15 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
         answer = { success: false, 'error-codes': ['action-mismatch'] };
       }
       return sendPage(reply, demoResultPage(name, answer), answer.success ? 200 : 400);
+    });
+  }
+
+  const faviconEtag = `"${createHash('sha256').update(FAVICON_SVG).digest('base64url').slice(0, 16)}"`;
+  for (const path of ['/favicon.ico', '/favicon.svg'] as const) {
+    app.get(path, { schema: faviconSchema(path) }, (request, reply) => {
+      reply.header('content-type', 'image/svg+xml').header('etag', faviconEtag).header('cache-control', 'public, max-age=86400').header('x-content-type-options', 'nosniff');
+      if (request.headers['if-none-match'] === faviconEtag) return reply.code(304).send();
+      return reply.send(FAVICON_SVG);
     });
   }
 

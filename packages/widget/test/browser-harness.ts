@@ -35,6 +35,8 @@ export function browserTestsMissingMessage(reason: string): string {
 
 export interface HurdleProcess {
   baseUrl: string;
+  /** The data dir it serves from ('' for an external server). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -59,9 +61,9 @@ export async function pollUntil<T>(what: string, timeoutMs: number, check: () =>
  * the server at HURDLE_TEST_BASE_URL (started by hand with test hooks and ADMIN_TOKEN).
  * `env` adds server options as environment variables (ignored for an external server).
  */
-export async function startHurdle(options: { env?: Record<string, string> } = {}): Promise<HurdleProcess> {
+export async function startHurdle(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<HurdleProcess> {
   const external = process.env['HURDLE_TEST_BASE_URL'];
-  if (external !== undefined && external !== '') return { baseUrl: external.replace(/\/$/, ''), stop: async () => {} };
+  if (external !== undefined && external !== '') return { baseUrl: external.replace(/\/$/, ''), dataDir: '', stop: async () => {} };
   const proc = await startHurdleProcess({
     cli: join(REPO_ROOT, 'packages/server/dist/src/cli.js'),
     adminToken: ADMIN_TOKEN,
@@ -70,8 +72,9 @@ export async function startHurdle(options: { env?: Record<string, string> } = {}
     env: { HURDLE_REFRESH_INTERVAL_MS: '500', HURDLE_ADMISSION__MAX_EVENT_LOOP_DELAY_MS: '600000', ...options.env },
     readyPath: '/demo',
     dirPrefix: 'hurdle-widget-test-',
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
   });
-  return { baseUrl: proc.baseUrl, stop: proc.stop };
+  return { baseUrl: proc.baseUrl, dataDir: proc.dataDir, stop: proc.stop };
 }
 
 export async function launchChromium(): Promise<Browser> {

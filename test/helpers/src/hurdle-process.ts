@@ -23,6 +23,11 @@ export interface HurdleProcessOptions {
   readonly readyPath?: string;
   /** Prefix of the temp data dir's name. @default 'hurdle-test-' */
   readonly dirPrefix?: string;
+  /**
+   * Serve from this data dir (a restart test's second start). `stop()` then leaves it and its
+   * state segment in place; {@link removeHurdleData} removes them. @default a new temp dir
+   */
+  readonly dataDir?: string;
 }
 
 export interface HurdleProcess {
@@ -39,10 +44,17 @@ function stateSegmentPath(dataDir: string): string {
   return `/dev/shm/hurdle-state-${createHash('sha256').update(`${resolve(dataDir)}\0`).digest('hex').slice(0, 20)}`;
 }
 
+/** Remove a data dir and the state segment a graceful stop left for it. */
+export function removeHurdleData(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(stateSegmentPath(dataDir), { force: true });
+}
+
 export async function startHurdleProcess(options: HurdleProcessOptions): Promise<HurdleProcess> {
   if (!existsSync(options.cli)) throw new Error(`${options.cli} is missing: run npm run build first`);
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'hurdle-test-'));
+  const owned = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'hurdle-test-'));
   const child: ChildProcess = spawn(process.execPath, [options.cli, 'start', '--port', String(port), '--workers', '1', '--data-dir', dataDir], {
     cwd: dataDir,
     env: { ...process.env, HURDLE_TEST_HOOKS: '1', HURDLE_ADMIN_TOKEN: options.adminToken, HURDLE_HOST: '127.0.0.1', ...options.env },
@@ -63,8 +75,7 @@ export async function startHurdleProcess(options: HurdleProcessOptions): Promise
       await gone;
       clearTimeout(timer);
     }
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(stateSegmentPath(dataDir), { force: true });
+    if (owned) removeHurdleData(dataDir);
   };
   // Ready once the path answers 200; bounded at 30 s, and an early exit fails at once.
   const deadline = Date.now() + 30_000;

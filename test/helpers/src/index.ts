@@ -18,5 +18,5 @@ export { TcpProxy, startTcpProxy } from './tcp-proxy.js';
 export type { ProxyMode, TcpProxyOptions } from './tcp-proxy.js';
 export { HUMAN_DRAGS_FILE, loadHumanDrags } from './human-drags.js';
 export type { HumanDrag } from './human-drags.js';
-export { startHurdleProcess } from './hurdle-process.js';
+export { removeHurdleData, startHurdleProcess } from './hurdle-process.js';
 export type { HurdleProcess, HurdleProcessOptions } from './hurdle-process.js';

@@ -3,6 +3,8 @@
  * write goes through the site service of the admin API (site-service.ts), so the CLI
  * accepts and refuses exactly what `PATCH /admin/api/sites/:sitekey` does.
  */
+import { hostname, userInfo } from 'node:os';
+import { withAuditLog } from '../audited-admin-operations.js';
 import { createSiteService } from '../site-service.js';
 import type { AdminOperations } from '../site-service.js';
 import type { ChallengeType, SiteInput, SiteView } from '../site.js';
@@ -65,7 +67,17 @@ function noOperands(ctx: CommandContext, command: string): void {
 
 async function withSites<T>(ctx: CommandContext, fn: (sites: AdminOperations) => Promise<T>): Promise<T> {
   const { options } = await ctx.options();
-  return withAdminDb(options, (db) => fn(createSiteService({ db })));
+  // The command's changes go to the audit log like the admin API's: the OS account that ran
+  // it is the actor, this machine the address.
+  return withAdminDb(options, (db) => fn(withAuditLog(createSiteService({ db }), db, { actor: `cli:${osUser()}`, address: `local:${hostname()}` })));
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
 }
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());

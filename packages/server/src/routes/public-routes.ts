@@ -9,6 +9,7 @@ import type { RateLimits } from '../http/rate-limit.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
 import * as S from '../schemas.js';
+import type { AnalyticsTally } from '../site-analytics.js';
 import type { SiteDirectory } from '../site-directory.js';
 import { TEST_KEYS, hostnameAllowed } from '../site.js';
 import type { SiteRecord } from '../site.js';
@@ -20,6 +21,8 @@ export interface PublicRoutesOptions {
   engine: ChallengeEngine;
   metrics: WorkerMetrics;
   limits: RateLimits;
+  /** Per-site analytics counts (absent: not counted). */
+  analytics?: AnalyticsTally | undefined;
 }
 
 function hostnameOf(req: FastifyRequest): string {
@@ -38,7 +41,7 @@ function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>
   return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false };
 }
 
-export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits }) => {
+export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits, analytics }) => {
   // CORS preflights: no admission class (never queued or shed), no rate limit, no store.
   for (const url of CORS_ROUTES) {
     app.options(url, { config: { cors: true }, schema: { hide: true } }, async (_req, reply) => reply
@@ -72,7 +75,9 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       throw new ServerError('SERVER_ERR_HOSTNAME_NOT_ALLOWED', `hostname '${hostname.slice(0, 100)}' is not allowed for site '${sitekey}'`);
     }
     await limits.site(site);
-    return engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
+    const challenge = await engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
+    analytics?.challenge({ sitekey, hostname, action: action ?? '' });
+    return challenge;
   });
 
   app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput; keyboardProof?: string } }>('/v1/verify', {
@@ -97,6 +102,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     const result = await engine.verify({ id, answer, trajectory, input, keyboardProof });
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
+      if (result.site !== undefined) analytics?.pass(result.site);
       return { success: true, token: result.token, expiresAt: result.expiresAt };
     }
     if (result.code === 'CHALLENGE_NEXT_ROUND') {
@@ -107,6 +113,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     // answer failed (one public code for every answer check).
     const reason = publicChallengeCode(result.code);
     metrics.verify.inc({ type, result: 'fail', reason });
+    if (result.site !== undefined) analytics?.fail(result.site, reason);
     const checkFailed = (ANSWER_CHECK_CODES as readonly string[]).includes(result.code);
     if (checkFailed) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons ?? [] }, 'challenge answer rejected');
     return { success: false, code: checkFailed ? ANSWER_FAILED : reason, retry: result.retry, attemptsLeft: result.attemptsLeft };

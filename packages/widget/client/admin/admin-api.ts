@@ -56,6 +56,34 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return data as T;
 }
 
+/** A text answer of the admin API (the analytics CSV). */
+export async function callText(path: string): Promise<string> {
+  const token = getToken() || memoryToken;
+  let response: Response;
+  try {
+    response = await fetch(`/admin/api/${path}`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+  } catch {
+    throw new AdminApiError(0, 'network', 'The Hurdle service did not answer.');
+  }
+  if (!response.ok) {
+    const data = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    throw new AdminApiError(response.status, String(data['code'] ?? `http_${response.status}`), String(data['message'] ?? response.statusText));
+  }
+  return response.text();
+}
+
+/**
+ * The grace choices of "Rotate secret". The first is the API's default (no grace: the old
+ * secret stops at once), so the console does what a bare API call does unless told otherwise.
+ */
+export const GRACE_CHOICES: readonly (readonly [ms: number, label: string])[] = [
+  [0, 'None: the old secret stops working now (the API default)'],
+  [3_600_000, '1 hour'],
+  [86_400_000, '1 day'],
+  [7 * 86_400_000, '7 days'],
+  [30 * 86_400_000, '30 days (the longest allowed)'],
+];
+
 /** Sites from `GET /admin/api/sites` (a bare array or `{ sites: [...] }`). */
 export async function listSites(): Promise<Site[]> {
   const data = await call<unknown>('GET', 'sites');

@@ -1,5 +1,5 @@
 import { h } from '../dom.js';
-import { AdminApiError, call, listSites, siteAndSecret, type Site, type SiteInput } from './admin-api.js';
+import { AdminApiError, call, GRACE_CHOICES, listSites, siteAndSecret, type Site, type SiteInput } from './admin-api.js';
 
 /** The embed snippet a site owner pastes into a page. */
 export function embedSnippet(sitekey: string): string {
@@ -39,7 +39,7 @@ export class SitesView {
       this.#message,
       this.#detail,
       h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'sites-table' },
-        h('thead', {}, h('tr', {}, ...['Name', 'Site key', 'Types', 'Hostnames', 'Status', ''].map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ...['Name', 'Site key', 'Types', 'Hostnames', 'Status', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         this.#list)));
   }
 
@@ -70,25 +70,19 @@ export class SitesView {
       b.addEventListener('click', fn);
       return b;
     };
-    const rotate = act('Rotate secret', () => {
-      if (rotate.dataset['armed'] !== '1') {
-        rotate.dataset['armed'] = '1';
-        rotate.textContent = 'Confirm rotate';
-        setTimeout(() => { rotate.dataset['armed'] = ''; rotate.textContent = 'Rotate secret'; }, 4000);
-        return;
-      }
-      void this.#rotate(site);
-    });
+    const rotate = act('Rotate secret', () => this.#rotateForm(site));
     const toggle = site.enabled
       ? act('Disable', () => void this.#run(() => call('POST', `sites/${encodeURIComponent(site.sitekey)}/disable`), `Disabled ${site.name}.`), 'danger')
       : act('Enable', () => void this.#run(() => call('PATCH', `sites/${encodeURIComponent(site.sitekey)}`, { enabled: true }), `Enabled ${site.name}.`));
+    const ends = site.secretRotationEndsAt;
     return h('tr', { 'data-sitekey': site.sitekey },
-      h('td', {}, site.name),
-      h('td', {}, h('code', {}, site.sitekey)),
-      h('td', {}, typesLabel(site.challengeTypes ?? [])),
-      h('td', {}, (site.hostnames ?? []).length === 0 ? h('span', { class: 'muted' }, 'any') : site.hostnames.join(', ')),
-      h('td', {}, h('span', { class: `pill ${site.enabled ? 'on' : 'off'}` }, site.enabled ? 'enabled' : 'disabled')),
-      h('td', { class: 'actions' },
+      h('td', { 'data-label': 'Name' }, site.name),
+      h('td', { 'data-label': 'Site key' }, h('code', {}, site.sitekey)),
+      h('td', { 'data-label': 'Types' }, typesLabel(site.challengeTypes ?? [])),
+      h('td', { 'data-label': 'Hostnames' }, (site.hostnames ?? []).length === 0 ? h('span', { class: 'muted' }, 'any') : site.hostnames.join(', ')),
+      h('td', { 'data-label': 'Status' }, h('span', { class: `pill ${site.enabled ? 'on' : 'off'}` }, site.enabled ? 'enabled' : 'disabled'),
+        typeof ends === 'number' && ends > Date.now() ? h('span', { class: 'muted grace-note' }, ` previous secret valid until ${new Date(ends).toLocaleString()}`) : ''),
+      h('td', { class: 'actions', 'data-label': 'Actions' },
         act('Edit', () => this.#editForm(site)),
         act('Snippet', () => this.#showSnippet(site, undefined)),
         rotate,
@@ -105,10 +99,33 @@ export class SitesView {
     }
   }
 
-  async #rotate(site: Site): Promise<void> {
+  /** Rotation asks for the grace first: how long the previous secret keeps verifying. */
+  #rotateForm(site: Site): void {
+    const grace = h('select', { name: 'graceMs', id: 'rotate-grace' }, ...GRACE_CHOICES.map(([ms, label]) => h('option', { value: String(ms) }, label)));
+    grace.value = String(GRACE_CHOICES[0]?.[0] ?? 0);
+    const confirm = h('button', { type: 'submit', class: 'primary', id: 'rotate-confirm' }, 'Rotate now');
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    cancel.addEventListener('click', () => this.#detail.replaceChildren());
+    const form = h('form', { class: 'panel form', id: 'rotate-form' },
+      h('h3', {}, `Rotate the secret of ${site.name}`),
+      h('p', {}, 'A new secret is made and shown once. Choose how long the previous secret keeps working, so your back ends can switch over.'),
+      h('label', {}, 'Previous secret keeps working for', grace),
+      h('div', { class: 'row' }, confirm, cancel));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.#rotate(site, Number(grace.value));
+    });
+    this.#detail.replaceChildren(form);
+    grace.focus();
+  }
+
+  async #rotate(site: Site, graceMs: number): Promise<void> {
     try {
-      const { secret } = siteAndSecret(await call<unknown>('POST', `sites/${encodeURIComponent(site.sitekey)}/rotate-secret`));
-      this.#ok(`Rotated the secret of ${site.name}. The previous secret keeps working for a short grace period.`);
+      const { site: after, secret } = siteAndSecret(await call<unknown>('POST', `sites/${encodeURIComponent(site.sitekey)}/rotate-secret`, { graceMs }));
+      const ends = after?.secretRotationEndsAt;
+      this.#ok(graceMs === 0 || typeof ends !== 'number'
+        ? `Rotated the secret of ${site.name}. The previous secret no longer works.`
+        : `Rotated the secret of ${site.name}. The previous secret keeps working until ${new Date(ends).toLocaleString()}.`);
       this.#showSnippet(site, secret);
       await this.refresh();
     } catch (err) {

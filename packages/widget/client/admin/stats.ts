@@ -4,10 +4,15 @@
 export interface DashboardStats {
   /** Requests per second since the server's previous sample. */
   rps: number | undefined;
+  /** Challenge answers (`/v1/verify`) that passed and failed; the failures sum to {@link failByReason}. */
   passTotal: number | undefined;
   failTotal: number | undefined;
-  /** Failed answers and siteverify calls by reason. */
+  /** Failed answers by reason: their sum is `failTotal`, so the card and the list agree. */
   failByReason: Record<string, number>;
+  /** `/siteverify` calls that passed and failed; the failures sum to {@link siteverifyFailByReason}. */
+  siteverifyPass: number | undefined;
+  siteverifyFail: number | undefined;
+  siteverifyFailByReason: Record<string, number>;
   shed: number | undefined;
   rateLimited: number | undefined;
   p99Ms: number | undefined;
@@ -31,19 +36,21 @@ function num(value: unknown): number | undefined {
  * Splits counters keyed `result:reason` (e.g. `pass:`, `fail:CHALLENGE_ERR_WRONG_ANSWER`)
  * into pass and fail totals and fail counts by reason.
  */
-function outcomes(counters: Obj, prefix: string, into: DashboardStats): void {
+function outcomes(counters: Obj): { pass: number; fail: number; byReason: Record<string, number> } {
+  const out = { pass: 0, fail: 0, byReason: {} as Record<string, number> };
   for (const [key, raw] of Object.entries(counters)) {
     const value = num(raw);
     if (value === undefined) continue;
     const [result = '', reason = ''] = key.split(':');
     if (/^(pass|ok|success)/i.test(result)) {
-      into.passTotal = (into.passTotal ?? 0) + value;
+      out.pass += value;
     } else {
-      into.failTotal = (into.failTotal ?? 0) + value;
-      const label = `${prefix}${(reason || result).replace(/^CHALLENGE_ERR_|^SERVER_ERR_/, '').toLowerCase()}`;
-      into.failByReason[label] = (into.failByReason[label] ?? 0) + value;
+      out.fail += value;
+      const label = (reason || result).replace(/^CHALLENGE_ERR_|^SERVER_ERR_/, '').toLowerCase();
+      out.byReason[label] = (out.byReason[label] ?? 0) + value;
     }
   }
+  return out;
 }
 
 export function readStats(raw: unknown): DashboardStats {
@@ -54,6 +61,9 @@ export function readStats(raw: unknown): DashboardStats {
     passTotal: undefined,
     failTotal: undefined,
     failByReason: {},
+    siteverifyPass: undefined,
+    siteverifyFail: undefined,
+    siteverifyFailByReason: {},
     shed: num(root['shed']),
     rateLimited: num(root['rateLimited']),
     p99Ms: num(root['p99LatencyMs']),
@@ -70,11 +80,19 @@ export function readStats(raw: unknown): DashboardStats {
     }),
     config: { sites: num(config['sites']), generation: num(config['generation']), dbUp: typeof config['dbUp'] === 'boolean' ? config['dbUp'] : undefined },
   };
-  outcomes(obj(root['verify']), '', stats);
-  const before = { pass: stats.passTotal, fail: stats.failTotal };
-  outcomes(obj(root['siteverify']), 'siteverify ', stats);
-  // Pass/fail cards and charts count challenge answers; siteverify only adds failure reasons.
-  stats.passTotal = before.pass ?? (root['verify'] === undefined ? undefined : 0);
-  stats.failTotal = before.fail ?? (root['verify'] === undefined ? undefined : 0);
+  // Answers and siteverify calls are counted apart, each card beside its own list of reasons:
+  // one "Failed" total over two kinds of failure listed together is how they disagreed.
+  if (root['verify'] !== undefined) {
+    const v = outcomes(obj(root['verify']));
+    stats.passTotal = v.pass;
+    stats.failTotal = v.fail;
+    stats.failByReason = v.byReason;
+  }
+  if (root['siteverify'] !== undefined) {
+    const sv = outcomes(obj(root['siteverify']));
+    stats.siteverifyPass = sv.pass;
+    stats.siteverifyFail = sv.fail;
+    stats.siteverifyFailByReason = sv.byReason;
+  }
   return stats;
 }

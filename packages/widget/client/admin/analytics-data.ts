@@ -1,0 +1,35 @@
+// Shapes of the admin API's analytics report and audit entries, as the console reads them.
+
+interface Counts { challenges: number; passes: number; failures: number; escalations: number }
+
+/** `GET /admin/api/analytics` (see docs/api.md). */
+export interface AnalyticsReport {
+  range: string;
+  resolution: 'minute' | 'hour';
+  stepMs: number;
+  fromMs: number;
+  toMs: number;
+  sitekey: string | null;
+  totals: Counts;
+  failuresByReason: Record<string, number>;
+  series: ({ t: number } & Counts)[];
+  byHostname: ({ hostname: string } & Counts)[];
+  byAction: ({ action: string } & Counts)[];
+}
+
+/** One entry of `GET /admin/api/audit`. */
+export interface AuditEntry {
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  address: string;
+  detail: Record<string, unknown>;
+}
+
+/** The ranges the API offers, with what the console calls them. */
+export const RANGES: readonly (readonly [string, string])[] = [
+  ['1h', 'Last hour (per minute)'], ['24h', 'Last 24 hours (per minute)'], ['7d', 'Last 7 days (per hour)'],
+  ['30d', 'Last 30 days (per hour)'], ['90d', 'Last 90 days (per hour)'],
+];
