@@ -184,6 +184,8 @@ export type VerifyResult =
        * puzzle (a new id, answered like the first).
        */
       readonly success: false;
+      /** Whom the challenge was issued for, as on the other answers. */
+      readonly site?: VerifySite;
       readonly code: 'CHALLENGE_NEXT_ROUND';
       readonly retry: false;
       readonly attemptsLeft: 0;

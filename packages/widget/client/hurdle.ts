@@ -26,6 +26,7 @@ const widgetDir = scriptUrl.pathname.includes('/widget/') ? scriptUrl.pathname.s
 const defaults = {
   apiUrl: script?.dataset['api'] ?? new URL('/', scriptUrl).href,
   workerUrl: new URL(widgetDir === undefined ? 'hurdle-pow-worker.js' : `${widgetDir}hurdle-pow-worker.js`, scriptUrl).href,
+  localesUrl: new URL(widgetDir === undefined ? 'locales/' : `${widgetDir}locales/`, scriptUrl).href,
 };
 const widgets = new Map<string, Widget>();
 const byElement = new WeakMap<HTMLElement, Widget>();
@@ -56,8 +57,21 @@ function optionsFrom(el: HTMLElement): RenderOptions {
   if (lang !== undefined) opts.lang = lang;
   const type = oneOf(get('type'), ['slide', 'pow'] as const);
   if (type !== undefined) opts.type = type;
-  const size = oneOf(get('size'), ['normal', 'invisible'] as const);
+  const size = oneOf(get('size'), ['normal', 'compact', 'flexible', 'invisible'] as const);
   if (size !== undefined) opts.size = size;
+  const execution = oneOf(get('execution'), ['render', 'execute', 'submit'] as const);
+  if (execution !== undefined) opts.execution = execution;
+  const badge = oneOf(get('badge'), ['none', 'inline', 'bottomright', 'bottomleft'] as const);
+  if (badge !== undefined) opts.badge = badge;
+  const strings = get('strings');
+  if (strings !== undefined) {
+    try {
+      opts.strings = JSON.parse(strings) as NonNullable<RenderOptions['strings']>;
+    } catch {
+      // The widget still works, in the language's own wording; the site owner is told.
+      console.warn('hurdle: data-strings is not valid JSON (HURDLE_BAD_STRINGS); it was ignored');
+    }
+  }
   const action = get('action');
   if (action !== undefined) opts.action = action;
   const cdata = get('cdata');

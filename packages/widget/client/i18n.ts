@@ -7,7 +7,14 @@ export interface Strings {
   close: string; dragHint: string; nextRound: string;
 }
 
-const en: Strings = {
+/** A key of {@link Strings}. */
+export type StringKey = keyof Strings;
+
+/**
+ * English: built into hurdle.js (the fallback of every other language and of every missing
+ * key). The other languages are separate files, fetched only by a page that shows them.
+ */
+export const en: Strings = {
   verify: 'I am human',
   loading: 'Loading the challenge…',
   slideTitle: 'Drag the slider to fit the piece into the gap',
@@ -36,37 +43,43 @@ const en: Strings = {
   nextRound: 'Right. One more puzzle: {n} of {m}.',
 };
 
-const zhCN: Strings = {
-  verify: '点击验证，我是人类',
-  loading: '正在加载验证…',
-  slideTitle: '拖动滑块，使拼图块嵌入缺口',
-  sliderLabel: '拼图滑块',
-  keyboardHint: '使用左右方向键移动拼图块（按住 Shift 每次 10 像素），然后按回车键提交。',
-  keyboardOff: '此站点的拼图不接受方向键：请拖动滑块，或选择“不用拼图验证”。',
-  position: '拼图块位于 {x} / {max} 像素',
-  verifying: '正在校验…',
-  success: '验证成功',
-  retry: '位置不对，请再试一次。',
-  newPuzzle: '位置不对，已换一张新拼图。',
-  expired: '拼图已过期。',
-  tokenExpired: '验证已过期，请重新验证。',
-  refresh: '换一张',
-  error: '无法连接验证服务。',
-  busy: '服务繁忙，正在重试…',
-  tryAgain: '重试',
-  verifyLabel: '开始人机验证',
-  powWorking: '正在进行人机验证… {p}%',
-  usePow: '不用拼图验证',
-  brand: '由 Hurdle 提供保护',
-  badSitekey: '站点密钥无效。',
-  siteDisabled: '此站点已停用人机验证。',
-  close: '关闭',
-  dragHint: '向右拖动滑块',
-  nextRound: '正确。还有一张拼图：第 {n} / {m} 张。',
-};
+/**
+ * Language tags the widget ships strings for (`client/locales/<tag>.json`, served at
+ * `/widget/locales/<tag>.json`). Kept in step with those files by test/locales.test.ts.
+ */
+export const LANGS = [
+  'en', 'ar', 'bg', 'ca', 'cs', 'da', 'de', 'el', 'es', 'et', 'fa', 'fi', 'fr', 'he', 'hi', 'hr', 'hu', 'id', 'it', 'ja',
+  'ko', 'lt', 'lv', 'ms', 'nb', 'nl', 'pl', 'pt-BR', 'pt-PT', 'ro', 'ru', 'sk', 'sl', 'sr', 'sv', 'th', 'tr', 'uk', 'vi',
+  'zh-CN', 'zh-TW',
+] as const;
 
-/** Language tags the widget ships strings for. */
-export type Lang = 'en' | 'zh-CN';
+/** A language tag the widget ships strings for. */
+export type Lang = typeof LANGS[number];
+
+/** Languages written right to left: the widget's text and layout are mirrored for them. */
+const RTL: ReadonlySet<string> = new Set(['ar', 'fa', 'he']);
+
+export function isRtl(lang: string): boolean {
+  return RTL.has(lang);
+}
+
+/** Old or alternative primary subtags of the shipped languages. */
+const ALIASES: Record<string, string> = { no: 'nb', nn: 'nb', iw: 'he', in: 'id' };
+
+/** The shipped language closest to a BCP 47 tag, or undefined. */
+export function matchLang(tag: string | null | undefined): Lang | undefined {
+  const lower = (tag ?? '').trim().toLowerCase().replace(/_/g, '-');
+  if (lower === '' || lower === 'auto') return undefined;
+  const exact = LANGS.find((l) => l.toLowerCase() === lower);
+  if (exact !== undefined) return exact;
+  const [primary = '', ...rest] = lower.split('-');
+  // Chinese: the script (or a region that writes it) picks Traditional or Simplified.
+  if (primary === 'zh') return rest.some((s) => s === 'hant' || s === 'tw' || s === 'hk' || s === 'mo') ? 'zh-TW' : 'zh-CN';
+  // Portuguese: Brazil's unless another region is named (Portugal's spelling is used there).
+  if (primary === 'pt') return rest.length === 0 || rest.includes('br') ? 'pt-BR' : 'pt-PT';
+  const base = ALIASES[primary] ?? primary;
+  return LANGS.find((l) => l === base);
+}
 
 /**
  * Picks a supported language: an explicit choice first, else the visitor's (the browser's
@@ -76,15 +89,47 @@ export type Lang = 'en' | 'zh-CN';
 export function detectLang(explicit?: string | null): Lang {
   const candidates = [explicit, ...(navigator.languages ?? []), navigator.language, document.documentElement.lang];
   for (const tag of candidates) {
-    const lower = (tag ?? '').toLowerCase();
-    if (lower.startsWith('zh')) return 'zh-CN';
-    if (lower.startsWith('en')) return 'en';
+    const lang = matchLang(tag);
+    if (lang !== undefined) return lang;
   }
   return 'en';
 }
 
-export function strings(lang: Lang): Strings {
-  return lang === 'zh-CN' ? zhCN : en;
+/** Longest string accepted from a locale file or a site's override (a layout guard). */
+const MAX_STRING = 400;
+
+/** The known keys of `value` that hold a non-empty string; anything else is dropped. */
+export function pickStrings(value: unknown): Partial<Strings> {
+  const out: Partial<Strings> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const key of Object.keys(en) as StringKey[]) {
+    const s = (value as Record<string, unknown>)[key];
+    if (typeof s === 'string' && s !== '' && s.length <= MAX_STRING) out[key] = s;
+  }
+  return out;
+}
+
+const loaded = new Map<Lang, Promise<Partial<Strings>>>();
+
+/**
+ * The strings of a language: English at once, the others fetched from
+ * `<localesUrl><tag>.json` (once per page, shared by every widget; the HTTP cache keeps it
+ * across pages). JSON through fetch: no script, so a page's CSP needs only `connect-src`
+ * for the service, which the widget's API calls need anyway. Rejects when it cannot load.
+ */
+export function loadStrings(lang: Lang, localesUrl: string): Promise<Partial<Strings>> {
+  if (lang === 'en') return Promise.resolve(en);
+  let p = loaded.get(lang);
+  if (p === undefined) {
+    p = fetch(new URL(`${lang}.json`, localesUrl).href, { credentials: 'omit' }).then(async (res) => {
+      if (!res.ok) throw new Error(`hurdle: locale ${lang} answered HTTP ${res.status}`);
+      return pickStrings(await res.json());
+    });
+    loaded.set(lang, p);
+    // A failed load is tried again by the next widget, not remembered.
+    p.catch(() => loaded.delete(lang));
+  }
+  return p;
 }
 
 export function format(template: string, values: Record<string, string | number>): string {

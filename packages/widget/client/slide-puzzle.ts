@@ -24,6 +24,15 @@ const MIN_KEY_REPEAT_MS = 35;
  * The slide puzzle: a background with a gap, a piece that moves along x, and a slider that
  * moves it by pointer (mouse, touch, pen) or by keyboard. Positions and the recorded
  * trajectory are in background-image pixels, as the HTTP contract wants.
+ *
+ * Scale: the puzzle is drawn at the widget's width, `scale` = shown px per background px.
+ * The handle is exactly as wide as the shown piece and sits under it, so its travel is
+ * `maxX * scale`: a pointer that moves d px moves the piece d px on screen, d / scale
+ * background px, at every size. The piece's shown left edge is always `x * scale`.
+ *
+ * Direction: the picture and its gap are the service's, x from the left edge; a right-to-left
+ * language mirrors the widget's text and controls but not this geometry (`.geo` is always
+ * left to right), so the piece moves the way the handle does and ArrowRight moves it right.
  */
 export class SlidePuzzle {
   readonly el: HTMLDivElement;
@@ -34,7 +43,7 @@ export class SlidePuzzle {
   readonly #track: HTMLDivElement;
   readonly #fill: HTMLDivElement;
   readonly #trackHint: HTMLSpanElement;
-  readonly #t: Strings;
+  #t: Strings;
   readonly #onSubmit: (x: number, trajectory: Trajectory, input: 'pointer' | 'keyboard') => void;
   #slide: SlidePayload | undefined;
   #x = 0;
@@ -61,7 +70,7 @@ export class SlidePuzzle {
       'aria-orientation': 'horizontal',
     }, '\u203a');
     this.#track = h('div', { class: 'track' }, this.#fill, this.#trackHint, this.handle);
-    this.el = h('div', {}, this.#stage, this.#track);
+    this.el = h('div', { class: 'geo', dir: 'ltr' }, this.#stage, this.#track);
 
     this.handle.addEventListener('pointerdown', (e) => this.#down(e));
     this.handle.addEventListener('pointermove', (e) => this.#move(e));
@@ -82,6 +91,15 @@ export class SlidePuzzle {
   /** Whether this puzzle may be solved with the arrow keys (the site's setting). */
   get keyboard(): boolean {
     return this.#keys;
+  }
+
+  /** New strings (a language loaded after the puzzle was built); `dir` of the hint text. */
+  setStrings(t: Strings, dir: 'ltr' | 'rtl'): void {
+    this.#t = t;
+    this.handle.setAttribute('aria-label', t.sliderLabel);
+    this.#trackHint.textContent = t.dragHint;
+    this.#trackHint.dir = dir;
+    this.#layout();
   }
 
   /** Shows a new puzzle with the piece at x = 0. */
@@ -122,18 +140,27 @@ export class SlidePuzzle {
     return Math.max(1, this.#track.clientWidth - this.handle.offsetWidth);
   }
 
+  /** Shown px per background px of pointer travel (1 / scale when the handle is the piece's width). */
+  #pxPerX(): number {
+    return this.maxX === 0 ? 1 : this.#maxOffset() / this.maxX;
+  }
+
   #layout(): void {
     const slide = this.#slide;
-    if (slide === undefined) return;
+    // Hidden (the panel closed): nothing to lay out, and the piece keeps its place.
+    if (slide === undefined || this.#stage.clientWidth === 0) return;
     const scale = this.#scale();
     this.#stage.style.height = `${slide.height * scale}px`;
     this.#piece.style.width = `${slide.pieceWidth * scale}px`;
     this.#piece.style.height = `${slide.pieceHeight * scale}px`;
     this.#piece.style.top = `${slide.pieceY * scale}px`;
     this.#piece.style.left = `${this.#x * scale}px`;
-    const offset = this.maxX === 0 ? 0 : (this.#x / this.maxX) * this.#maxOffset();
+    const handleWidth = Math.max(24, slide.pieceWidth * scale);
+    this.handle.style.width = `${handleWidth}px`;
+    this.#trackHint.style.left = `${handleWidth}px`;
+    const offset = this.#x * this.#pxPerX();
     this.handle.style.left = `${offset}px`;
-    this.#fill.style.width = `${offset + this.handle.offsetWidth / 2}px`;
+    this.#fill.style.width = `${offset + handleWidth / 2}px`;
     this.#trackHint.hidden = this.#x > 0;
     const x = Math.round(this.#x);
     this.handle.setAttribute('aria-valuenow', String(x));
@@ -177,7 +204,7 @@ export class SlidePuzzle {
     const drag = this.#drag;
     if (drag === undefined || e.pointerId !== drag.pointerId) return;
     e.preventDefault();
-    const dx = ((e.clientX - drag.startClientX) / this.#maxOffset()) * this.maxX;
+    const dx = (e.clientX - drag.startClientX) / this.#pxPerX();
     this.#x = Math.min(this.maxX, Math.max(0, drag.startX + dx));
     this.#layout();
     this.#record(e.clientY);

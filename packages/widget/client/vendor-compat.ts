@@ -60,8 +60,7 @@ function callbackOf<A extends unknown[]>(value: unknown): ((...args: A) => void)
 function toOptions(vendor: Vendor, params: VendorParams): RenderOptions {
   const opts: RenderOptions = { sitekey: String(params.sitekey ?? '') };
   if (params.theme === 'light' || params.theme === 'dark' || params.theme === 'auto') opts.theme = params.theme;
-  // `compact` and `flexible` have no Hurdle form: the widget is one size and fits its box.
-  if (params.size === 'invisible') opts.size = 'invisible';
+  if (params.size === 'invisible' || params.size === 'compact' || params.size === 'flexible' || params.size === 'normal') opts.size = params.size;
   const lang = params.hl ?? params.language ?? query.get('hl') ?? undefined;
   if (typeof lang === 'string' && lang !== '') opts.lang = lang;
   const tabindex = Number(params.tabindex);

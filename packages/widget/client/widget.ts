@@ -1,6 +1,6 @@
 import { ApiError, requestChallenge, verifyAnswer, type Challenge, type Trajectory, type VerifyResult } from './api.js';
 import { h } from './dom.js';
-import { detectLang, format, strings, type Lang, type Strings } from './i18n.js';
+import { detectLang, en, format, isRtl, loadStrings, pickStrings, type Lang, type StringKey, type Strings } from './i18n.js';
 import { powProgress } from './pow-search.js';
 import { solvePow, type PowRun } from './pow-runner.js';
 import { SlidePuzzle } from './slide-puzzle.js';
@@ -12,12 +12,32 @@ export interface RenderOptions {
   sitekey: string;
   /** 'light', 'dark' or 'auto' (follows `prefers-color-scheme`). @default 'auto' */
   theme?: 'light' | 'dark' | 'auto';
-  /** 'en', 'zh-CN' or 'auto' (the browser's languages, then the page `lang`). @default 'auto' */
+  /**
+   * A language tag ('de', 'pt-BR', 'ar', … see `LANGS`) or 'auto' (the browser's languages,
+   * then the page `lang`). Languages other than English load from `/widget/locales/`. @default 'auto'
+   */
   lang?: string;
+  /** The site's own wording of any of the widget's strings (over the language's). */
+  strings?: Partial<Strings>;
   /** Ask for this challenge type; by default the site's first allowed type. */
   type?: 'slide' | 'pow';
-  /** 'invisible' runs a proof-of-work at once with only a slim progress bar. @default 'normal' */
-  size?: 'normal' | 'invisible';
+  /**
+   * 'normal' (320 px), 'compact' (240 px), 'flexible' (fills its container, 260 px at least),
+   * or 'invisible': no box at all; a proof of work runs (see `execution`), and only a
+   * problem is shown. Every size shrinks to its container; the puzzle scales with it. @default 'normal'
+   */
+  size?: 'normal' | 'compact' | 'flexible' | 'invisible';
+  /**
+   * When verification starts without a click: 'render' (at once), 'execute' (on
+   * `hurdle.execute()`), or 'submit' (when the enclosing form is submitted: the submit waits
+   * for the token, then goes on). @default 'render' for invisible and `type: 'pow'`, else on click
+   */
+  execution?: 'render' | 'execute' | 'submit';
+  /**
+   * The invisible widget's small "Protected by Hurdle" badge: 'none', 'inline' (where the
+   * widget is), 'bottomright' or 'bottomleft' (fixed to the window's corner). @default 'none'
+   */
+  badge?: 'none' | 'inline' | 'bottomright' | 'bottomleft';
   /** Action name bound into the token (checked by siteverify when the site passes it). */
   action?: string;
   /** Customer data bound into the token and returned by siteverify. */
@@ -49,12 +69,22 @@ export class Widget {
   readonly #apiUrl: string;
   readonly #workerUrl: string;
   readonly #lang: Lang;
-  readonly #t: Strings;
+  #t: Strings;
   readonly #wrap: HTMLDivElement;
   readonly #root: HTMLDivElement;
   readonly #check: HTMLButtonElement;
   readonly #label: HTMLSpanElement;
   readonly #panel: HTMLDivElement;
+  readonly #bar: HTMLDivElement;
+  readonly #brand: HTMLSpanElement;
+  readonly #title: HTMLParagraphElement;
+  readonly #badge: HTMLSpanElement | undefined;
+  readonly #invisible: boolean;
+  readonly #form: HTMLFormElement | null;
+  #message: { key: StringKey | ''; values: Record<string, number> } = { key: '', values: {} };
+  #submitter: HTMLElement | null | undefined;
+  #tone: '' | 'bad' | 'good' = '';
+  #removed = false;
   readonly #puzzle: SlidePuzzle;
   readonly #refresh: HTMLButtonElement;
   readonly #usePow: HTMLButtonElement;
@@ -73,7 +103,7 @@ export class Widget {
   #generation = 0;
   #busyRetries = 0;
 
-  constructor(host: HTMLElement, opts: RenderOptions, defaults: { apiUrl: string; workerUrl: string }) {
+  constructor(host: HTMLElement, opts: RenderOptions, defaults: { apiUrl: string; workerUrl: string; localesUrl: string }) {
     if (typeof opts.sitekey !== 'string' || opts.sitekey === '') throw new TypeError('hurdle: a sitekey is required');
     this.id = `hurdle-${++nextId}`;
     this.host = host;
@@ -81,30 +111,39 @@ export class Widget {
     this.#apiUrl = withSlash(opts.apiUrl ?? defaults.apiUrl);
     this.#workerUrl = opts.apiUrl === undefined ? defaults.workerUrl : new URL('widget/hurdle-pow-worker.js', this.#apiUrl).href;
     this.#lang = detectLang(opts.lang);
-    this.#t = strings(this.#lang);
+    const overrides = pickStrings(opts.strings);
+    // English until the language's file arrives (then every text is set again).
+    this.#t = { ...en, ...overrides };
     const t = this.#t;
     const invisible = opts.size === 'invisible';
+    this.#invisible = invisible;
+    const size = opts.size === 'invisible' || opts.size === 'compact' || opts.size === 'flexible' ? opts.size : 'normal';
 
     this.#label = h('span', {}, t.verify);
     this.#check = h('button', { class: 'chk', type: 'button', part: 'button' }, h('span', { class: 'box', 'aria-hidden': 'true' }), this.#label);
     if (opts.tabindex !== undefined && Number.isInteger(opts.tabindex)) this.#check.tabIndex = opts.tabindex;
-    const brand = h('span', { class: 'brand' }, t.brand);
+    this.#brand = h('span', { class: 'brand' }, t.brand);
     const hintId = `${this.id}-hint`;
     this.#puzzle = new SlidePuzzle(t, hintId, (x, trajectory, input) => void this.#submit({ x }, trajectory, input));
     this.#refresh = h('button', { class: 'link', type: 'button' }, t.refresh);
     this.#usePow = h('button', { class: 'link', type: 'button' }, t.usePow);
     this.#panel = h('div', { class: 'panel', hidden: true },
-      h('p', { class: 'title', 'aria-hidden': 'true' }, t.slideTitle),
+      this.#title = h('p', { class: 'title', 'aria-hidden': 'true' }, t.slideTitle),
       this.#hint = h('p', { class: 'sr', id: hintId }, `${t.slideTitle}. ${t.keyboardHint}`),
       this.#puzzle.el,
       h('div', { class: 'tools' }, this.#refresh, this.#usePow));
     this.#progressBar = h('div');
     this.#progress = h('div', { class: 'prog', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', hidden: true }, this.#progressBar);
     this.#status = h('div', { class: 'st', role: 'status', 'aria-live': 'polite' });
-    this.#root = h('div', { class: `r${invisible ? ' compact' : ''}`, lang: this.#lang, part: 'container' },
-      h('div', { class: 'bar', hidden: invisible }, this.#check, brand), this.#panel, this.#progress, this.#status);
+    const badge = invisible ? opts.badge ?? 'none' : 'none';
+    this.#badge = badge === 'inline' || badge === 'bottomright' || badge === 'bottomleft'
+      ? h('span', { class: badge === 'inline' ? 'badge' : `badge fixed${badge === 'bottomleft' ? ' left' : ''}` }, t.brand)
+      : undefined;
+    this.#bar = h('div', { class: 'bar', hidden: invisible }, this.#check, this.#brand);
+    this.#root = h('div', { class: `r sz-${size}${invisible ? ' inv' : ''}`, role: 'group', lang: 'en', dir: 'ltr', part: 'container' },
+      this.#bar, this.#panel, this.#progress, this.#status, ...(this.#badge === undefined ? [] : [this.#badge]));
     // The container is a child of the host, so the host page keeps full control of the host.
-    this.#wrap = h('div', { class: 'hurdle-widget', 'data-hurdle-id': this.id });
+    this.#wrap = h('div', { class: 'hurdle-widget', 'data-hurdle-id': this.id, 'data-size': size });
     const shadow = this.#wrap.attachShadow({ mode: 'open' });
     applyStyles(shadow);
     shadow.append(this.#root);
@@ -121,7 +160,62 @@ export class Widget {
     });
     this.#refresh.addEventListener('click', () => this.execute());
     this.#usePow.addEventListener('click', () => { this.#typeOverride = 'pow'; this.execute(); });
-    if (invisible || opts.type === 'pow') this.execute();
+
+    this.#form = opts.execution === 'submit' ? host.closest('form') : null;
+    this.#form?.addEventListener('submit', this.#onSubmitForm);
+    this.#setState('idle', '');
+    if (this.#startsAtRender()) this.execute();
+
+    if (this.#lang !== 'en') {
+      const localesUrl = opts.apiUrl === undefined ? defaults.localesUrl : new URL('widget/locales/', this.#apiUrl).href;
+      loadStrings(this.#lang, localesUrl).then((loaded) => {
+        if (this.#removed) return;
+        this.#t = { ...en, ...loaded, ...overrides };
+        this.#applyStrings(this.#lang);
+      }, () => { /* the language could not load: the widget stays in English */ });
+    } else {
+      this.#applyStrings('en');
+    }
+  }
+
+  /** The slider's description: the task, and whether the arrow keys solve it (the site's choice). */
+  #setHint(): void {
+    const t = this.#t;
+    this.#hint.textContent = `${t.slideTitle}. ${this.#puzzle.keyboard ? t.keyboardHint : t.keyboardOff}`;
+  }
+
+  /** Verification that starts without a click: at render, unless the site defers it. */
+  #startsAtRender(): boolean {
+    const execution = this.#opts.execution ?? (this.#invisible || this.#opts.type === 'pow' ? 'render' : undefined);
+    return execution === 'render';
+  }
+
+  /**
+   * `execution: 'submit'`: a submit without a token is held, verification runs, and the form
+   * is submitted again (by the same button) once the token is in its field.
+   */
+  readonly #onSubmitForm = (event: SubmitEvent): void => {
+    if (this.#token !== '') return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    this.#submitter = event.submitter;
+    if (this.#state === 'idle' || this.#state === 'error' || this.#state === 'expired') this.execute();
+  };
+
+  /** Sets every text to the current strings, in language `lang` (the strings' language). */
+  #applyStrings(lang: Lang): void {
+    const t = this.#t;
+    const dir = isRtl(lang) ? 'rtl' : 'ltr';
+    this.#root.lang = lang;
+    this.#root.dir = dir;
+    this.#brand.textContent = t.brand;
+    if (this.#badge !== undefined) this.#badge.textContent = t.brand;
+    this.#title.textContent = t.slideTitle;
+    this.#refresh.textContent = t.refresh;
+    this.#usePow.textContent = t.usePow;
+    this.#setHint();
+    this.#puzzle.setStrings(t, dir);
+    this.#render();
   }
 
   /** The current pass token, or '' when there is none. */
@@ -134,9 +228,9 @@ export class Widget {
   }
 
   /** Starts (or restarts) verification: fetches a new challenge. */
-  execute(notice = ''): void {
+  execute(notice: StringKey | '' = ''): void {
     const generation = this.#begin();
-    this.#setState('loading', this.#t.loading);
+    this.#setState('loading', 'loading');
     void this.#load(generation, notice);
   }
 
@@ -144,8 +238,10 @@ export class Widget {
   reset(): void {
     this.#begin();
     this.#typeOverride = undefined;
+    // A submit held for the token is dropped: the site started over.
+    this.#submitter = undefined;
     this.#setState('idle', '');
-    if (this.#opts.size === 'invisible' || this.#opts.type === 'pow') this.execute();
+    if (this.#startsAtRender()) this.execute();
   }
 
   /** Removes the widget from the page. */
@@ -153,6 +249,8 @@ export class Widget {
     this.#begin();
     this.#puzzle.destroy();
     this.#media?.removeEventListener('change', this.#applyTheme);
+    this.#form?.removeEventListener('submit', this.#onSubmitForm);
+    this.#removed = true;
     this.#wrap.remove();
     this.#field.remove();
   }
@@ -173,7 +271,7 @@ export class Widget {
     return ++this.#generation;
   }
 
-  async #load(generation: number, notice: string): Promise<void> {
+  async #load(generation: number, notice: StringKey | ''): Promise<void> {
     const type = this.#typeOverride ?? (this.#opts.size === 'invisible' ? 'pow' : this.#opts.type);
     let challenge: Challenge;
     try {
@@ -193,7 +291,7 @@ export class Widget {
   }
 
   /** Shows a challenge (the first, or the next round's puzzle) and arms its expiry. */
-  #present(generation: number, challenge: Challenge, notice: string, tone: '' | 'good' | 'bad'): void {
+  #present(generation: number, challenge: Challenge, notice: StringKey | '', tone: '' | 'good' | 'bad', values: Record<string, number> = {}): void {
     clearTimeout(this.#timer);
     this.#challenge = challenge;
     this.#timer = setTimeout(() => this.#challengeExpired(generation), ttlMs(challenge.expiresAt, 120_000));
@@ -204,24 +302,25 @@ export class Widget {
       // The puzzle-free path only where the site has one.
       this.#usePow.hidden = this.#typeOverride === 'pow' || challenge.slide.powPath === false;
       this.#puzzle.show(challenge.slide);
-      this.#hint.textContent = `${this.#t.slideTitle}. ${this.#puzzle.keyboard ? this.#t.keyboardHint : this.#t.keyboardOff}`;
-      this.#setState('puzzle', notice, tone);
+      this.#setHint();
+      this.#setState('puzzle', notice, tone, values);
       this.#puzzle.handle.focus({ preventScroll: true });
     } else {
-      this.#setState('error', this.#t.error);
+      this.#setState('error', 'error');
       this.#emitError('bad_challenge');
     }
   }
 
   #runPow(generation: number, challenge: string, difficulty: number): void {
-    this.#setState('pow', format(this.#t.powWorking, { p: 0 }));
+    this.#setState('pow', 'powWorking', '', { p: 0 });
     this.#progress.hidden = false;
     this.#setProgress(0);
     const run = solvePow(challenge, difficulty, this.#workerUrl, (attempts) => {
       if (generation !== this.#generation) return;
       const p = Math.min(99, Math.floor(powProgress(attempts, difficulty) * 100));
       this.#setProgress(p);
-      this.#status.textContent = format(this.#t.powWorking, { p });
+      this.#message.values = { p };
+      this.#renderStatus();
     });
     this.#pow = run;
     run.promise.then((nonce) => {
@@ -241,7 +340,7 @@ export class Widget {
     const challenge = this.#challenge;
     if (challenge === undefined) return;
     const generation = this.#generation;
-    this.#setState(this.#state === 'pow' ? 'pow' : 'verifying', this.#t.verifying);
+    this.#setState(this.#state === 'pow' ? 'pow' : 'verifying', 'verifying');
     let result: VerifyResult;
     try {
       // A keyboard answer carries a small proof of work over the challenge id (the service
@@ -267,10 +366,10 @@ export class Widget {
     } else if (result.code === 'next_round' && result.next?.slide !== undefined) {
       // A right answer to a round before the last: the next puzzle, in the same panel.
       const slide = result.next.slide;
-      this.#present(generation, result.next, format(this.#t.nextRound, { n: slide.round ?? 2, m: slide.rounds ?? 2 }), 'good');
+      this.#present(generation, result.next, 'nextRound', 'good', { n: slide.round ?? 2, m: slide.rounds ?? 2 });
     } else if (result.retry && challenge.type === 'slide') {
       this.#puzzle.reset();
-      this.#setState('puzzle', this.#t.retry, 'bad');
+      this.#setState('puzzle', 'retry', 'bad');
       // A keyboard user whose answer was refused is offered the puzzle-free path next.
       if (input === 'keyboard' && !this.#usePow.hidden) this.#usePow.focus({ preventScroll: true });
       else this.#puzzle.handle.focus({ preventScroll: true });
@@ -278,21 +377,21 @@ export class Widget {
       this.#challengeExpired(generation);
     } else {
       // Out of attempts (or a failed proof of work): a fresh challenge.
-      this.execute(this.#t.newPuzzle);
+      this.execute('newPuzzle');
     }
   }
 
   #succeeded(token: string, expiresAt: number): void {
     const generation = this.#begin();
     this.#setToken(token);
-    this.#setState('success', this.#t.success, 'good');
+    this.#setState('success', 'success', 'good');
     this.#timer = setTimeout(() => {
       if (generation !== this.#generation) return;
       this.#begin();
-      this.#setState('expired', this.#t.tokenExpired, 'bad');
+      this.#setState('expired', 'tokenExpired', 'bad');
       this.#opts.expiredCallback?.();
       this.#emit('hurdle:expired', {});
-      if (this.#opts.size === 'invisible') this.execute();
+      if (this.#startsAtRender()) this.execute();
     }, ttlMs(expiresAt, 300_000));
     this.#opts.callback?.(token);
     this.#emit('hurdle:success', { token });
@@ -307,7 +406,7 @@ export class Widget {
       this.execute();
       return;
     }
-    this.#setState('expired', this.#t.expired, 'bad');
+    this.#setState('expired', 'expired', 'bad');
     this.#panel.hidden = false;
     this.#refresh.focus({ preventScroll: true });
   }
@@ -316,18 +415,17 @@ export class Widget {
     const api = err instanceof ApiError ? err : new ApiError(0, 'client_error', undefined);
     if (api.retryAfterMs !== undefined && this.#busyRetries < MAX_BUSY_RETRIES) {
       this.#busyRetries++;
-      this.#setState('loading', this.#t.busy);
+      this.#setState('loading', 'busy');
       const generation = this.#generation;
       this.#timer = setTimeout(() => { if (generation === this.#generation) again(); }, Math.min(api.retryAfterMs, 10_000));
       return;
     }
     this.#busyRetries = 0;
     const client = api.status >= 400 && api.status < 500;
-    const message = client && api.code === 'site_disabled' ? this.#t.siteDisabled
-      : client && /sitekey|^invalid_site$/i.test(api.code) ? this.#t.badSitekey
-        : this.#t.error;
+    const message: StringKey = client && api.code === 'site_disabled' ? 'siteDisabled'
+      : client && /sitekey|^invalid_site$/i.test(api.code) ? 'badSitekey'
+        : 'error';
     this.#setState('error', message, 'bad');
-    this.#label.textContent = this.#t.tryAgain;
     this.#emitError(api.code);
   }
 
@@ -345,23 +443,51 @@ export class Widget {
     this.#field.value = token;
   }
 
-  #setState(state: State, message: string, tone: '' | 'bad' | 'good' = ''): void {
+  #setState(state: State, message: StringKey | '', tone: '' | 'bad' | 'good' = '', values: Record<string, number> = {}): void {
     this.#state = state;
+    this.#message = { key: message, values };
+    this.#tone = tone;
     this.#root.dataset['state'] = state;
     this.host.dataset['hurdleState'] = state;
-    this.#status.textContent = message;
-    // On success the check mark and label say it; the live region still announces it.
-    const compact = this.#opts.size === 'invisible';
-    this.#status.className = state === 'success' && !compact ? 'st sr' : tone === '' ? 'st' : `st ${tone}`;
-    if (state === 'success' && compact) this.#status.textContent = `\u2713 ${message}`;
     const busy = state === 'loading' || state === 'verifying' || state === 'pow';
     this.#check.classList.toggle('busy', busy);
     this.#check.classList.toggle('ok', state === 'success');
     this.#check.disabled = state !== 'idle' && state !== 'error' && state !== 'expired';
-    this.#check.setAttribute('aria-label', state === 'success' ? this.#t.success : state === 'error' ? this.#t.tryAgain : this.#t.verifyLabel);
-    this.#label.textContent = state === 'success' ? this.#t.success : state === 'error' ? this.#t.tryAgain : this.#t.verify;
+    // Invisible: nothing shows while all goes well; a problem is shown in a box, with the
+    // button that starts again.
+    const shown = !this.#invisible || state === 'error' || state === 'expired';
+    this.#root.classList.toggle('inv', !shown);
+    this.#bar.hidden = !shown;
+    this.#badge?.classList.toggle('ok', state === 'success');
     if (state !== 'puzzle' && state !== 'verifying' && state !== 'expired') this.#panel.hidden = true;
     if (state !== 'pow') this.#progress.hidden = true;
+    this.#render();
+    if (state === 'success' && this.#submitter !== undefined && this.#form !== null) {
+      const submitter = this.#submitter;
+      this.#submitter = undefined;
+      // The submit that was held: again, by the same button, now with the token in the form.
+      this.#form.requestSubmit(submitter !== null && submitter.isConnected && this.#form.contains(submitter) ? submitter : undefined);
+    }
+  }
+
+  /** The texts that follow the state (in the current strings). */
+  #render(): void {
+    const t = this.#t;
+    const state = this.#state;
+    // The button's name is its visible text (a spoken command matches what is seen); the
+    // widget as a whole is the group named for what it does.
+    this.#root.setAttribute('aria-label', t.verifyLabel);
+    this.#label.textContent = state === 'success' ? t.success : state === 'error' ? t.tryAgain : t.verify;
+    this.#renderStatus();
+  }
+
+  #renderStatus(): void {
+    const { key, values } = this.#message;
+    this.#status.textContent = key === '' ? '' : format(this.#t[key], values);
+    // On success the check mark and label say it (the live region still announces it); an
+    // invisible widget says only a problem out loud on screen.
+    const quiet = (this.#state === 'success' && !this.#invisible) || (this.#invisible && this.#tone !== 'bad');
+    this.#status.className = quiet ? 'st sr' : this.#tone === '' ? 'st' : `st ${this.#tone}`;
   }
 }
 

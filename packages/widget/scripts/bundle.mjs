@@ -3,7 +3,7 @@
 // proof-of-work worker, the demo and admin pages' scripts and their style sheets.
 // Type-checking of client/ is done by `tsc -b` (client/tsconfig.json); esbuild only strips types.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,4 +36,24 @@ for (const dir of ['client/admin', 'client/demo']) {
   const from = join(root, dir);
   if (!existsSync(from)) continue;
   for (const name of readdirSync(from)) if (name.endsWith('.css')) cpSync(join(from, name), join(out, name));
+}
+
+// The widget's languages other than English: one small JSON file each, fetched only by a page
+// that shows that language (English is built into hurdle.js). A file that does not parse
+// fails the build.
+const locales = join(root, 'client', 'locales');
+if (existsSync(locales)) {
+  const outLocales = join(out, 'locales');
+  mkdirSync(outLocales, { recursive: true });
+  for (const name of readdirSync(locales)) {
+    if (!name.endsWith('.json')) continue;
+    let data;
+    try {
+      data = JSON.parse(readFileSync(join(locales, name), 'utf8'));
+    } catch (err) {
+      process.stderr.write(`bundle: client/locales/${name} is not valid JSON: ${err.message}\n`);
+      process.exit(1);
+    }
+    writeFileSync(join(outLocales, name), JSON.stringify(data));
+  }
 }

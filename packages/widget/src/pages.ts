@@ -45,9 +45,14 @@ ${opts.body}
 export interface DemoWidgetSettings {
   sitekey: string;
   theme: 'light' | 'dark' | 'auto';
-  lang: 'auto' | 'en' | 'zh-CN';
+  /** 'auto', or a language tag the widget ships. */
+  lang: string;
   type: 'slide' | 'pow' | '';
-  size: 'normal' | 'invisible';
+  size: 'normal' | 'compact' | 'flexible' | 'invisible';
+  /** '' (the widget's default), 'execute' or 'submit'. */
+  execution?: '' | 'execute' | 'submit';
+  /** '' (none) or the invisible widget's badge. */
+  badge?: '' | 'inline' | 'bottomright' | 'bottomleft';
 }
 
 const DEMO_TEXT = {
@@ -55,13 +60,13 @@ const DEMO_TEXT = {
     title: 'Hurdle demo: sign up', heading: 'Create your account',
     lead: 'This sign-up form is protected by Hurdle. Solve the puzzle, then sign up: the back end checks the token with /siteverify.',
     name: 'Name', email: 'Email', password: 'Password', submit: 'Sign up', tryIt: 'Try it:',
-    light: 'light', dark: 'dark', invisible: 'invisible (proof of work)', slide: 'slide puzzle',
+    light: 'light', dark: 'dark', invisible: 'invisible (proof of work)', slide: 'slide puzzle', onSubmit: 'invisible, on submit',
   },
   'zh-CN': {
     title: 'Hurdle 演示：注册', heading: '创建账户',
     lead: '此注册表单受 Hurdle 保护。完成拼图后提交，后端通过 /siteverify 校验令牌。',
     name: '姓名', email: '邮箱', password: '密码', submit: '注册', tryIt: '试试：',
-    light: '浅色', dark: '深色', invisible: '无感验证（工作量证明）', slide: '滑动拼图',
+    light: '浅色', dark: '深色', invisible: '无感验证（工作量证明）', slide: '滑动拼图', onSubmit: '无感验证（提交时）',
   },
 } as const;
 
@@ -70,18 +75,21 @@ export function demoPage(s: DemoWidgetSettings): string {
   const attrs = [
     `data-sitekey="${escapeHtml(s.sitekey)}"`,
     `data-theme="${s.theme}"`,
-    `data-lang="${s.lang}"`,
+    `data-lang="${escapeHtml(s.lang)}"`,
     'data-action="signup"',
     s.type === '' ? '' : `data-type="${s.type}"`,
-    s.size === 'invisible' ? 'data-size="invisible"' : '',
+    s.size === 'normal' ? '' : `data-size="${s.size}"`,
+    s.execution === undefined || s.execution === '' ? '' : `data-execution="${s.execution}"`,
+    s.badge === undefined || s.badge === '' ? '' : `data-badge="${s.badge}"`,
   ].filter((a) => a !== '').join(' ');
   const link = (query: Record<string, string>, label: string): string => {
-    const params = new URLSearchParams({ ...(s.lang === 'auto' ? {} : { lang: s.lang }), ...(s.theme === 'auto' ? {} : { theme: s.theme }), ...query });
+    const params = new URLSearchParams({ ...(s.lang === 'auto' ? {} : { lang: s.lang }), ...(s.theme === 'auto' ? {} : { theme: s.theme }), ...(s.size === 'normal' ? {} : { size: s.size }), ...query });
     return `<a href="/demo?${escapeHtml(params.toString())}">${escapeHtml(label)}</a>`;
   };
   return page({
     title: t.title,
-    lang: s.lang === 'auto' ? 'en' : s.lang,
+    // The page's own text is English or Chinese; the widget speaks the language asked for.
+    lang: s.lang === 'zh-CN' ? 'zh-CN' : 'en',
     bodyClass: `theme-${s.theme}`,
     css: '/demo/demo.css',
     scripts: ['/widget/hurdle.js', '/demo/demo.js'],
@@ -95,7 +103,7 @@ export function demoPage(s: DemoWidgetSettings): string {
 <div class="hurdle" id="captcha" ${attrs}></div>
 <button type="submit" id="submit">${t.submit}</button>
 </form>
-<p class="try">${t.tryIt} ${link({ theme: 'light' }, t.light)} · ${link({ theme: 'dark' }, t.dark)} · ${link({ lang: 'en' }, 'English')} · ${link({ lang: 'zh-CN' }, '中文')} · ${link({ type: 'slide' }, t.slide)} · ${link({ size: 'invisible' }, t.invisible)}</p>
+<p class="try">${t.tryIt} ${link({ theme: 'light' }, t.light)} · ${link({ theme: 'dark' }, t.dark)} · ${link({ lang: 'en' }, 'English')} · ${link({ lang: 'zh-CN' }, '中文')} · ${link({ lang: 'ar' }, 'العربية')} · ${link({ lang: 'de' }, 'Deutsch')} · ${link({ type: 'slide' }, t.slide)} · ${link({ size: 'compact' }, 'compact')} · ${link({ size: 'flexible' }, 'flexible')} · ${link({ size: 'invisible' }, t.invisible)} · ${link({ size: 'invisible', execution: 'submit', badge: 'inline' }, t.onSubmit)}</p>
 </main>`,
   });
 }

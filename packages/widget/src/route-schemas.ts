@@ -48,12 +48,29 @@ export function assetSchema(path: string, contentType: string, summary: string) 
   } as const;
 }
 
+/** `GET /widget/locales/:file`: one language's strings of the widget. */
+export const localeSchema = {
+  tags: ['widget'],
+  operationId: 'widgetLocale',
+  summary: 'The widget\'s strings in one language (`/widget/locales/de.json`), fetched by the widget',
+  params: {
+    type: 'object',
+    properties: { file: { type: 'string', description: 'A language tag and .json (de.json, pt-BR.json)' } },
+    required: ['file'],
+  },
+  response: {
+    200: text('The strings (JSON; gzip when accepted; ETag, Cache-Control max-age=86400)', 'application/json'),
+    304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
+    404: { ...errorBody, description: 'No such locale (WIDGET_LOCALE_UNKNOWN), or the bundle is not built' },
+  },
+} as const;
+
 const demoUnavailable = { ...errorBody, description: 'The demo site is not configured yet' } as const;
 
 export const demoPageSchema = {
   tags: ['widget'],
   operationId: 'demoPage',
-  summary: 'Demo sign-up page protected by the widget (query: sitekey, theme, lang, type, size)',
+  summary: 'Demo sign-up page protected by the widget (query: sitekey, theme, lang, type, size, execution, badge)',
   response: { 200: text('The page', 'text/html'), 503: demoUnavailable },
 } as const;
 

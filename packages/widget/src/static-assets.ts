@@ -14,6 +14,7 @@ export interface StaticAsset {
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
+  json: 'application/json; charset=utf-8',
   png: 'image/png',
   svg: 'image/svg+xml',
 };

@@ -1,9 +1,11 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { FAVICON_SVG } from './favicon.js';
 import { adminPage, demoPage, demoResultPage, PAGE_CSP, type DemoWidgetSettings, type SiteverifyAnswer } from './pages.js';
-import { adminConsoleSchema, assetSchema, faviconSchema, demoPageSchema, demoSignupSchema } from './route-schemas.js';
+import { adminConsoleSchema, assetSchema, faviconSchema, demoPageSchema, demoSignupSchema, localeSchema } from './route-schemas.js';
 import { loadAssets, type StaticAsset } from './static-assets.js';
 
 /** Credentials of the site that the `/demo` sign-up form is protected by. */
@@ -54,6 +56,18 @@ const ADMIN_FILES = ['admin.js', 'admin.css'] as const;
 
 const contentTypeOf = (name: string): string => (name.endsWith('.css') ? 'text/css' : 'text/javascript');
 
+/** Name of a locale file: a language tag and `.json` (`pt-BR.json`). */
+const LOCALE_FILE = /^[a-z]{2,3}(?:-[A-Z]{2})?\.json$/;
+
+/** The language tags of the built locale files (`<assetsDir>/locales/<tag>.json`), sorted. */
+export function builtLocales(assetsDir: string = DEFAULT_ASSETS_DIR): string[] {
+  try {
+    return readdirSync(join(assetsDir, 'locales')).filter((n) => LOCALE_FILE.test(n)).map((n) => n.slice(0, -5)).sort();
+  } catch {
+    return [];
+  }
+}
+
 function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   return allowed.find((v) => v === value) ?? fallback;
 }
@@ -68,20 +82,22 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
   if (!assets.has('hurdle.js')) {
     app.log.warn({ assetsDir }, 'widget bundle not found; run `npm run build` (serving 404 for /widget/*)');
   }
+  const localeTags = builtLocales(assetsDir);
+  const locales = loadAssets(join(assetsDir, 'locales'), localeTags.map((tag) => `${tag}.json`));
   const timeoutMs = options.siteverifyTimeoutMs ?? 5000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError(`widgetRoutes: option siteverifyTimeoutMs must be a positive integer of milliseconds, got ${String(timeoutMs)}`);
   }
   if (options.siteverifyUrl !== undefined) new URL(options.siteverifyUrl); // throws on a bad URL at start-up
 
-  const sendAsset = (request: FastifyRequest, reply: FastifyReply, name: string, crossOrigin: boolean): FastifyReply => {
-    const asset: StaticAsset | undefined = assets.get(name);
+  const sendAsset = (request: FastifyRequest, reply: FastifyReply, name: string, crossOrigin: boolean, from = assets, maxAge = 300): FastifyReply => {
+    const asset: StaticAsset | undefined = from.get(name);
     if (asset === undefined) {
       return reply.code(404).send({ code: 'WIDGET_ASSET_MISSING', message: `asset ${name} is not built; run npm run build` });
     }
     reply.header('content-type', asset.contentType)
       .header('etag', asset.etag)
-      .header('cache-control', 'public, max-age=300')
+      .header('cache-control', `public, max-age=${maxAge}`)
       .header('x-content-type-options', 'nosniff')
       .header('vary', 'accept-encoding');
     if (crossOrigin) reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
@@ -108,6 +124,17 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
       return sendAsset(request, reply, typeof compat === 'string' && COMPAT_VENDORS.has(compat) ? 'hurdle-compat.js' : name, true);
     });
   }
+  // The widget's languages other than English, fetched by the widget as JSON (no script: a
+  // page's CSP needs only connect-src for the service). They change only with a release, so
+  // browsers keep them for a day and then revalidate by ETag.
+  app.get('/widget/locales/:file', { schema: localeSchema }, (request, reply) => {
+    const file = String((request.params as Record<string, unknown>)['file'] ?? '');
+    if (!LOCALE_FILE.test(file) || !locales.has(file)) {
+      return reply.code(404).header('access-control-allow-origin', '*')
+        .send({ code: 'WIDGET_LOCALE_UNKNOWN', message: `no widget locale ${file.slice(0, 40)}; known: ${localeTags.join(', ')}` });
+    }
+    return sendAsset(request, reply, file, true, locales, 86_400);
+  });
   for (const path of COMPAT_SCRIPT_PATHS) {
     app.get(path, { schema: assetSchema(path, 'text/javascript', 'Drop-in script at the vendor\'s script path (the widget with that vendor\'s client API)') }, (request, reply) => sendAsset(request, reply, 'hurdle-compat.js', true));
   }
@@ -135,9 +162,11 @@ export const widgetRoutes: FastifyPluginAsync<WidgetRoutesOptions> = async (app,
       const settings: DemoWidgetSettings = {
         sitekey: sitekeyOverride ?? site.sitekey,
         theme: pick(query['theme'], ['light', 'dark', 'auto'] as const, 'auto'),
-        lang: pick(query['lang'], ['en', 'zh-CN', 'auto'] as const, 'auto'),
+        lang: typeof query['lang'] === 'string' && (query['lang'] === 'en' || localeTags.includes(query['lang'])) ? query['lang'] : 'auto',
         type: pick(query['type'], ['slide', 'pow', ''] as const, ''),
-        size: pick(query['size'], ['normal', 'invisible'] as const, 'normal'),
+        size: pick(query['size'], ['normal', 'compact', 'flexible', 'invisible'] as const, 'normal'),
+        execution: pick(query['execution'], ['', 'execute', 'submit'] as const, ''),
+        badge: pick(query['badge'], ['', 'inline', 'bottomright', 'bottomleft'] as const, ''),
       };
       return sendPage(reply, demoPage(settings));
     });

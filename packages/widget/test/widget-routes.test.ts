@@ -76,6 +76,42 @@ describe('widgetRoutes', () => {
     assert.ok(bad.body.includes('data-theme="auto"'));
   });
 
+  test('serves each locale as JSON with CORS, a day of caching, an ETag and gzip; unknown names answer 404 with a code', async () => {
+    const app = await appWith({});
+    apps.push(app);
+    const res = await app.inject({ url: '/widget/locales/de.json' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    assert.equal(res.headers['access-control-allow-origin'], '*');
+    assert.equal(res.headers['cache-control'], 'public, max-age=86400');
+    assert.equal(res.json().verify, 'Ich bin ein Mensch');
+    const cached = await app.inject({ url: '/widget/locales/de.json', headers: { 'if-none-match': String(res.headers.etag) } });
+    assert.equal(cached.statusCode, 304);
+    const gz = await app.inject({ url: '/widget/locales/ar.json', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.match(JSON.parse(gunzipSync(gz.rawPayload).toString()).verify, /إنسان/);
+    for (const url of ['/widget/locales/xx.json', '/widget/locales/de.js', '/widget/locales/..%2Fhurdle.js', '/widget/locales/DE.json']) {
+      const miss = await app.inject({ url });
+      assert.equal(miss.statusCode, 404, url);
+      assert.equal(miss.json().code, 'WIDGET_LOCALE_UNKNOWN', url);
+    }
+  });
+
+  test('/demo passes any shipped language, the sizes, execution and badge to the widget; anything else falls back', async () => {
+    const app = await appWith({ demo: () => DEMO });
+    apps.push(app);
+    const ar = await app.inject({ url: '/demo?lang=ar&size=flexible' });
+    assert.ok(ar.body.includes('data-lang="ar"') && ar.body.includes('data-size="flexible"'));
+    const inv = await app.inject({ url: '/demo?size=invisible&execution=submit&badge=bottomright' });
+    assert.ok(inv.body.includes('data-size="invisible"') && inv.body.includes('data-execution="submit"') && inv.body.includes('data-badge="bottomright"'));
+    const compact = await app.inject({ url: '/demo?size=compact' });
+    assert.ok(compact.body.includes('data-size="compact"'));
+    const bad = await app.inject({ url: '/demo?lang=%22%3E&size=huge&execution=now&badge=top' });
+    assert.ok(bad.body.includes('data-lang="auto"'));
+    assert.doesNotMatch(bad.body, /data-size=|data-execution=|data-badge=/);
+    assertNoInlineCode(ar.body);
+  });
+
   test('/demo answers 503 while the demo site is not there yet; demo: false does not mount it', async () => {
     const pending = await appWith({ demo: () => undefined });
     apps.push(pending);

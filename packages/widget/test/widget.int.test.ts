@@ -62,7 +62,8 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
   }
 
   async function waitState(page: Page, wanted: string, timeoutMs = 15_000): Promise<void> {
-    await page.locator(`.hurdle[data-hurdle-state="${wanted}"]`).waitFor({ timeout: timeoutMs });
+    // Attached, not visible: an invisible widget has no box to see.
+    await page.locator(`.hurdle[data-hurdle-state="${wanted}"]`).waitFor({ state: 'attached', timeout: timeoutMs });
   }
 
   /** Waits until a submitted answer is judged: success, or the puzzle back with a message. */
@@ -292,7 +293,7 @@ describe('widget in Chromium against hurdle start', { timeout: 170_000, skip: un
       const { page, problems } = await open(`http://localhost:${port}/`);
       const workers: string[] = [];
       page.on('worker', (w) => workers.push(w.url()));
-      await page.locator('.hurdle[data-hurdle-state="success"], .hurdle[data-hurdle-state="error"]').waitFor({ timeout: 30_000 });
+      await page.locator('.hurdle[data-hurdle-state="success"], .hurdle[data-hurdle-state="error"]').waitFor({ state: 'attached', timeout: 30_000 });
       assert.equal(await state(page), 'success', `widget status: ${await page.locator(STATUS).innerText()}`);
       assert.ok((await page.inputValue('input[name="hurdle-response"]')).length > 20);
       assert.deepEqual(problems, []);
