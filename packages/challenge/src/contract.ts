@@ -190,7 +190,6 @@ export type VerifyResult =
       readonly retry: false;
       readonly attemptsLeft: 0;
       readonly reasons?: undefined;
-      readonly site?: VerifySite;
       readonly next: PublicChallenge;
     };
 
