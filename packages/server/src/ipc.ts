@@ -32,6 +32,8 @@ export type PrimaryToWorker =
   | InitMessage
   | PrimaryReply
   | { hurdle: 'collect'; id: number }
+  /** The config mirror moved to a larger segment: attach `name`, then answer `config-segment-switched`. */
+  | { hurdle: 'config-segment'; name: string }
   | { hurdle: 'shutdown' };
 
 export type WorkerToPrimary =
@@ -39,6 +41,8 @@ export type WorkerToPrimary =
   | { hurdle: 'collected'; id: number; metrics: MetricsJson }
   | { hurdle: 'listening'; port: number; host: string }
   | { hurdle: 'ready' }
+  /** This worker reads config segment `name` now. */
+  | { hurdle: 'config-segment-switched'; name: string }
   /** The worker could not start (bad port, segment missing…): the reason, no secrets. */
   | { hurdle: 'fatal'; message: string };
 
