@@ -138,12 +138,18 @@ async function runSize(n: number): Promise<Record<string, number>> {
     const port = await freePort();
     const started = performance.now();
     const proc = spawn(process.execPath, [CLI, 'start', '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--data-dir', dataDir,
-      '--log-level', 'warn', '--rate-limit.ip-per-minute', '0', '--admission.max-event-loop-delay-ms', '60000'], {
+      '--log-level', 'info', '--rate-limit.ip-per-minute', '0', '--admission.max-event-loop-delay-ms', '60000'], {
       env: { ...process.env, HURDLE_ADMIN_TOKEN: ADMIN_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
     let output = '';
-    const keep = (c: Buffer): void => { output = (output + c.toString()).slice(-4000); };
+    let mirrorLoadMs = NaN;
+    const keep = (c: Buffer): void => {
+      const text = c.toString();
+      const m = /"event":"config_snapshot_loaded"[^\n]*"loadMs":(\d+)/.exec(text);
+      if (m) mirrorLoadMs = Number(m[1]);
+      output = (output + text).slice(-4000);
+    };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     let readyAt = 0;
@@ -203,6 +209,8 @@ async function runSize(n: number): Promise<Record<string, number>> {
     const out: Record<string, number> = {
       [`load_s_${l}`]: round(loadS),
       [`ready_s_${l}`]: round(readyS),
+      // Of which the primary's load of the snapshot into the segment (the rest: forking workers, their start-up).
+      [`mirror_load_s_${l}`]: round(mirrorLoadMs / 1000),
       [`primary_rss_mb_${l}`]: round(primary.rssMb, 1),
       [`primary_private_rss_mb_${l}`]: round(primary.privateMb, 1),
       [`worker_rss_mb_${l}`]: round(workerMb, 1),

@@ -184,11 +184,33 @@ export type ChangeRow = SiteRow & { change_seq: number | string; deleted: number
  */
 export function changesSql(p: (n: number) => string): string {
   const nulls = SITE_COLUMNS.split(', ').slice(1).map((c) => `NULL AS ${c}`).join(', ');
-  return `SELECT * FROM (
-    SELECT change_seq, 0 AS deleted, ${SITE_COLUMNS} FROM sites WHERE change_seq > ${p(1)}
+  // A compound SELECT ordered by the indexed column (no wrapping subquery): both engines merge
+  // the two index scans and stop at the limit, instead of sorting everything after the sequence.
+  return `SELECT change_seq, 0 AS deleted, ${SITE_COLUMNS} FROM sites WHERE change_seq > ${p(1)}
     UNION ALL
     SELECT change_seq, 1 AS deleted, sitekey, ${nulls} FROM site_tombstones WHERE change_seq > ${p(1)}
-  ) AS changes ORDER BY change_seq LIMIT ${p(2)}`;
+    ORDER BY change_seq LIMIT ${p(2)}`;
+}
+
+/**
+ * A row of {@link changesSql} as an array (SQLite's raw mode: no object per row from the
+ * driver, which counts when a start reads every site): change_seq, deleted, then SITE_COLUMNS.
+ */
+export function arrayToChange(r: readonly unknown[]): SiteChange {
+  const seq = Number(r[0]);
+  const sitekey = r[2] as string;
+  if (Number(r[1]) === 1) return { seq, sitekey, site: undefined };
+  const prevExpires = r[6] as number | null;
+  return {
+    seq, sitekey,
+    site: {
+      sitekey, name: r[3] as string, secretHash: r[4] as string, prevSecretHash: r[5] as string | null,
+      prevSecretExpiresAt: prevExpires === null ? null : Number(prevExpires),
+      hostnames: JSON.parse(r[7] as string) as string[], challengeTypes: JSON.parse(r[8] as string) as SiteRecord['challengeTypes'],
+      difficulty: Number(r[9]), imageSet: r[10] as string, rateLimitPerSecond: Number(r[11]),
+      keyboardSolve: Number(r[12]) === 1, enabled: Number(r[13]) === 1, createdAt: Number(r[14]), updatedAt: Number(r[15]),
+    },
+  };
 }
 
 export function rowToChange(row: ChangeRow): SiteChange {

@@ -97,6 +97,7 @@ export class ConfigMirror {
 
   /** Load the full snapshot (throws when the DB is unreachable), then follow the change log. */
   async start(): Promise<void> {
+    const t0 = performance.now();
     for (const [k, v] of Object.entries(this.#o.meta ?? {})) this.#meta.set(`meta:${k}`, v);
     try {
       await this.#fill(this.#state, true);
@@ -108,6 +109,8 @@ export class ConfigMirror {
     this.#snapshot(this.#state.map);
     this.#stats.refreshes += 1;
     this.#stats.lastRefreshAt = this.#now();
+    this.#o.logger?.info({ event: 'config_snapshot_loaded', sites: this.#state.sites, seq: this.#state.seq, loadMs: Math.round(performance.now() - t0) },
+      'loaded the config snapshot into the mirror');
     await this.#o.db.onChange(() => this.refreshSoon());
     this.#timer = setInterval(() => void this.refresh(), this.#o.refreshIntervalMs);
     this.#timer.unref();

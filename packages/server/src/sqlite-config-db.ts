@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
-import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToChange, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
-import type { ChangeRow, LeaseRow, SiteRow } from './config-db-schema.js';
+import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, arrayToChange, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
+import type { LeaseRow, SiteRow } from './config-db-schema.js';
 
 /** How often another process's commits to the file are looked for (one cheap pragma, no table read). */
 const WATCH_INTERVAL_MS = 50;
@@ -92,7 +92,7 @@ export function openSqliteConfigDb(path: string): ConfigDb {
       });
     }),
     listSites: () => wrap(() => (db.prepare(`SELECT ${SITE_COLUMNS} FROM sites ORDER BY created_at, sitekey`).all() as SiteRow[]).map(rowToSite)),
-    changesSince: (afterSeq, limit) => wrap(() => (stmt(changesSql(() => '?')).all(afterSeq, afterSeq, limit) as ChangeRow[]).map(rowToChange)),
+    changesSince: (afterSeq, limit) => wrap(() => (stmt(changesSql(() => '?')).raw(true).all(afterSeq, afterSeq, limit) as unknown[][]).map(arrayToChange)),
     changeLogHead: (sitekey) => wrap(() => {
       const row = stmt(changeLogHeadSql(() => '?')).get(sitekey, sitekey) as { seq: number | null; site_seq: number };
       return { seq: Number(row.seq ?? 0), siteSeq: Number(row.site_seq) };

@@ -57,8 +57,11 @@ describe('config DB change log', () => {
     const log = await db.changesSince(0, 100);
     assert.deepEqual(log.map((c) => [c.seq, c.sitekey]), [[3, site(3).sitekey], [4, site(1).sitekey], [5, site(2).sitekey]]);
     assert.deepEqual((await db.changesSince(3, 100)).map((c) => c.site?.difficulty), [9, 10]);
+    assert.deepEqual(log[1]?.site, await db.getSite(site(1).sitekey), 'the log carries the site as stored');
     assert.deepEqual(await db.changesSince(5, 100), []);
     assert.deepEqual((await db.changesSince(0, 2)).map((c) => c.seq), [3, 4], 'a page holds at most the limit');
+    await db.updateSite(site(3, { prevSecretHash: 'p'.repeat(64), prevSecretExpiresAt: 99, enabled: false, keyboardSolve: false }));
+    assert.deepEqual((await db.changesSince(5, 1))[0]?.site, await db.getSite(site(3).sitekey));
   });
 
   it('records a delete as a tombstone in the same log; re-creating the sitekey clears it', async () => {
