@@ -146,11 +146,13 @@ export class ConfigMirror {
     try {
       let changed: boolean;
       try {
-        if (await this.#wentBack()) {
+        const head = await this.#head();
+        if (head === 'behind') {
           this.#o.logger?.warn({ event: 'config_log_went_back', seq: this.#state.seq }, "the config DB's change log is behind the mirror (restored or crashed DB): rebuilding the mirror from it");
           changed = await this.#rebuild(false, true);
         } else {
-          changed = await this.#fill(this.#state, false);
+          // An idle poll stops at the head: nothing after the last sequence applied.
+          changed = head === 'level' ? false : await this.#fill(this.#state, false);
         }
         changed = await this.#readMeta(this.#state, false) || changed;
       } catch (err) {
@@ -252,16 +254,17 @@ export class ConfigMirror {
   }
 
   /**
-   * Whether the DB's change log is behind what the mirror applied: its counter is lower, or
-   * the site applied last has an older (or no) entry there. Either means the DB lost commits
-   * the mirror has (a restore, or a crash that dropped its last commits); its later writes
-   * would reuse sequences the mirror has passed.
+   * Where the DB's change log stands against what the mirror applied. 'behind': its counter is
+   * lower, or the site applied last has an older (or no) entry there — the DB lost commits the
+   * mirror has (a restore, or a crash that dropped its last commits), and its later writes
+   * would reuse sequences the mirror has passed. 'level': nothing new. 'ahead': read on.
    */
-  async #wentBack(): Promise<boolean> {
+  async #head(): Promise<'behind' | 'level' | 'ahead'> {
     const { seq, lastKey } = this.#state;
-    if (seq === 0 || lastKey === undefined) return false;
+    if (seq === 0 || lastKey === undefined) return 'ahead';
     const head = await this.#o.db.changeLogHead(lastKey);
-    return head.seq < seq || head.siteSeq < seq;
+    if (head.seq < seq || head.siteSeq < seq) return 'behind';
+    return head.seq === seq ? 'level' : 'ahead';
   }
 
   /**
