@@ -1,9 +1,9 @@
 /** What a config DB connection offers, whichever engine holds it (SQLite or PostgreSQL). */
 import type { AnalyticsQuery, AnalyticsRow, AuditEntry } from './analytics-schema.js';
-import type { LeaseHolder } from './config-db-schema.js';
+import type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
 import type { SiteRecord } from './site.js';
 
-export type { LeaseHolder } from './config-db-schema.js';
+export type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
 
 /** A config DB connection. */
 export interface ConfigDb {
@@ -15,13 +15,34 @@ export interface ConfigDb {
   /** Apply pending migrations (idempotent; safe when two instances start at once). */
   migrate(): Promise<void>;
   listSites(): Promise<SiteRecord[]>;
-  /** Sites whose `updatedAt` is >= `sinceMs`. */
-  sitesUpdatedSince(sinceMs: number): Promise<SiteRecord[]>;
+  /**
+   * The change log after sequence `afterSeq` (0: everything), oldest first, at most `limit`
+   * entries: each site written since, with the sequence of its last write, and a tombstone for
+   * each site deleted since. Read in one statement, so a page is one consistent snapshot.
+   */
+  changesSince(afterSeq: number, limit: number): Promise<SiteChange[]>;
+  /**
+   * Where the change log stands: the last sequence handed out, and the sequence of `sitekey`'s
+   * last write or delete (-1 when the DB has no trace of it). A reader checks with these that
+   * the log did not go back (a DB restored from a backup, or one that lost its last commits
+   * in a crash): then the counter is below what it applied, or the site it applied last is
+   * older there than it was.
+   */
+  changeLogHead(sitekey: string): Promise<{ seq: number; siteSeq: number }>;
+  /** How many sites there are and how much text they hold (sizes the config segment). */
+  siteStats(): Promise<SiteStats>;
   getSite(sitekey: string): Promise<SiteRecord | undefined>;
-  /** Insert; `SERVER_ERR_SITE_EXISTS` when the sitekey is taken. */
+  /** Insert; `SERVER_ERR_SITE_EXISTS` when the sitekey is taken. Stamps the next change sequence. */
   insertSite(site: SiteRecord): Promise<void>;
-  /** Replace a stored site (by sitekey); `SERVER_ERR_SITE_NOT_FOUND` when absent. */
+  /**
+   * Insert many sites in one transaction (bulk loads, imports); `SERVER_ERR_SITE_EXISTS` and
+   * nothing stored when one sitekey is taken.
+   */
+  insertSites(sites: readonly SiteRecord[]): Promise<void>;
+  /** Replace a stored site (by sitekey); `SERVER_ERR_SITE_NOT_FOUND` when absent. Stamps the next change sequence. */
   updateSite(site: SiteRecord): Promise<void>;
+  /** Remove a site, leaving a tombstone in the change log; `SERVER_ERR_SITE_NOT_FOUND` when absent. */
+  deleteSite(sitekey: string): Promise<void>;
   getMeta(key: string): Promise<string | undefined>;
   /** Store `value` under `key` unless one is there; returns the value now stored. */
   initMeta(key: string, value: string): Promise<string>;
@@ -55,7 +76,12 @@ export interface ConfigDb {
   addAudit(entry: AuditEntry): Promise<void>;
   /** Audit entries newest first, before `beforeMs` (exclusive) when given, at most `limit`. */
   listAudit(limit: number, beforeMs?: number): Promise<AuditEntry[]>;
-  /** Register a callback for change notifications from other writers (PostgreSQL LISTEN). */
+  /**
+   * Register a callback for changes written by others: PostgreSQL LISTEN (and each time the
+   * listening connection is re-established, since notifications sent meanwhile are lost);
+   * SQLite, commits by other connections to the file (`PRAGMA data_version`, checked every
+   * `watchIntervalMs`).
+   */
   onChange(listener: () => void): Promise<void>;
   close(): Promise<void>;
 }

@@ -40,7 +40,54 @@ export const MIGRATIONS: readonly string[] = [
   'ALTER TABLE sites ADD COLUMN keyboard_solve INTEGER NOT NULL DEFAULT 1;',
   // Per-site analytics (minute and hour buckets) and the audit log of admin actions.
   ANALYTICS_AND_AUDIT_TABLES,
+  // The change log (see CHANGE_LOG below): every site row carries the sequence of its last
+  // write, a deleted site leaves a tombstone with the sequence of its delete, and one counter
+  // row hands out the sequences. Existing rows are numbered in listing order.
+  `ALTER TABLE sites ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+  CREATE TABLE IF NOT EXISTS site_tombstones (sitekey TEXT PRIMARY KEY, change_seq BIGINT NOT NULL);
+  CREATE TABLE IF NOT EXISTS change_counter (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL);
+  UPDATE sites SET change_seq = ranked.n
+    FROM (SELECT sitekey, row_number() OVER (ORDER BY created_at, sitekey) AS n FROM sites) AS ranked
+    WHERE sites.sitekey = ranked.sitekey;
+  INSERT INTO change_counter (id, seq) SELECT 1, COALESCE(MAX(change_seq), 0) FROM sites;
+  CREATE INDEX IF NOT EXISTS sites_change_seq ON sites (change_seq);
+  CREATE INDEX IF NOT EXISTS site_tombstones_change_seq ON site_tombstones (change_seq);`,
 ];
+
+/**
+ * The change log. Every write of a site takes the next sequence from `change_counter` in the
+ * same transaction as the row it stamps (`UPDATE ... SET seq = seq + n RETURNING seq`). That
+ * update holds the counter row's lock until commit, so writers commit in sequence order: once
+ * a reader sees sequence s, every write numbered below s is committed and visible too. A
+ * reader that remembers the highest sequence it applied therefore fetches exactly what changed
+ * after it — `change_seq > last` over sites and tombstones in one statement (one snapshot).
+ */
+export function nextSeqSql(p: string): string {
+  return `UPDATE change_counter SET seq = seq + ${p} WHERE id = 1 RETURNING seq`;
+}
+
+/** The change log's head and the sequence of one site ({@link ConfigDb.changeLogHead}); `p(1)` the sitekey. */
+export function changeLogHeadSql(p: (n: number) => string): string {
+  return `SELECT (SELECT seq FROM change_counter WHERE id = 1) AS seq,
+    COALESCE((SELECT change_seq FROM sites WHERE sitekey = ${p(1)}), (SELECT change_seq FROM site_tombstones WHERE sitekey = ${p(1)}), -1) AS site_seq`;
+}
+
+/** One entry of the change log: a site as last written, or the tombstone of a deleted one. */
+export interface SiteChange {
+  readonly seq: number;
+  readonly sitekey: string;
+  /** The site as stored; undefined when it was deleted. */
+  readonly site: SiteRecord | undefined;
+}
+
+/** Row count and the summed length of the text columns: what sizing the mirror's segment needs. */
+export interface SiteStats {
+  readonly sites: number;
+  readonly textBytes: number;
+}
+
+export const SITE_STATS_SQL = `SELECT COUNT(*) AS sites, COALESCE(SUM(LENGTH(sitekey) + LENGTH(name) + LENGTH(secret_hash)
+  + COALESCE(LENGTH(prev_secret_hash), 0) + LENGTH(hostnames) + LENGTH(challenge_types) + LENGTH(image_set)), 0) AS text_bytes FROM sites`;
 
 /** A lease holder as stored in table `leases`. */
 export interface LeaseHolder {
@@ -130,3 +177,46 @@ export function siteToParams(site: SiteRecord): unknown[] {
 }
 
 export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at';
+
+/** A row of {@link changesSql}: a site row (deleted 0) or a tombstone (deleted 1, the rest NULL). */
+export type ChangeRow = SiteRow & { change_seq: number | string; deleted: number | string };
+
+/**
+ * The change log after a sequence, oldest first, at most a page: `$1` the last sequence
+ * applied, `$2` the page size. `p` writes the placeholder (`$n` for PostgreSQL, `?` for SQLite).
+ */
+export function changesSql(p: (n: number) => string): string {
+  const nulls = SITE_COLUMNS.split(', ').slice(1).map((c) => `NULL AS ${c}`).join(', ');
+  // A compound SELECT ordered by the indexed column (no wrapping subquery): both engines merge
+  // the two index scans and stop at the limit, instead of sorting everything after the sequence.
+  return `SELECT change_seq, 0 AS deleted, ${SITE_COLUMNS} FROM sites WHERE change_seq > ${p(1)}
+    UNION ALL
+    SELECT change_seq, 1 AS deleted, sitekey, ${nulls} FROM site_tombstones WHERE change_seq > ${p(1)}
+    ORDER BY change_seq LIMIT ${p(2)}`;
+}
+
+/**
+ * A row of {@link changesSql} as an array (SQLite's raw mode: no object per row from the
+ * driver, which counts when a start reads every site): change_seq, deleted, then SITE_COLUMNS.
+ */
+export function arrayToChange(r: readonly unknown[]): SiteChange {
+  const seq = Number(r[0]);
+  const sitekey = r[2] as string;
+  if (Number(r[1]) === 1) return { seq, sitekey, site: undefined };
+  const prevExpires = r[6] as number | null;
+  return {
+    seq, sitekey,
+    site: {
+      sitekey, name: r[3] as string, secretHash: r[4] as string, prevSecretHash: r[5] as string | null,
+      prevSecretExpiresAt: prevExpires === null ? null : Number(prevExpires),
+      hostnames: JSON.parse(r[7] as string) as string[], challengeTypes: JSON.parse(r[8] as string) as SiteRecord['challengeTypes'],
+      difficulty: Number(r[9]), imageSet: r[10] as string, rateLimitPerSecond: Number(r[11]),
+      keyboardSolve: Number(r[12]) === 1, enabled: Number(r[13]) === 1, createdAt: Number(r[14]), updatedAt: Number(r[15]),
+    },
+  };
+}
+
+export function rowToChange(row: ChangeRow): SiteChange {
+  const seq = Number(row.change_seq);
+  return Number(row.deleted) === 1 ? { seq, sitekey: row.sitekey, site: undefined } : { seq, sitekey: row.sitekey, site: rowToSite(row) };
+}

@@ -10,7 +10,7 @@ import type { ConfigDb } from './config-db-connection.js';
 import { assertPrivateFiles } from './private-files.js';
 import { ensurePrivateDir, SECRET_FILE_MODE } from './secret-file.js';
 
-export type { ConfigDb, LeaseHolder } from './config-db-connection.js';
+export type { ConfigDb, LeaseHolder, SiteChange, SiteStats } from './config-db-connection.js';
 
 /** How {@link openConfigDb} treats the files it opens. */
 export interface OpenConfigDbOptions {

@@ -37,6 +37,8 @@ export type PrimaryToWorker =
   | InitMessage
   | PrimaryReply
   | { hurdle: 'collect'; id: number }
+  /** The config mirror moved to a larger segment: attach `name`, then answer `config-segment-switched`. */
+  | { hurdle: 'config-segment'; name: string }
   | { hurdle: 'shutdown' };
 
 export type WorkerToPrimary =
@@ -46,6 +48,8 @@ export type WorkerToPrimary =
   | { hurdle: 'ready' }
   /** Per-site analytics counted since the worker's last report (never waited for). */
   | { hurdle: 'analytics'; deltas: AnalyticsDelta[] }
+  /** This worker reads config segment `name` now. */
+  | { hurdle: 'config-segment-switched'; name: string }
   /** The worker could not start (bad port, segment missing…): the reason, no secrets. */
   | { hurdle: 'fatal'; message: string };
 

@@ -5,8 +5,11 @@ import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
 import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
 import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
-import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, leaseToParams, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
-import type { LeaseRow, SiteRow } from './config-db-schema.js';
+import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToChange, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
+import type { ChangeRow, LeaseRow, SiteRow } from './config-db-schema.js';
+
+/** Rows per INSERT of a bulk load (15 parameters each, well under PostgreSQL's 65535). */
+const INSERT_CHUNK = 1000;
 
 const CHANNEL = 'hurdle_sites';
 const MIGRATION_LOCK = 0x68_75_72_64; // 'hurd'
@@ -23,33 +26,75 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
   let listener: pg.Client | undefined;
   let closed = false;
   const listeners: (() => void)[] = [];
+  const mapError = (err: unknown): ServerError => {
+    if (err instanceof ServerError) return err;
+    if ((err as { code?: string }).code === '23505') return new ServerError('SERVER_ERR_SITE_EXISTS', 'a site with this sitekey exists');
+    return new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
+  };
   const query = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> => {
     queries += 1;
     try {
       return await pool.query<R>(sql, params);
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
-        throw new ServerError('SERVER_ERR_SITE_EXISTS', 'a site with this sitekey exists');
-      }
-      throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
+      throw mapError(err);
+    }
+  };
+  /**
+   * A site write: take `n` sequences and write the rows in one transaction, then notify
+   * (delivered at commit, with the last sequence). The counter row's lock orders the commits
+   * by sequence (see CHANGE_LOG in config-db-schema.ts).
+   */
+  const write = async (n: number, fn: (client: pg.PoolClient, lastSeq: number) => Promise<void>): Promise<void> => {
+    queries += 1;
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw mapError(err);
+    }
+    try {
+      await client.query('BEGIN');
+      const row = (await client.query<{ seq: string }>(nextSeqSql('$1'), [n])).rows[0];
+      if (row === undefined) throw new ServerError('SERVER_ERR_DB', 'the change counter row is missing (migration incomplete)');
+      const lastSeq = Number(row.seq);
+      await fn(client, lastSeq);
+      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, String(lastSeq)]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw mapError(err);
+    } finally {
+      client.release();
     }
   };
   const connectListener = async (): Promise<void> => {
     if (closed || listeners.length === 0) return;
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-    client.on('error', () => {
-      listener = undefined;
-      void client.end().catch(() => undefined);
-      setTimeout(() => void connectListener().catch(() => undefined), 1000).unref();
-    });
-    client.on('notification', () => {
+    const notify = (): void => {
       for (const fn of listeners) fn();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    };
+    let retried = false;
+    const retry = (): void => {
+      if (retried) return;
+      retried = true;
+      if (listener === client) listener = undefined;
+      void client.end().catch(() => undefined);
+      if (!closed) setTimeout(() => void connectListener().catch(() => undefined), 1000).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', notify);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      retry();
+      throw err;
+    }
     listener = client;
+    // Whatever was notified while no connection listened (a DB restart) is lost: catch up.
+    notify();
   };
-  const placeholders = SITE_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ');
   const db: ConfigDb = {
     kind: 'postgres',
     description: describe(url),
@@ -80,23 +125,56 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     async listSites() {
       return (await query<SiteRow>(`SELECT ${SITE_COLUMNS} FROM sites ORDER BY created_at, sitekey`)).rows.map(rowToSite);
     },
-    async sitesUpdatedSince(sinceMs) {
-      return (await query<SiteRow>(`SELECT ${SITE_COLUMNS} FROM sites WHERE updated_at >= $1`, [sinceMs])).rows.map(rowToSite);
+    async changesSince(afterSeq, limit) {
+      return (await query<ChangeRow>(changesSql((n) => `$${n}`), [afterSeq, limit])).rows.map(rowToChange);
+    },
+    async changeLogHead(sitekey) {
+      const row = (await query<{ seq: string | null; site_seq: string }>(changeLogHeadSql((n) => `$${n}`), [sitekey])).rows[0];
+      return { seq: Number(row?.seq ?? 0), siteSeq: Number(row?.site_seq ?? -1) };
+    },
+    async siteStats() {
+      const row = (await query<{ sites: string; text_bytes: string }>(SITE_STATS_SQL)).rows[0];
+      return { sites: Number(row?.sites ?? 0), textBytes: Number(row?.text_bytes ?? 0) };
     },
     async getSite(sitekey) {
       const row = (await query<SiteRow>(`SELECT ${SITE_COLUMNS} FROM sites WHERE sitekey = $1`, [sitekey])).rows[0];
       return row ? rowToSite(row) : undefined;
     },
     async insertSite(site: SiteRecord) {
-      await query(`INSERT INTO sites (${SITE_COLUMNS}) VALUES (${placeholders})`, siteToParams(site));
-      await query(`NOTIFY ${CHANNEL}`);
+      await db.insertSites([site]);
+    },
+    async insertSites(sites) {
+      if (sites.length === 0) return;
+      await write(sites.length, async (client, lastSeq) => {
+        const first = lastSeq - sites.length + 1;
+        for (let at = 0; at < sites.length; at += INSERT_CHUNK) {
+          const chunk = sites.slice(at, at + INSERT_CHUNK);
+          const params: unknown[] = [];
+          const rows = chunk.map((site, i) => {
+            const values = [...siteToParams(site), first + at + i];
+            const base = params.length;
+            params.push(...values);
+            return `(${values.map((_, j) => `$${base + j + 1}`).join(', ')})`;
+          });
+          await client.query(`INSERT INTO sites (${SITE_COLUMNS}, change_seq) VALUES ${rows.join(', ')}`, params);
+          await client.query('DELETE FROM site_tombstones WHERE sitekey = ANY($1)', [chunk.map((s) => s.sitekey)]);
+        }
+      });
     },
     async updateSite(site: SiteRecord) {
       const cols = SITE_COLUMNS.split(', ');
       const sets = cols.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ');
-      const res = await query(`UPDATE sites SET ${sets} WHERE sitekey = $1`, siteToParams(site));
-      if (res.rowCount === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${site.sitekey}'`);
-      await query(`NOTIFY ${CHANNEL}`);
+      await write(1, async (client, seq) => {
+        const res = await client.query(`UPDATE sites SET ${sets}, change_seq = $${cols.length + 1} WHERE sitekey = $1`, [...siteToParams(site), seq]);
+        if (res.rowCount === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${site.sitekey}'`);
+      });
+    },
+    async deleteSite(sitekey) {
+      await write(1, async (client, seq) => {
+        const res = await client.query('DELETE FROM sites WHERE sitekey = $1', [sitekey]);
+        if (res.rowCount === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${sitekey}'`);
+        await client.query('INSERT INTO site_tombstones (sitekey, change_seq) VALUES ($1, $2) ON CONFLICT (sitekey) DO UPDATE SET change_seq = EXCLUDED.change_seq', [sitekey, seq]);
+      });
     },
     async getMeta(key) {
       return (await query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value;

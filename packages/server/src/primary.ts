@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { banner, bootstrap } from './bootstrap.js';
 import type { Bootstrapped } from './bootstrap.js';
 import type { ConfigDb } from './config-db.js';
-import { CONFIG_SEGMENT, createConfigSegment, openStateSegment, settleSegmentEpoch, stateSegmentName, sweepStaleSegments } from './cluster/segments.js';
+import { ConfigSegment, configSegmentBytes, segmentWriter } from './cluster/config-segment.js';
+import { CONFIG_SEGMENT, openStateSegment, settleSegmentEpoch, stateSegmentName, sweepStaleSegments } from './cluster/segments.js';
 import type { PrimaryHandle } from './cluster/primary-handle.js';
 import { startSingleProcess } from './cluster/single-process.js';
 import { WorkerMetricsCollector } from './cluster/worker-metrics-collector.js';
@@ -20,7 +21,7 @@ import { AnalyticsWriter } from './analytics-writer.js';
 import { ConfigMirror } from './config-mirror.js';
 import { isServerError } from './errors.js';
 import { ADMIN_OPS } from './ipc.js';
-import type { AdminOp, PrimaryReply, WorkerRequest, WorkerToPrimary } from './ipc.js';
+import type { AdminOp, PrimaryReply, PrimaryToWorker, WorkerRequest, WorkerToPrimary } from './ipc.js';
 import { createLogger } from './logger.js';
 import { MachineStats, listenUrl } from './machine-stats.js';
 import { withMirroredReads } from './mirrored-admin-reads.js';
@@ -58,11 +59,29 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
 
   if (opts.singleProcess) return startSingleProcess(opts, logger, boot, lease);
   sweepStaleSegments(logger);
-  const configMap = createConfigSegment(opts);
-  if (configMap.stats().backend !== 'native') {
+  // The supervisor is made after the mirror's first load; a growth before that has no one to tell.
+  const forked: { supervisor?: WorkerSupervisor } = {};
+  let config: ConfigSegment;
+  try {
+    // Sized from the data, so a large DB starts on the defaults (shm.configBytes is the floor).
+    const sizeBytes = configSegmentBytes(await db.siteStats(), opts.shm.configBytes);
+    config = new ConfigSegment({
+      baseName: CONFIG_SEGMENT, sizeBytes, logger,
+      announce: (name) => {
+        const workers = forked.supervisor?.connected() ?? [];
+        for (const w of workers) w.send({ hurdle: 'config-segment', name } satisfies PrimaryToWorker);
+        return workers;
+      },
+    });
+  } catch (err) {
+    await lease?.release();
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  if (config.map.stats().backend !== 'native') {
     // Without the native addon a segment cannot be shared with other processes.
     logger.warn({ event: 'shm_unavailable' }, 'the shared-memory addon could not load: serving from this one process (option workers ignored)');
-    configMap.unlink();
+    config.unlink();
     return startSingleProcess(opts, logger, boot, lease);
   }
   let stateMap: SharedMap<string> | undefined;
@@ -76,7 +95,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     }
   } catch (err) {
     stateMap?.close();
-    configMap.unlink();
+    config.unlink();
     await lease?.release();
     await db.close().catch(() => undefined);
     throw err;
@@ -84,12 +103,21 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   const runtimeMetrics = processMetrics(PRIMARY_WORKER_LABEL);
   const mirror = new ConfigMirror({
     db,
-    map: { get: (k) => configMap.get(k), batch: (changes) => configMap.batch(changes.map((c) => (c.value === undefined ? { type: 'delete' as const, key: c.key } : { type: 'set' as const, key: c.key, value: c.value as never }))) },
+    map: segmentWriter(config.map),
+    replace: (larger) => config.replace(larger),
     refreshIntervalMs: opts.refreshIntervalMs,
     logger,
     meta: boot.demo ? { demo: boot.demo } : {},
   });
-  await mirror.start();
+  try {
+    await mirror.start();
+  } catch (err) {
+    stateMap?.close();
+    config.unlink();
+    await lease?.release();
+    await db.close().catch(() => undefined);
+    throw err;
+  }
   // Read-your-writes on this machine: the mirror has a change before the write answers.
   // Reads fall back to the mirror while the DB is down.
   const analytics = new AnalyticsWriter({ db, logger });
@@ -100,16 +128,18 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   };
 
   const collector = new WorkerMetricsCollector();
-  const supervisor: WorkerSupervisor = new WorkerSupervisor({
+  const workers: WorkerSupervisor = new WorkerSupervisor({
     options: opts,
     logger,
-    init: (workerId) => ({ hurdle: 'init', workerId, options: opts as ServerOptions, configSegment: CONFIG_SEGMENT, stateSegment: stateMap ? stateSegmentName(opts) : undefined }),
+    // The current segment's name: a worker started after a growth gets the larger one.
+    init: (workerId) => ({ hurdle: 'init', workerId, options: opts as ServerOptions, configSegment: config.name, stateSegment: stateMap ? stateSegmentName(opts) : undefined }),
     onMessage: (worker, msg) => void onWorkerMessage(worker, msg),
     onRestart: () => machine.metrics.workerRestarts.inc(),
   });
-  const machine = new MachineStats({ mirror, db, workers: () => supervisor.count, segments: () => [['config', configMap], ['state', stateMap]] });
+  forked.supervisor = workers;
+  const machine = new MachineStats({ mirror, db, workers: () => workers.count, segments: () => [['config', config.map], ['state', stateMap]] });
   const gather = async (): Promise<MetricsJson[]> => [
-    ...await collector.collect(supervisor.connected()), await machine.collect(), await runtimeMetrics.getMetricsAsJSON(),
+    ...await collector.collect(workers.connected()), await machine.collect(), await runtimeMetrics.getMetricsAsJSON(),
   ];
 
   const reply = (worker: Worker, msg: PrimaryReply): void => {
@@ -131,6 +161,10 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
       if (Array.isArray(msg.deltas)) analytics.add(msg.deltas.filter(isAnalyticsDelta));
       return;
     }
+    if (msg.hurdle === 'config-segment-switched') {
+      config.switched(worker, msg.name);
+      return;
+    }
     if (msg.hurdle !== 'req') return;
     const req = msg as WorkerRequest;
     try {
@@ -147,13 +181,13 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info({ event: 'shutdown' }, 'shutting down: draining workers');
-      await supervisor.stop();
+      await workers.stop();
       // The workers' last reports came in as they drained; they are written before the DB closes.
       await analytics.stop().catch(() => undefined);
       mirror.stop();
       await lease?.release();
       await db.close().catch(() => undefined);
-      configMap.unlink();
+      config.unlink();
       // The state segment stays for the next start of this deployment (like after a crash):
       // its one-time markers are what keeps a token from verifying twice across the restart.
       stateMap?.close();
@@ -162,7 +196,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     return stopping;
   }
 
-  const listening = supervisor.listening.then((port) => {
+  const listening = workers.listening.then((port) => {
     const url = listenUrl(opts, port);
     logger.info({ event: 'listening', port, workers: opts.workers, db: db.description, store: stateMap ? 'shm' : 'ring' }, `Hurdle listening on ${url}`);
     process.stderr.write(banner(boot, url));

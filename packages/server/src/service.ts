@@ -28,6 +28,7 @@ import { resolveOptions } from './options.js';
 import type { ServerOptions, ServerOptionsInput } from './options.js';
 import { AnalyticsTally } from './site-analytics.js';
 import { SiteDirectory, createMemoryMirrorMap } from './site-directory.js';
+import type { MirrorReplacement } from './site-directory.js';
 import { createSiteService } from './site-service.js';
 import { settleStateEpoch } from './state-epoch.js';
 import type { StateStoreKind } from './state-epoch.js';
@@ -88,10 +89,15 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const options = boot.options;
   // Before the mirror's first snapshot, which hands the epoch to the engine.
   await settleStateEpoch(boot.db, input.stateStore ?? (input.store === undefined ? 'memory' : 'ring'));
-  const map = createMemoryMirrorMap();
-  const mirror = new ConfigMirror({ db: boot.db, map, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
+  // A rebuild (the DB's change log went back) fills a new map and then swaps it in whole.
+  let map = createMemoryMirrorMap();
+  const replace = (): MirrorReplacement => {
+    const next = createMemoryMirrorMap();
+    return { map: next, publish: () => { map = next; }, discard: () => undefined };
+  };
+  const mirror = new ConfigMirror({ db: boot.db, map, replace, refreshIntervalMs: options.refreshIntervalMs, logger, meta: boot.demo ? { demo: boot.demo } : {} });
   await mirror.start();
-  const sites = new SiteDirectory(map);
+  const sites = new SiteDirectory({ get: (key) => map.get(key) });
   // Whatever the store, a bad argument is a rejection, never a synchronous throw.
   const store = rejectOnThrow(input.store ?? createMemoryStore());
   const { engine, stop: stopKeys } = createEngine(options, store, sites);

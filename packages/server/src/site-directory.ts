@@ -18,6 +18,19 @@ export interface MirrorWriterMap {
   get(key: string): unknown;
   /** Apply all changes at once; a value of `undefined` deletes the key. */
   batch(changes: readonly { key: string; value: unknown }[]): void;
+  /** Share of the map's room in use, 0..1 (maps without a bound leave it out). */
+  fill?(): number;
+  /** The values of every key that starts with `prefix` (whole-map read: rare paths only). */
+  scan?(prefix: string): Iterable<unknown>;
+}
+
+/** A larger, empty map the mirror fills and then hands to the readers. */
+export interface MirrorReplacement {
+  readonly map: MirrorWriterMap;
+  /** Make it the map readers use (the mirror calls this once it is complete). */
+  publish(): void;
+  /** Drop it unused. */
+  discard(): void;
 }
 
 /** What a reader needs from the map. */
@@ -35,6 +48,9 @@ export function createMemoryMirrorMap(): MirrorWriterMap & { size: number } {
         if (value === undefined) map.delete(key);
         else map.set(key, structuredClone(value));
       }
+    },
+    *scan(prefix) {
+      for (const [key, value] of map) if (key.startsWith(prefix)) yield value;
     },
     get size() { return map.size; },
   };

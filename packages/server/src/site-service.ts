@@ -44,7 +44,7 @@ export interface SiteServiceOptions {
 export function createSiteService(options: SiteServiceOptions): AdminOperations {
   const { db } = options;
   const now = options.now ?? Date.now;
-  // updated_at strictly increases per site so the mirror's poll never misses a change.
+  // updatedAt moves forward on every change (shown to operators); the mirror follows the change sequence, not time.
   const stamp = (prev: number): number => Math.max(now(), prev + 1);
   const load = async (sitekey: string): Promise<SiteRecord> => {
     const site = await db.getSite(sitekey);

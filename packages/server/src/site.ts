@@ -39,7 +39,7 @@ export interface SiteRecord {
   enabled: boolean;
   /** Epoch ms. */
   createdAt: number;
-  /** Epoch ms; bumped by every change (the mirror polls by it). */
+  /** Epoch ms; moved forward by every change (for people: the mirror follows the DB's change sequence). */
   updatedAt: number;
 }
 

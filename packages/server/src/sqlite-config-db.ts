@@ -5,8 +5,11 @@ import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
 import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
 import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
-import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, leaseToParams, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
+import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, arrayToChange, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { LeaseRow, SiteRow } from './config-db-schema.js';
+
+/** How often another process's commits to the file are looked for (one cheap pragma, no table read). */
+const WATCH_INTERVAL_MS = 50;
 
 export function openSqliteConfigDb(path: string): ConfigDb {
   let db: Database.Database;
@@ -28,6 +31,53 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     }
   };
   const placeholders = SITE_COLUMNS.split(',').map(() => '?').join(', ');
+  // Statements are prepared on first use: the tables they name exist only after migrate().
+  const prepared = new Map<string, Database.Statement>();
+  const stmt = (sql: string): Database.Statement => {
+    let s = prepared.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      prepared.set(sql, s);
+    }
+    return s;
+  };
+  const INSERT_SQL = `INSERT INTO sites (${SITE_COLUMNS}, change_seq) VALUES (${placeholders}, ?)`;
+  // Taking the sequence and writing the row happen in one transaction (see CHANGE_LOG).
+  const nextSeq = (n: number): number => Number((stmt(nextSeqSql('?')).get(n) as { seq: number | bigint }).seq);
+  const insertMany = db.transaction((sites: readonly SiteRecord[]) => {
+    const last = nextSeq(sites.length);
+    const insert = stmt(INSERT_SQL);
+    const unbury = stmt('DELETE FROM site_tombstones WHERE sitekey = ?');
+    sites.forEach((site, i) => {
+      insert.run(...siteToParams(site), last - sites.length + 1 + i);
+      unbury.run(site.sitekey);
+    });
+  });
+  const insertChecked = (sites: readonly SiteRecord[]): void => {
+    try {
+      insertMany(sites);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new ServerError('SERVER_ERR_SITE_EXISTS', sites.length === 1 ? `a site with sitekey '${sites[0]?.sitekey}' exists` : 'a site with one of these sitekeys exists');
+      }
+      throw err;
+    }
+  };
+  const update = db.transaction((site: SiteRecord): number => {
+    const sets = SITE_COLUMNS.split(', ').slice(1).map((c) => `${c} = ?`).join(', ');
+    const params = siteToParams(site);
+    if (!stmt('SELECT 1 FROM sites WHERE sitekey = ?').get(site.sitekey)) return 0;
+    return stmt(`UPDATE sites SET ${sets}, change_seq = ? WHERE sitekey = ?`).run(...params.slice(1), nextSeq(1), params[0]).changes;
+  });
+  const remove = db.transaction((sitekey: string): number => {
+    if (!stmt('SELECT 1 FROM sites WHERE sitekey = ?').get(sitekey)) return 0;
+    const seq = nextSeq(1);
+    stmt('DELETE FROM sites WHERE sitekey = ?').run(sitekey);
+    stmt('INSERT INTO site_tombstones (sitekey, change_seq) VALUES (?, ?) ON CONFLICT (sitekey) DO UPDATE SET change_seq = excluded.change_seq').run(sitekey, seq);
+    return 1;
+  });
+  let watch: NodeJS.Timeout | undefined;
+  const listeners: (() => void)[] = [];
   return {
     kind: 'sqlite',
     description: `sqlite:${path}`,
@@ -44,26 +94,28 @@ export function openSqliteConfigDb(path: string): ConfigDb {
       });
     }),
     listSites: () => wrap(() => (db.prepare(`SELECT ${SITE_COLUMNS} FROM sites ORDER BY created_at, sitekey`).all() as SiteRow[]).map(rowToSite)),
-    sitesUpdatedSince: (sinceMs) => wrap(() => (db.prepare(`SELECT ${SITE_COLUMNS} FROM sites WHERE updated_at >= ?`).all(sinceMs) as SiteRow[]).map(rowToSite)),
+    changesSince: (afterSeq, limit) => wrap(() => (stmt(changesSql(() => '?')).raw(true).all(afterSeq, afterSeq, limit) as unknown[][]).map(arrayToChange)),
+    changeLogHead: (sitekey) => wrap(() => {
+      const row = stmt(changeLogHeadSql(() => '?')).get(sitekey, sitekey) as { seq: number | null; site_seq: number };
+      return { seq: Number(row.seq ?? 0), siteSeq: Number(row.site_seq) };
+    }),
+    siteStats: () => wrap(() => {
+      const row = stmt(SITE_STATS_SQL).get() as { sites: number; text_bytes: number };
+      return { sites: Number(row.sites), textBytes: Number(row.text_bytes) };
+    }),
     getSite: (sitekey) => wrap(() => {
       const row = db.prepare(`SELECT ${SITE_COLUMNS} FROM sites WHERE sitekey = ?`).get(sitekey) as SiteRow | undefined;
       return row ? rowToSite(row) : undefined;
     }),
-    insertSite: (site: SiteRecord) => wrap(() => {
-      try {
-        db.prepare(`INSERT INTO sites (${SITE_COLUMNS}) VALUES (${placeholders})`).run(...siteToParams(site));
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new ServerError('SERVER_ERR_SITE_EXISTS', `a site with sitekey '${site.sitekey}' exists`);
-        }
-        throw err;
-      }
+    insertSite: (site: SiteRecord) => wrap(() => insertChecked([site])),
+    insertSites: (sites) => wrap(() => {
+      if (sites.length > 0) insertChecked(sites);
     }),
     updateSite: (site: SiteRecord) => wrap(() => {
-      const sets = SITE_COLUMNS.split(', ').slice(1).map((c) => `${c} = ?`).join(', ');
-      const params = siteToParams(site);
-      const info = db.prepare(`UPDATE sites SET ${sets} WHERE sitekey = ?`).run(...params.slice(1), params[0]);
-      if (info.changes === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${site.sitekey}'`);
+      if (update(site) === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${site.sitekey}'`);
+    }),
+    deleteSite: (sitekey) => wrap(() => {
+      if (remove(sitekey) === 0) throw new ServerError('SERVER_ERR_SITE_NOT_FOUND', `no site with sitekey '${sitekey}'`);
     }),
     getMeta: (key) => wrap(() => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value),
     initMeta: (key, value) => wrap(() => {
@@ -106,8 +158,29 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     }),
     listAudit: (limit, beforeMs) => wrap(() => (db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE at < ? ORDER BY at DESC, id DESC LIMIT ?`)
       .all(beforeMs ?? Number.MAX_SAFE_INTEGER, limit) as AuditDbRow[]).map(rowToAudit)),
-    onChange: () => Promise.resolve(),
+    onChange: (fn) => {
+      listeners.push(fn);
+      if (watch === undefined) {
+        // data_version moves when another connection (the CLI, a second process) commits to
+        // the file; this connection's own writes leave it alone (their caller refreshes).
+        let seen = db.pragma('data_version', { simple: true }) as number;
+        watch = setInterval(() => {
+          let now: number;
+          try {
+            now = db.pragma('data_version', { simple: true }) as number;
+          } catch {
+            return;
+          }
+          if (now === seen) return;
+          seen = now;
+          for (const l of listeners) l();
+        }, WATCH_INTERVAL_MS);
+        watch.unref();
+      }
+      return Promise.resolve();
+    },
     close: () => {
+      if (watch !== undefined) clearInterval(watch);
       db.close();
       return Promise.resolve();
     },

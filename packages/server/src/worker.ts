@@ -52,8 +52,27 @@ export function runWorker(): void {
 async function startWorker(init: InitMessage): Promise<void> {
   const { options, workerId } = init;
   const logger = createLogger(options, { worker: workerId });
-  const configMap = openSharedMap({ name: init.configSegment, l1: true });
-  const sites = new SiteDirectory(configMap);
+  // The config mirror may move to a larger segment (config-segment.ts): the directory reads
+  // through `configMap`, which is swapped for the new segment in one assignment. This listener
+  // is in place before the first await, so a switch sent right after 'init' is not missed.
+  let configMap = openSharedMap({ name: init.configSegment, l1: true });
+  process.on('message', (msg: unknown) => {
+    if (!isHurdleMessage(msg) || msg.hurdle !== 'config-segment') return;
+    const { name } = msg as Extract<PrimaryToWorker, { hurdle: 'config-segment' }>;
+    let next: typeof configMap;
+    try {
+      next = openSharedMap({ name, l1: true });
+    } catch (err) {
+      // Keep serving from the old segment; the primary removes it only after this answer or its timeout.
+      logger.error({ event: 'config_segment_switch_failed', segment: name, code: (err as { code?: unknown }).code }, 'cannot attach the new config segment');
+      return;
+    }
+    const old = configMap;
+    configMap = next;
+    old.close();
+    send({ hurdle: 'config-segment-switched', name });
+  });
+  const sites = new SiteDirectory({ get: (key) => configMap.get(key) });
   let state: StateStoreHandle;
   let stateMap: SharedMap<string> | undefined;
   if (init.stateSegment !== undefined) {

@@ -17,15 +17,11 @@ import { SEGMENT_EPOCH_KEY, settleStateEpoch } from '../state-epoch.js';
 // Unique per start: pid alone can collide where processes in other PID namespaces share /dev/shm.
 const INSTANCE = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
-/** The config mirror's segment: this start's own (the mirror is rebuilt from the DB at each start). */
+/**
+ * The config mirror's first segment: this start's own (the mirror is rebuilt from the DB at
+ * each start); larger ones made later append `-2`, `-3`, … (see config-segment.ts).
+ */
 export const CONFIG_SEGMENT = `hurdle-${INSTANCE}-config`;
-
-/** Largest mirrored value (a site record, the key list): far above any real one. */
-const MAX_CONFIG_VALUE_BYTES = 256 * 1024;
-
-export function createConfigSegment(opts: Readonly<ServerOptions>): SharedMap<unknown> {
-  return createSharedMap({ name: CONFIG_SEGMENT, sizeBytes: opts.shm.configBytes, codec: 'json', maxValueBytes: MAX_CONFIG_VALUE_BYTES });
-}
 
 /**
  * The challenge/token state segment is named after this deployment (data dir and DB), not
@@ -104,7 +100,7 @@ export function sweepStaleSegments(logger: Logger): void {
     return;
   }
   for (const name of names) {
-    const m = /^hurdle-(\d+)-[0-9a-f]{8}-(config|state)$/.exec(name);
+    const m = /^hurdle-(\d+)-[0-9a-f]{8}-(config|state)(-\d+)?$/.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     try {

@@ -18,7 +18,7 @@ export interface WorkerSupervisorOptions {
   readonly options: Readonly<ServerOptions>;
   readonly logger: Logger;
   /** The start-up message for a worker that says it is ready. */
-  readonly init: (workerId: string) => InitMessage;
+  readonly init: (workerId: string, worker: Worker) => InitMessage;
   /** Every other Hurdle message from a worker (requests, collected metrics). */
   readonly onMessage: (worker: Worker, msg: WorkerToPrimary) => void;
   /** Called after each unexpected exit that leads to a restart. */
@@ -91,7 +91,7 @@ export class WorkerSupervisor {
     this.#startedAt.set(worker, Date.now());
     worker.on('message', (msg: unknown) => {
       if (!isHurdleMessage(msg)) return;
-      if (msg.hurdle === 'ready') worker.send(this.#o.init(workerId));
+      if (msg.hurdle === 'ready') worker.send(this.#o.init(workerId, worker));
       else this.#onMessage(worker, msg as WorkerToPrimary);
     });
   }
