@@ -174,7 +174,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     return s;
   }
 
-  async function issueSlide(site: SiteProfile, hostname: string, action: string, cdata: string): Promise<PublicChallenge> {
+  async function issueSlide(site: SiteProfile, hostname: string, action: string, cdata: string, answerPow: number): Promise<PublicChallenge> {
     const { key, template } = profileOf(site);
     let puzzle: RenderedPuzzle | undefined = pool?.take(key, template);
     if (puzzle === undefined) puzzle = await renderer.render({ ...template, seed: seed() });
@@ -189,6 +189,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       x: puzzle.x, s: site.sitekey, h: hostname, a: action, c: cdata,
       t: site.tolerancePx ?? opts.tolerancePx, i: t, e: expiresAt, k: keyboard ? 1 : 0,
       ...(keyboard && opts.keyboardPowDifficulty > 0 ? { p: opts.keyboardPowDifficulty } : {}),
+      ...(answerPow > 0 ? { w: answerPow } : {}),
     };
     await store.set(slideRecordKey(prefix, id), JSON.stringify(record), opts.challengeTtlMs).catch(storeError);
     counters.slide++;
@@ -208,16 +209,17 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         ...(keyboard ? {} : { keyboard: false as const }),
         ...(site.challengeTypes.includes('pow') ? {} : { powPath: false as const }),
         ...(keyboard && opts.keyboardPowDifficulty > 0 ? { keyboardPow: { difficulty: opts.keyboardPowDifficulty } } : {}),
+        ...(answerPow > 0 ? { answerPow: { difficulty: answerPow } } : {}),
       },
     };
   }
 
-  function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string): PublicChallenge {
+  function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string, difficulty: number): PublicChallenge {
     const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
     const challenge = sealPowChallenge(powKeys, {
       challengeId: randomId(), sitekey: site.sitekey, hostname, action, cdata,
-      difficulty: site.difficulty, issuedAt: t, expiresAt, stateEpoch,
+      difficulty, issuedAt: t, expiresAt, stateEpoch,
     });
     counters.pow++;
     return {
@@ -225,7 +227,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       type: 'pow',
       expiresAt,
       attemptsLeft: 1,
-      pow: { algorithm: 'sha256', challenge, difficulty: site.difficulty },
+      pow: { algorithm: 'sha256', challenge, difficulty },
     };
   }
 
@@ -272,10 +274,15 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     // An answer check like the others (same public code, puzzle burnt), not a malformed request:
     // a separate code would tell a script which claim to drop.
     if (input === 'keyboard' && rec.k === 0) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_disabled']);
-    if (input === 'keyboard' && rec.p !== undefined && rec.p > 0) {
+    // The proof a keyboard answer owes and the one the issue asked of every answer are the same
+    // kind (over the id), so one proof at the larger difficulty settles both.
+    const keyboardNeed = input === 'keyboard' ? rec.p ?? 0 : 0;
+    const need = Math.max(keyboardNeed, rec.w ?? 0);
+    if (need > 0) {
+      const what = keyboardNeed >= need ? 'keyboard' : 'answer';
       const proof = keyboardProof === undefined || keyboardProof === null ? undefined : parseNonce({ nonce: keyboardProof });
-      if (proof === undefined) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_proof_missing']);
-      if (!checkPowSolution(id, proof, rec.p)) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_proof_insufficient']);
+      if (proof === undefined) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', [`${what}_proof_missing`]);
+      if (!checkPowSolution(id, proof, need)) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', [`${what}_proof_insufficient`]);
     }
     if (samples === undefined) {
       if (opts.requireTrajectory) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
@@ -341,7 +348,13 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (typeof hostname !== 'string' || hostname.length > 253) {
         throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `hostname: expected a string of at most 253 chars, got ${describeValue(hostname)}`);
       }
-      return type === 'slide' ? issueSlide(site, hostname, action, cdata) : issuePow(site, hostname, action, cdata);
+      const powDifficulty = request.powDifficulty;
+      if (powDifficulty !== undefined && (typeof powDifficulty !== 'number' || !Number.isInteger(powDifficulty) || powDifficulty < 0 || powDifficulty > 32)) {
+        throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `powDifficulty: expected an integer in [0, 32], got ${describeValue(powDifficulty)}`);
+      }
+      return type === 'slide'
+        ? issueSlide(site, hostname, action, cdata, powDifficulty ?? 0)
+        : issuePow(site, hostname, action, cdata, powDifficulty ?? site.difficulty);
     },
 
     async verify(request) {

@@ -48,6 +48,14 @@ export interface IssueRequest {
   readonly cdata?: string | undefined;
   /** Hostname the widget runs on (from Origin/Referer); bound into the pass token. @default '' */
   readonly hostname?: string | undefined;
+  /**
+   * Proof-of-work difficulty (leading zero bits, 0-32) for this one challenge, instead of the
+   * site's: the server's risk engine raises it for a riskier visitor. For a `pow` challenge it
+   * is the PoW's difficulty; for a `slide` (when > 0) every answer, a drag as well as the arrow
+   * keys, must carry a proof of this difficulty in `keyboardProof` (payload `answerPow`).
+   * @default site.difficulty for a pow, none for a slide
+   */
+  readonly powDifficulty?: number | undefined;
 }
 
 /** Slide-puzzle part of a public challenge (HTTP contract). */
@@ -79,6 +87,13 @@ export interface SlidePayload {
    * in `keyboardProof`, over the challenge id as the PoW challenge string.
    */
   readonly keyboardPow?: { readonly difficulty: number };
+  /**
+   * Present when every answer to this puzzle, a drag as well as the arrow keys, must carry a
+   * proof of work (set per issue, `IssueRequest.powDifficulty`): the nonce goes in
+   * `keyboardProof`, over the challenge id as the PoW challenge string, as for `keyboardPow`.
+   * A keyboard answer then needs the larger of the two difficulties.
+   */
+  readonly answerPow?: { readonly difficulty: number };
 }
 
 /** Proof-of-work part of a public challenge (HTTP contract). */
@@ -118,7 +133,8 @@ export interface VerifyRequest {
   /**
    * Keyboard solves only: a nonce such that SHA-256(`${id}:${nonce}`) has the slide payload's
    * `keyboardPow.difficulty` leading zero bits (the proof of work that makes the keyboard path
-   * cost a script what a drag costs it). Ignored for pointer answers.
+   * cost a script what a drag costs it). A puzzle whose payload has `answerPow` wants it from
+   * every answer, pointer ones too; otherwise it is ignored for pointer answers.
    */
   readonly keyboardProof?: unknown;
 }

@@ -20,6 +20,11 @@ export interface SlideRecord {
   k?: 0 | 1;
   /** Difficulty (leading zero bits) of the proof of work a keyboard answer must carry; absent = none. */
   p?: number;
+  /**
+   * Difficulty of the proof of work every answer (a drag as well as the keys) must carry, set
+   * per issue (`IssueRequest.powDifficulty`); absent = none.
+   */
+  w?: number;
 }
 
 /** Store key of a live slide challenge's record. */
