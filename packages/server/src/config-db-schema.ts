@@ -2,6 +2,7 @@
  * The config DB's tables, shared by the SQLite and PostgreSQL modules: migrations, the row
  * shape and its mapping to {@link SiteRecord}.
  */
+import { parseStoredSiteRisk } from './risk/site-risk-settings.js';
 import type { SiteRecord } from './site.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -37,6 +38,8 @@ export const MIGRATIONS: readonly string[] = [
   );`,
   // Sites choose whether a slide may be solved with the arrow keys; existing sites keep them.
   'ALTER TABLE sites ADD COLUMN keyboard_solve INTEGER NOT NULL DEFAULT 1;',
+  // Risk engine settings as one JSON object (docs/risk.md); '' = the defaults.
+  "ALTER TABLE sites ADD COLUMN risk TEXT NOT NULL DEFAULT '';",
 ];
 
 /** A lease holder as stored in table `leases`. */
@@ -94,6 +97,7 @@ export interface SiteRow {
   image_set: string;
   rate_limit_per_second: number;
   keyboard_solve: number;
+  risk: string;
   enabled: number;
   created_at: number | string;
   updated_at: number | string;
@@ -112,6 +116,7 @@ export function rowToSite(row: SiteRow): SiteRecord {
     imageSet: row.image_set,
     rateLimitPerSecond: Number(row.rate_limit_per_second),
     keyboardSolve: Number(row.keyboard_solve) === 1,
+    ...(row.risk ? { risk: parseStoredSiteRisk(row.risk) } : {}),
     enabled: Number(row.enabled) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -123,7 +128,8 @@ export function siteToParams(site: SiteRecord): unknown[] {
     site.sitekey, site.name, site.secretHash, site.prevSecretHash, site.prevSecretExpiresAt,
     JSON.stringify(site.hostnames), JSON.stringify(site.challengeTypes), site.difficulty, site.imageSet,
     site.rateLimitPerSecond, site.keyboardSolve ? 1 : 0, site.enabled ? 1 : 0, site.createdAt, site.updatedAt,
+    site.risk === undefined ? '' : JSON.stringify(site.risk),
   ];
 }
 
-export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at';
+export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at, risk';

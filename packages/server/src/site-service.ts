@@ -80,6 +80,7 @@ export function createSiteService(options: SiteServiceOptions): AdminOperations 
         imageSet: clean.imageSet ?? SITE_DEFAULTS.imageSet,
         rateLimitPerSecond: clean.rateLimitPerSecond ?? SITE_DEFAULTS.rateLimitPerSecond,
         keyboardSolve: clean.keyboardSolve ?? SITE_DEFAULTS.keyboardSolve,
+        ...(clean.risk === undefined ? {} : { risk: clean.risk }),
         enabled: clean.enabled ?? SITE_DEFAULTS.enabled,
         createdAt: t,
         updatedAt: t,

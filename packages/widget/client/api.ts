@@ -15,6 +15,8 @@ export interface Challenge {
     powPath?: false;
     /** Present when a keyboard answer must carry a proof of work over the challenge id. */
     keyboardPow?: { difficulty: number };
+    /** Present when every answer (a drag too) must carry that proof: the service's risk engine escalated. */
+    answerPow?: { difficulty: number };
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
 }

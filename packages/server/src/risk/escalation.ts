@@ -38,17 +38,19 @@ export function chooseStep(
     if (a.addressRisk >= T.refuse) return { level: 'refuse', scope: 'address' };
     if (a.prefixRisk >= T.refuse) return { level: 'refuse', scope: 'prefix' };
   }
-  const slide = site.challengeTypes.includes('slide');
+  // A visitor who asked for the puzzle-free path keeps it, priced higher: it is the way in for
+  // people who cannot drag a piece, so it is never taken away, only made no cheaper for a script.
+  const slide = site.challengeTypes.includes('slide') && requested !== 'pow';
   const costlier = (bits: number): number => Math.min(MAX_DIFFICULTY, site.difficulty + bits);
   if (a.risk >= T.slidePow) {
     return slide
-      ? { level: 'slide_pow', type: 'slide', powDifficulty: costlier(POW_EXTRA_BITS.slidePow) }
-      : { level: 'slide_pow', type: 'pow', powDifficulty: costlier(POW_EXTRA_BITS.slidePow) };
+      ? { level: 'slide_pow', type: 'slide', powDifficulty: costlier(POW_EXTRA_BITS.slideProof) }
+      : { level: 'slide_pow', type: 'pow', powDifficulty: costlier(POW_EXTRA_BITS.powAtSlidePow) };
   }
   if (a.risk >= T.slide) {
     return slide
       ? { level: 'slide', type: 'slide', powDifficulty: undefined }
-      : { level: 'slide', type: 'pow', powDifficulty: costlier(POW_EXTRA_BITS.slide) };
+      : { level: 'slide', type: 'pow', powDifficulty: costlier(POW_EXTRA_BITS.powAtSlide) };
   }
   return { level: 'base', type: requested, powDifficulty: undefined };
 }

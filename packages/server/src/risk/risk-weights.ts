@@ -58,8 +58,14 @@ export const ESCALATION_THRESHOLDS = Object.freeze({
   refuse: 0.85,
 });
 
-/** Extra leading zero bits of the proof of work per escalated step (2^bits times the work). */
-export const POW_EXTRA_BITS = Object.freeze({ slide: 3, slidePow: 4 });
+/**
+ * Extra leading zero bits of proof of work per escalated step (each bit doubles the work):
+ * `slideProof` is the proof on top of a slide at `slide_pow`; a proof-of-work-only path (a site
+ * without slides, or a visitor who asked for `pow`, the puzzle-free path kept for people who
+ * cannot drag) pays `powAtSlide` bits more where others get a slide and `powAtSlidePow` where
+ * others get the slide plus a proof, so that path is never the cheaper one for a script.
+ */
+export const POW_EXTRA_BITS = Object.freeze({ powAtSlide: 3, slideProof: 4, powAtSlidePow: 6 });
 
 /** How long a refused address or prefix stays refused. */
 export const RISK_PAUSE_MS = 120_000;

@@ -98,3 +98,16 @@ export function siteRiskOf(site: { readonly risk?: SiteRiskSettings | undefined 
 export function minScoreFor(settings: SiteRiskSettings, action: string): number | undefined {
   return Object.hasOwn(settings.minScore, action) ? settings.minScore[action] : settings.minScore['*'];
 }
+
+/**
+ * The settings kept in the config DB's `risk` column (JSON). A value this version cannot read
+ * (written by hand, or by a newer version with fields this one lacks) gives the defaults
+ * rather than a mirror that stops loading: a site keeps being served either way.
+ */
+export function parseStoredSiteRisk(text: string): SiteRiskSettings {
+  try {
+    return validateSiteRisk(JSON.parse(text));
+  } catch {
+    return DEFAULT_SITE_RISK;
+  }
+}

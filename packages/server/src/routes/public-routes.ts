@@ -8,6 +8,7 @@ import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js
 import type { RateLimits } from '../http/rate-limit.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
+import type { RiskEngine } from '../risk/risk-engine.js';
 import * as S from '../schemas.js';
 import type { SiteDirectory } from '../site-directory.js';
 import { TEST_KEYS, hostnameAllowed } from '../site.js';
@@ -20,6 +21,8 @@ export interface PublicRoutesOptions {
   engine: ChallengeEngine;
   metrics: WorkerMetrics;
   limits: RateLimits;
+  /** Chooses each challenge's step from the visitor's risk; absent: every challenge as asked. */
+  risk?: RiskEngine | undefined;
 }
 
 function hostnameOf(req: FastifyRequest): string {
@@ -38,7 +41,7 @@ function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>
   return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false };
 }
 
-export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits }) => {
+export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits, risk }) => {
   // CORS preflights: no admission class (never queued or shed), no rate limit, no store.
   for (const url of CORS_ROUTES) {
     app.options(url, { config: { cors: true }, schema: { hide: true } }, async (_req, reply) => reply
@@ -72,7 +75,15 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       throw new ServerError('SERVER_ERR_HOSTNAME_NOT_ALLOWED', `hostname '${hostname.slice(0, 100)}' is not allowed for site '${sitekey}'`);
     }
     await limits.site(site);
-    return engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
+    const profile = profileOf(site, options.imageSets);
+    if (risk === undefined) return engine.issue({ site: profile, type, action, cdata, hostname });
+    // A type the site does not allow fails in the engine as before, unscored and uncounted.
+    if (type !== undefined && !site.challengeTypes.includes(type)) return engine.issue({ site: profile, type, action, cdata, hostname });
+    const decision = await risk.assessIssue(req.ip, site.sitekey, type, site);
+    const { step } = decision;
+    const challenge = await engine.issue({ site: profile, type: step.type, action, cdata, hostname, powDifficulty: step.powDifficulty });
+    await risk.recordIssue(req.ip, site.sitekey, challenge.id, decision);
+    return challenge;
   });
 
   app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput; keyboardProof?: string } }>('/v1/verify', {
@@ -95,6 +106,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       return { success: false, code: ANSWER_FAILED, retry: false, attemptsLeft: 0 };
     }
     const result = await engine.verify({ id, answer, trajectory, input, keyboardProof });
+    if (risk !== undefined) await risk.recordVerify(req.ip, { id, trajectory, input }, result);
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       return { success: true, token: result.token, expiresAt: result.expiresAt };
