@@ -13,8 +13,8 @@ import { calibrateTraces, traceRisk } from '../src/risk/trace-score.js';
 import type { TraceSample } from '../src/risk/trace-score.js';
 
 const signals = (a: Partial<RiskSignals['address']> = {}, p: Partial<RiskSignals['prefix']> = {}, s: Partial<RiskSignals['site']> = {}): RiskSignals => ({
-  address: { issues: 0, solves: 0, failures: 0, replays: 0, ...a },
-  prefix: { issues: 0, solves: 0, failures: 0, ...p },
+  address: { issues: 0, solves: 0, failures: 0, replays: 0, refusals: 0, ...a },
+  prefix: { issues: 0, solves: 0, failures: 0, refusals: 0, ...p },
   site: { issues: 0, failures: 0, ...s },
 });
 
@@ -98,5 +98,47 @@ describe('escalation ladder', () => {
     assert.deepEqual(pow(0.4), { level: 'slide', type: 'pow', powDifficulty: 13 });
     assert.deepEqual(pow(0.7), { level: 'slide_pow', type: 'pow', powDifficulty: 16 });
     assert.deepEqual(pow(0.7, 30), { level: 'slide_pow', type: 'pow', powDifficulty: 32 });
+  });
+});
+
+describe('risk engine over a store (fake clock)', () => {
+  it('refuses a returning farm sooner and for twice as long, and forgets it after the windows', async () => {
+    const { createMemoryStore } = await import('@hurdle/challenge');
+    const { createRiskEngine } = await import('../src/risk/risk-engine.js');
+    const { createStoreRiskCounters } = await import('../src/risk/risk-counters.js');
+    const { isServerError } = await import('../src/errors.js');
+    let now = 1_800_000_000_000;
+    const store = createMemoryStore({ now: () => now });
+    const risk = createRiskEngine({ counters: createStoreRiskCounters(store, () => now), store, settingsOf: () => undefined, challengeTtlMs: 60_000, tokenTtlMs: 60_000, now: () => now });
+    const site = { challengeTypes: ['pow', 'slide'] as ('pow' | 'slide')[], difficulty: 10 };
+    const from = '203.0.113.40';
+    /** Solve until refused; returns the difficulties and the Retry-After of the refusal. */
+    const farm = async (): Promise<{ difficulties: number[]; retryAfterS: number }> => {
+      const difficulties: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        try {
+          const d = await risk.assessIssue(from, 'site', 'pow', site);
+          difficulties.push(d.step.powDifficulty ?? site.difficulty);
+          await risk.recordIssue(from, 'site', `p.challenge-${now}-${i}`, d);
+          await risk.recordVerify(from, { id: `p.challenge-${now}-${i}` }, { success: true, token: `t-${now}-${i}`, expiresAt: now + 60_000 });
+          now += 1000;
+        } catch (err) {
+          assert.ok(isServerError(err) && err.code === 'SERVER_ERR_RISK_REFUSED', String(err));
+          return { difficulties, retryAfterS: err.retryAfterS ?? 0 };
+        }
+      }
+      throw new Error('never refused');
+    };
+    const first = await farm();
+    assert.equal(first.difficulties[0], 10);
+    assert.equal(first.retryAfterS, 120);
+    now += 121_000;
+    const second = await farm();
+    assert.ok((second.difficulties[0] as number) > 10, `a returning farm starts escalated: ${second.difficulties.join(',')}`);
+    assert.ok(second.difficulties.length < first.difficulties.length, 'and is refused sooner');
+    assert.equal(second.retryAfterS, 240);
+    // An hour later (windows and strikes gone) the address is a stranger again.
+    now += 3_700_000;
+    assert.equal((await risk.assessIssue(from, 'site', 'pow', site)).step.level, 'base');
   });
 });

@@ -17,21 +17,32 @@ export interface RiskCounters {
   add(keys: readonly string[]): Promise<void>;
   /** Sliding one-minute estimates of each key, in the order given. */
   read(keys: readonly string[]): Promise<number[]>;
-  /** Mark `key` paused for `ms`. */
-  pause(key: string, ms: number): Promise<void>;
-  /** Milliseconds left on `key`'s pause; 0 when it has none. */
-  pausedMs(key: string): Promise<number>;
+  /**
+   * Pause `key`: for `baseMs` the first time within `RISK_STRIKE_MS`, twice as long each time
+   * after (at most 16 times). Returns the pause's length in ms.
+   */
+  pause(key: string, baseMs: number): Promise<number>;
+  /** Milliseconds left on `key`'s pause (0: none) and its pauses within the last `RISK_STRIKE_MS`. */
+  standing(key: string): Promise<{ pausedMs: number; strikes: number }>;
 }
 
-const PAUSE_PREFIX = 'rk:pause:';
+/** How long a pause is remembered (a strike): a farm that comes back is escalated at once. */
+export const RISK_STRIKE_MS = 3_600_000;
 
-function pauseOps(store: ChallengeStore, now: () => number): Pick<RiskCounters, 'pause' | 'pausedMs'> {
+const PAUSE_PREFIX = 'rk:pause:';
+const STRIKE_PREFIX = 'rk:strikes:';
+
+function pauseOps(store: ChallengeStore, now: () => number): Pick<RiskCounters, 'pause' | 'standing'> {
   return {
-    pause: (key, ms) => store.set(`${PAUSE_PREFIX}${key}`, String(Math.floor(now() + ms)), Math.max(1, Math.ceil(ms))),
-    async pausedMs(key) {
-      const until = await store.get(`${PAUSE_PREFIX}${key}`);
-      if (until === undefined) return 0;
-      return Math.max(0, Number(until) - now());
+    async pause(key, baseMs) {
+      const strikes = await store.incr(`${STRIKE_PREFIX}${key}`, RISK_STRIKE_MS);
+      const ms = baseMs * 2 ** Math.min(4, Math.max(0, strikes - 1));
+      await store.set(`${PAUSE_PREFIX}${key}`, String(Math.floor(now() + ms)), Math.max(1, Math.ceil(ms)));
+      return ms;
+    },
+    async standing(key) {
+      const [until, strikes] = await Promise.all([store.get(`${PAUSE_PREFIX}${key}`), store.get(`${STRIKE_PREFIX}${key}`)]);
+      return { pausedMs: until === undefined ? 0 : Math.max(0, Number(until) - now()), strikes: Number(strikes ?? 0) || 0 };
     },
   };
 }

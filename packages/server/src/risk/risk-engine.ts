@@ -93,8 +93,8 @@ const ANSWER_FAILURES: ReadonlySet<string> = new Set([
 ]);
 
 const NO_SIGNALS: RiskSignals = Object.freeze({
-  address: { issues: 0, solves: 0, failures: 0, replays: 0 },
-  prefix: { issues: 0, solves: 0, failures: 0 },
+  address: { issues: 0, solves: 0, failures: 0, replays: 0, refusals: 0 },
+  prefix: { issues: 0, solves: 0, failures: 0, refusals: 0 },
   site: { issues: 0, failures: 0 },
 });
 
@@ -129,25 +129,26 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       if (!exempt(address)) {
         const { a, p } = keysOf(address);
         const s = `s:${sitekey}`;
-        let read: [number, number, number[]];
+        const none = { pausedMs: 0, strikes: 0 };
+        let read: [typeof none, typeof none, number[]];
         try {
           read = await Promise.all([
-            settings.checks.refuse ? counters.pausedMs(a) : 0,
-            settings.checks.refuse ? counters.pausedMs(p) : 0,
+            counters.standing(a),
+            counters.standing(p),
             counters.read([`${a}:i`, `${a}:s`, `${a}:f`, `${a}:r`, `${p}:i`, `${p}:s`, `${p}:f`, `${s}:i`, `${s}:f`]),
           ]);
         } catch {
           storeError();
-          read = [0, 0, []];
+          read = [none, none, []];
         }
-        const [pausedA, pausedP, v] = read;
-        if (pausedA > 0) throw refused('address', 'paused', pausedA);
-        if (pausedP > 0) throw refused('prefix', 'paused', pausedP);
+        const [standA, standP, v] = read;
+        if (settings.checks.refuse && standA.pausedMs > 0) throw refused('address', 'paused', standA.pausedMs);
+        if (settings.checks.refuse && standP.pausedMs > 0) throw refused('prefix', 'paused', standP.pausedMs);
         if (v.length === 9) {
           const n = (i: number): number => v[i] as number;
           signals = {
-            address: { issues: n(0), solves: n(1), failures: n(2), replays: n(3) },
-            prefix: { issues: n(4), solves: n(5), failures: n(6) },
+            address: { issues: n(0), solves: n(1), failures: n(2), replays: n(3), refusals: standA.strikes },
+            prefix: { issues: n(4), solves: n(5), failures: n(6), refusals: standP.strikes },
             site: { issues: n(7), failures: n(8) },
           };
         }
@@ -156,8 +157,13 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       const step = chooseStep(assessment, site, requested, settings);
       if (step.level === 'refuse') {
         const key = step.scope === 'address' ? keysOf(address).a : keysOf(address).p;
-        await counters.pause(key, RISK_PAUSE_MS).catch(storeError);
-        throw refused(step.scope, assessment.reasons[0] ?? 'risk', RISK_PAUSE_MS);
+        let ms = RISK_PAUSE_MS;
+        try {
+          ms = await counters.pause(key, RISK_PAUSE_MS);
+        } catch {
+          storeError();
+        }
+        throw refused(step.scope, assessment.reasons[0] ?? 'risk', ms);
       }
       metrics?.riskScore.observe({ phase: 'issue' }, assessment.risk);
       metrics?.escalations.inc({ level: step.level });

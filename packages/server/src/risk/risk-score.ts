@@ -8,15 +8,15 @@ import type { SiteRiskSettings } from './site-risk-settings.js';
 
 /** Sliding one-minute counts the score reads (see risk-counters.ts). */
 export interface RiskSignals {
-  readonly address: { readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number };
-  readonly prefix: { readonly issues: number; readonly solves: number; readonly failures: number };
+  readonly address: { readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number; readonly refusals: number };
+  readonly prefix: { readonly issues: number; readonly solves: number; readonly failures: number; readonly refusals: number };
   readonly site: { readonly issues: number; readonly failures: number };
 }
 
 /** Stable names of what raised a score (siteverify `reasons`, metrics labels). */
 export type RiskReason =
-  | 'address_issues' | 'address_solves' | 'address_failures' | 'address_replays'
-  | 'prefix_issues' | 'prefix_solves' | 'prefix_failures'
+  | 'address_issues' | 'address_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
+  | 'prefix_issues' | 'prefix_solves' | 'prefix_failures' | 'prefix_refusals'
   | 'site_failure_rate'
   | 'trace_distance' | 'keyboard_claim' | 'fast_solve';
 
@@ -44,6 +44,7 @@ export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskA
       ['address_solves', W.addressSolves * over(s.address.solves, A.addressSolves)],
       ['address_failures', W.addressFailures * over(s.address.failures, A.addressFailures)],
       ['address_replays', W.addressReplays * s.address.replays],
+      ['address_refusals', W.addressRefusals * s.address.refusals],
     );
   }
   const addressPressure = parts.reduce((sum, [, p]) => sum + p, 0);
@@ -52,6 +53,7 @@ export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskA
       ['prefix_issues', W.prefixIssues * over(s.prefix.issues, A.prefixIssues)],
       ['prefix_solves', W.prefixSolves * over(s.prefix.solves, A.prefixSolves)],
       ['prefix_failures', W.prefixFailures * over(s.prefix.failures, A.prefixFailures)],
+      ['prefix_refusals', W.prefixRefusals * s.prefix.refusals],
     );
   }
   const prefixPressure = parts.reduce((sum, [, p]) => sum + p, 0) - addressPressure;

@@ -29,6 +29,10 @@ export const RISK_WEIGHTS = Object.freeze({
   addressFailures: 0.25,
   /** A replayed trace is a recording being reused: heavy, and no allowance. */
   addressReplays: 1.0,
+  /** Per pause the address served within the last hour (RISK_STRIKE_MS): a returning farm starts escalated. */
+  addressRefusals: 0.7,
+  /** Per pause the network served within the last hour. */
+  prefixRefusals: 0.35,
   prefixIssues: 0.02,
   prefixSolves: 0.1,
   prefixFailures: 0.06,
@@ -67,5 +71,5 @@ export const ESCALATION_THRESHOLDS = Object.freeze({
  */
 export const POW_EXTRA_BITS = Object.freeze({ powAtSlide: 3, slideProof: 4, powAtSlidePow: 6 });
 
-/** How long a refused address or prefix stays refused. */
+/** How long a refused address or prefix stays refused the first time within an hour (then 2x, 4x, ... 16x). */
 export const RISK_PAUSE_MS = 120_000;
