@@ -11,6 +11,12 @@
  *   replay        one recorded human drag rescaled onto each CV position
  *   keyboard      input "keyboard", synthetic key presses at random intervals
  *   pow           the puzzle-free proof-of-work path of the slide+pow site, solved in Node
+ *   farm          the pow bot solving without pause for --farm-s seconds from one client
+ *                 address, then again spread over one /24 (risk engine: cost and pass rate
+ *                 over time); normal visitors: one solve per address, which must not be escalated
+ * The human side and the risk phases send a client address per person / per attempt in
+ * X-Forwarded-For (the service trusts its loopback peer as a proxy); the other attackers send
+ * none and count as loopback, which the risk engine exempts as the per-IP limit does.
  * CV accuracy (NCC and outline matcher) is scored against the test-hooks answer; the better
  * finder drives the attackers. Human side: every recording, mapped onto a fresh puzzle's answer.
  *
@@ -18,6 +24,7 @@
  *   npm run bench:attack -- --json          one JSON object on stdout
  *   options: --n 200 --concurrency 24 --workers 2 --seed 1 --human-rounds 1 --tolerance-px 6
  *            --difficulty 16 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
+ *            --farm-s 180 --normal-visitors 200
  */
 import { SITE_DEFAULTS } from '@hurdle/server';
 import { HUMAN_DRAGS_FILE } from '@hurdle/test-helpers';
@@ -25,6 +32,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiClient } from './attack/api-client.js';
+import { runFarm, runNormalVisitors } from './attack/farm-attack.js';
+import { measureRiskCost } from './risk-cost.js';
 import { runAttack } from './attack/attack-run.js';
 import type { AttackResult } from './attack/attack-run.js';
 import { measureCvAccuracy } from './attack/cv-accuracy.js';
@@ -62,6 +71,10 @@ const TOLERANCE_PX = intArg('--tolerance-px', 6, 0, 1000);
 const DIFFICULTY = intArg('--difficulty', SITE_DEFAULTS.difficulty, 1, 32);
 const PHASE_LIMIT_S = intArg('--phase-limit-s', 120, 5, 3600);
 const WAIT = !args.includes('--no-wait');
+const FARM_S = intArg('--farm-s', 180, 10, 3600);
+const NORMAL_VISITORS = intArg('--normal-visitors', 200, 0, 100_000);
+/** A person's own client address: one /24 each (the human side and the normal visitors are strangers to one another). */
+const personAddress = (i: number, second: number): string => `10.${second}.${i % 256}.${1 + (Math.floor(i / 256) % 254)}`;
 const MAX_VERIFIES = 10;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -109,9 +122,10 @@ try {
   log(`human side: ${recordings.length} recordings x ${HUMAN_ROUNDS} pass(es), ${rounds} per challenge (one per round): ${people * HUMAN_ROUNDS} challenges:`);
   const humanRng = rng(12);
   const humanOutcomes: HumanOutcome[] = [];
+  // Each person from their own address (one /24 each), as people arrive: the risk engine sees strangers.
   const human = await runAttack(api, async (i) => {
     const person = i % people;
-    const out = await humanTrial(api, hurdle.sitekey, (round) => recordings[person * rounds + round] as (typeof recordings)[number], humanRng, rounds);
+    const out = await humanTrial(createApiClient(hurdle.base, { forwardedFor: personAddress(i, 1) }), hurdle.sitekey, (round) => recordings[person * rounds + round] as (typeof recordings)[number], humanRng, rounds);
     humanOutcomes.push(out);
     return out;
   }, { ...run, n: people * HUMAN_ROUNDS, concurrency: Math.max(CONCURRENCY, people) });
@@ -139,6 +153,21 @@ try {
   fmt('keyboard', attackers.keyboard);
   attackers.pow = await runAttack(api, () => powTrial(api, hurdle.sitekey), { ...run, n: N });
   fmt('pow', attackers.pow);
+
+  // The risk engine: normal visitors first (a stranger each), then the farm.
+  const normal = await runNormalVisitors({ base: hurdle.base, sitekey: hurdle.sitekey, n: NORMAL_VISITORS, baseDifficulty: DIFFICULTY, addressOf: (i) => personAddress(i, 2) });
+  log(`normal visitors: ${normal.escalated}/${normal.n} escalated`);
+  const farmPhase = async (name: string, addressOf: (i: number) => string): Promise<Awaited<ReturnType<typeof runFarm>>> => {
+    const r = await runFarm({ base: hurdle.base, sitekey: hurdle.sitekey, secret: hurdle.secret, durationS: FARM_S, addressOf, backoffMs: 1000 });
+    log(`  ${name.padEnd(16)} ${r.tokens}/${r.attempts} tokens (${r.refused} refused)  after 1 min ${r.tokens_after_1min}/${r.attempts_after_1min} = ${(r.pass_after_1min * 100).toFixed(1)} %  cpu/token ${r.cpu_ms_per_token_start ?? '-'} ms at start -> ${r.cpu_ms_per_token_after_1min ?? '-'} ms after 1 min (x${r.cost_growth ?? '-'})  difficulty/15 s ${JSON.stringify(r.difficulty_by_15s)}`);
+    return r;
+  };
+  log(`farm (${FARM_S} s per phase, pow path, native SHA-256):`);
+  const farmOne = await farmPhase('farm_one_address', () => '198.51.100.7');
+  const farmSpread = await farmPhase('farm_one_24', (i) => `203.0.113.${1 + (i % 254)}`);
+  const growths = [farmOne.cost_growth, farmSpread.cost_growth];
+  const riskCost = await measureRiskCost();
+  log(`risk engine CPU: ${riskCost.risk_us_per_request} us per request (${riskCost.risk_us_per_issue} us per issue)`);
 
   // Cost: client CPU per accepted token (waiting is free to a bot that runs many at once).
   const synth = HUMAN_LIKE_GENERATORS.map((g) => attackers[`cv_${g}`] as AttackResult);
@@ -197,10 +226,20 @@ try {
     human_puzzle_pass: humanPuzzles > 0 ? Number((humanPuzzlesPassed / humanPuzzles).toFixed(4)) : null,
     human_puzzles: humanPuzzles,
     slide_rounds: rounds,
+    // The farm's worse phase (one address, or spread over one /24): the higher pass rate and the
+    // lower cost growth; a phase with no token after its first minute has no growth to report.
+    farm_pass_after_1min: Math.max(farmOne.pass_after_1min, farmSpread.pass_after_1min),
+    farm_cost_growth: growths.every((g) => g === null) ? null : Math.min(...growths.filter((g): g is number => g !== null)),
+    normal_visitor_escalated: normal.escalated_rate,
+    risk_us_per_request: riskCost.risk_us_per_request,
+    risk_cost: { ...riskCost, how: 'in the bench process over a shared-memory map: the risk engine\'s work for a challenge, its verify and its siteverify, per request (bench/src/risk-cost.ts)' },
+    farm: { one_address: farmOne, one_24: farmSpread, duration_s: FARM_S, backoff_ms_after_refusal: 1000, cost_start: 'first 15 s of the phase', cost_after: 'attempts started after 60 s' },
+    normal_visitors: normal,
     cv,
     attackers,
     human,
   };
+  log(`farm_pass_after_1min ${result.farm_pass_after_1min}  farm_cost_growth ${result.farm_cost_growth}  normal_visitor_escalated ${result.normal_visitor_escalated}`);
   log(`naive ${result.naive_pass}  blind ${result.blind_pass}  cv_top1 ${result.cv_top1}  cv_synthetic ${result.cv_synthetic_pass}  replay ${result.replay_pass}  keyboard_cost_ratio ${result.keyboard_cost_ratio}  pow_vs_slide_cost_ratio ${result.pow_vs_slide_cost_ratio}  human ${result.human_pass}`);
   if (JSON_MODE) process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {

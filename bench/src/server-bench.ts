@@ -32,6 +32,7 @@ import autocannon from 'autocannon';
 import { createChallengeEngine, createMemoryStore, solvePow } from '@hurdle/challenge';
 import { openConfigDb } from '@hurdle/server';
 import { freePort } from '@hurdle/test-helpers';
+import { measureRiskCost } from './risk-cost.js';
 
 const args = process.argv.slice(2);
 const JSON_MODE = args.includes('--json');
@@ -498,6 +499,9 @@ async function main(): Promise<void> {
       }
       log(`  ${floodConnections} flood connections; siteverify success ${(overloadSuccess * 100).toFixed(2)} %, challenges shed (503) ${shed}/${overChallenge.requests} ${JSON.stringify(shedByReason)}`);
 
+      // The load generator's requests come from loopback, which the risk engine exempts: its own
+      // cost is timed apart, in this process, over the same kind of shared-memory store.
+      const riskCost = await measureRiskCost();
       const out = {
         bench: 'server',
         machine: { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version },
@@ -512,6 +516,9 @@ async function main(): Promise<void> {
         flow_rps: flow.max.ok_rps,
         flow_per_s: Math.round(flow.max.ok_rps / 3),
         flow_vs_hello: Number((flow.max.ok_rps / Math.max(1, flowHello)).toFixed(3)),
+        risk_us_per_request: riskCost.risk_us_per_request,
+        risk_us_per_issue: riskCost.risk_us_per_issue,
+        risk_cost: 'the risk engine timed in the bench process over a shared-memory map (bench/src/risk-cost.ts): its CPU for a challenge, its verify and its siteverify, per request; the load above comes from loopback, which the engine exempts',
         flow_siteverify_success: Number(flowSiteverifyOkRate.toFixed(4)),
         siteverify_rps: svMax.ok_rps,
         siteverify_vs_hello: Number((svMax.ok_rps / Math.max(1, svHello)).toFixed(3)),
@@ -551,6 +558,7 @@ async function main(): Promise<void> {
           ['hello-world req/s (Fastify cluster)', `${out.hello_rps} (runs: ${out.hello_runs_rps.join(', ')})`],
           ['flow req/s (challenge+verify+siteverify)', `${out.flow_rps} (${out.flow_per_s} flows/s)`],
           ['flow vs hello', `${(out.flow_vs_hello * 100).toFixed(1)} %`],
+          ['risk engine CPU per request', `${out.risk_us_per_request} us (issue ${out.risk_us_per_issue} us)`],
           ['siteverify req/s', `${out.siteverify_rps} (success ${(out.siteverify_success * 100).toFixed(2)} %)`],
           ['slide challenges/s (warm pools)', String(out.slide_rps)],
           ['overload: siteverify success', `${(out.overload_siteverify_success * 100).toFixed(2)} %`],

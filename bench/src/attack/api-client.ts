@@ -12,6 +12,8 @@ export interface SlidePayload {
   /** Present when the challenge has several rounds: this puzzle is `round` of `rounds`. */
   readonly round?: number;
   readonly rounds?: number;
+  /** Present when every answer must carry that proof (the risk engine escalated). */
+  readonly answerPow?: { readonly difficulty: number };
 }
 
 export interface ChallengeResponse {
@@ -46,8 +48,8 @@ export interface VerifyBody {
 /** The page's origin the bench claims, as a browser would send it. */
 const ORIGIN = 'https://attack-bench.example';
 
-async function post<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
-  const send = (): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify(body) });
+async function post<T>(url: string, body: unknown, extra: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const send = (): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN, ...extra }, body: JSON.stringify(body) });
   let res: Response;
   try {
     res = await send();
@@ -59,20 +61,34 @@ async function post<T>(url: string, body: unknown): Promise<{ status: number; bo
   return { status: res.status, body: (await res.json()) as T };
 }
 
-export function createApiClient(base: string): {
+/** The HTTP status and public code of a refused request (a 429 of the risk engine, say). */
+export class ApiRefusal extends Error {
+  constructor(readonly status: number, readonly code: string, readonly retryAfterS: number) {
+    super(`HTTP ${status} ${code}`);
+  }
+}
+
+/**
+ * A client of the public API. With `forwardedFor`, every call carries that client address in
+ * `X-Forwarded-For`, as a trusted proxy in front of the service would write it (the bench's
+ * service trusts loopback peers as proxies).
+ */
+export function createApiClient(base: string, options: { readonly forwardedFor?: string } = {}): {
   challenge(sitekey: string, type: 'slide' | 'pow'): Promise<ChallengeResponse>;
   verify(body: VerifyBody): Promise<VerifyResponse>;
   siteverify(secret: string, token: string): Promise<boolean>;
   testAnswer(id: string): Promise<{ x?: number; nonce?: string } | undefined>;
 } {
+  const extra: Record<string, string> = options.forwardedFor === undefined ? {} : { 'x-forwarded-for': options.forwardedFor };
   return {
     async challenge(sitekey, type) {
-      const r = await post<ChallengeResponse & { code?: string }>(`${base}/v1/challenge`, { sitekey, type });
+      const r = await post<ChallengeResponse & { code?: string }>(`${base}/v1/challenge`, { sitekey, type }, extra);
+      if (r.status === 429) throw new ApiRefusal(429, r.body.code ?? '', 0);
       if (r.status !== 200) throw new Error(`POST /v1/challenge: HTTP ${r.status} ${r.body.code ?? ''}`);
       return r.body;
     },
     async verify(body) {
-      const r = await post<VerifyResponse>(`${base}/v1/verify`, body);
+      const r = await post<VerifyResponse>(`${base}/v1/verify`, body, extra);
       if (r.status !== 200) throw new Error(`POST /v1/verify: HTTP ${r.status} ${r.body.code ?? ''}`);
       return r.body;
     },

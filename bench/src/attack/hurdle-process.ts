@@ -48,7 +48,7 @@ export async function startHurdle(o: StartHurdleOptions): Promise<HurdleProcess>
     throw new Error(`hurdle site create failed (${created.status}): ${created.stderr.slice(0, 500)}`);
   }
   const port = await freePort();
-  const child = spawn(process.execPath, [o.cli, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--workers', String(o.workers), '--log-level', 'warn', '--test-hooks'], {
+  const child = spawn(process.execPath, [o.cli, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--workers', String(o.workers), '--log-level', 'warn', '--test-hooks', '--trust-proxy', '127.0.0.1'], {
     env: {
       ...process.env,
       HURDLE_RATE_LIMIT__IP_PER_MINUTE: String(o.ipPerMinute),
@@ -106,6 +106,8 @@ export async function startHurdle(o: StartHurdleOptions): Promise<HurdleProcess>
       pow_difficulty_bits: o.difficulty,
       rate_limit_ip_per_minute: o.ipPerMinute,
       rate_limit_site_per_second: o.sitePerSecond,
+      admission_max_event_loop_delay_ms: 60000,
+      trust_proxy: '127.0.0.1: the risk bench phases send each client address in X-Forwarded-For; the other attackers send none and count as loopback (exempt from the risk engine, as from the per-IP limit)',
       test_hooks: 'on: used only to score CV guesses and to give the human side each answer; attackers never call it',
     },
   };

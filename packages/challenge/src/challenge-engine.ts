@@ -185,7 +185,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   /** What every round of one slide challenge shares (written into each round's record). */
   type SlideContext = Omit<SlideRecord, 'x' | 'i' | 'e' | 'q'>;
 
-  function slideContextOf(site: SiteProfile, hostname: string, action: string, cdata: string, rounds: number): SlideContext {
+  function slideContextOf(site: SiteProfile, hostname: string, action: string, cdata: string, rounds: number, answerPow: number): SlideContext {
     const keyboard = site.keyboardSolve !== false;
     const { template } = profileOf(site);
     // The settings travel with the puzzle, so a change on the site never flips a puzzle already out.
@@ -195,6 +195,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       ...(rounds > 1 ? { r: rounds, l: template.level } : {}),
       ...(rounds > 1 && template.imageSet !== undefined ? { g: template.imageSet } : {}),
       ...(site.challengeTypes.includes('pow') ? {} : { o: 0 as const }),
+      ...(answerPow > 0 ? { w: answerPow } : {}),
     };
   }
 
@@ -226,13 +227,14 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         ...(ctx.o === 0 ? { powPath: false as const } : {}),
         ...(ctx.p !== undefined ? { keyboardPow: { difficulty: ctx.p } } : {}),
         ...(ctx.r === undefined ? {} : { round, rounds: ctx.r }),
+        ...(ctx.w !== undefined ? { answerPow: { difficulty: ctx.w } } : {}),
       },
     };
   }
 
-  async function issueSlide(site: SiteProfile, hostname: string, action: string, cdata: string, rounds: number): Promise<PublicChallenge> {
+  async function issueSlide(site: SiteProfile, hostname: string, action: string, cdata: string, rounds: number, answerPow: number): Promise<PublicChallenge> {
     const { key, template } = profileOf(site);
-    const challenge = await issueSlideRound(slideContextOf(site, hostname, action, cdata, rounds), 1, key, template);
+    const challenge = await issueSlideRound(slideContextOf(site, hostname, action, cdata, rounds, answerPow), 1, key, template);
     counters.slide++;
     return challenge;
   }
@@ -246,12 +248,12 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     return { success: false, code: 'CHALLENGE_NEXT_ROUND', retry: false, attemptsLeft: 0, next };
   }
 
-  function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string): PublicChallenge {
+  function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string, difficulty: number): PublicChallenge {
     const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
     const challenge = sealPowChallenge(powKeys, {
       challengeId: randomId(), sitekey: site.sitekey, hostname, action, cdata,
-      difficulty: site.difficulty, issuedAt: t, expiresAt, stateEpoch,
+      difficulty, issuedAt: t, expiresAt, stateEpoch,
     });
     counters.pow++;
     return {
@@ -259,7 +261,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       type: 'pow',
       expiresAt,
       attemptsLeft: 1,
-      pow: { algorithm: 'sha256', challenge, difficulty: site.difficulty },
+      pow: { algorithm: 'sha256', challenge, difficulty },
     };
   }
 
@@ -316,10 +318,15 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     // An answer check like the others (same public code, puzzle burnt), not a malformed request:
     // a separate code would tell a script which claim to drop.
     if (input === 'keyboard' && rec.k === 0) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_disabled']);
-    if (input === 'keyboard' && rec.p !== undefined && rec.p > 0) {
+    // The proof a keyboard answer owes and the one the issue asked of every answer are the same
+    // kind (over the id), so one proof at the larger difficulty settles both.
+    const keyboardNeed = input === 'keyboard' ? rec.p ?? 0 : 0;
+    const need = Math.max(keyboardNeed, rec.w ?? 0);
+    if (need > 0) {
+      const what = keyboardNeed >= need ? 'keyboard' : 'answer';
       const proof = keyboardProof === undefined || keyboardProof === null ? undefined : parseNonce({ nonce: keyboardProof });
-      if (proof === undefined) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_proof_missing']);
-      if (!checkPowSolution(id, proof, rec.p)) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['keyboard_proof_insufficient']);
+      if (proof === undefined) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', [`${what}_proof_missing`]);
+      if (!checkPowSolution(id, proof, need)) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', [`${what}_proof_insufficient`]);
     }
     if (samples === undefined) {
       if (opts.requireTrajectory) return burn('CHALLENGE_ERR_TRAJECTORY_REJECTED', ['missing']);
@@ -398,8 +405,12 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (typeof hostname !== 'string' || hostname.length > 253) {
         throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `hostname: expected a string of at most 253 chars, got ${describeValue(hostname)}`);
       }
-      if (type === 'pow') return issuePow(site, hostname, action, cdata);
-      return issueSlide(site, hostname, action, cdata, roundsOf(request.rounds ?? site.slideRounds));
+      const powDifficulty = request.powDifficulty;
+      if (powDifficulty !== undefined && (typeof powDifficulty !== 'number' || !Number.isInteger(powDifficulty) || powDifficulty < 0 || powDifficulty > 32)) {
+        throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `powDifficulty: expected an integer in [0, 32], got ${describeValue(powDifficulty)}`);
+      }
+      if (type === 'pow') return issuePow(site, hostname, action, cdata, powDifficulty ?? site.difficulty);
+      return issueSlide(site, hostname, action, cdata, roundsOf(request.rounds ?? site.slideRounds), powDifficulty ?? 0);
     },
 
     async verify(request) {

@@ -56,6 +56,14 @@ export interface IssueRequest {
   readonly hostname?: string | undefined;
   /** Rounds of this slide challenge (1-5), e.g. chosen by a risk score. @default site.slideRounds */
   readonly rounds?: number | undefined;
+  /**
+   * Proof-of-work difficulty (leading zero bits, 0-32) for this one challenge, instead of the
+   * site's: the server's risk engine raises it for a riskier visitor. For a `pow` challenge it
+   * is the PoW's difficulty; for a `slide` (when > 0) every answer, a drag as well as the arrow
+   * keys, must carry a proof of this difficulty in `keyboardProof` (payload `answerPow`).
+   * @default site.difficulty for a pow, none for a slide
+   */
+  readonly powDifficulty?: number | undefined;
 }
 
 /** Slide-puzzle part of a public challenge (HTTP contract). */
@@ -93,6 +101,13 @@ export interface SlidePayload {
    */
   readonly round?: number;
   readonly rounds?: number;
+  /**
+   * Present when every answer to this puzzle, a drag as well as the arrow keys, must carry a
+   * proof of work (set per issue, `IssueRequest.powDifficulty`): the nonce goes in
+   * `keyboardProof`, over the challenge id as the PoW challenge string, as for `keyboardPow`.
+   * A keyboard answer then needs the larger of the two difficulties.
+   */
+  readonly answerPow?: { readonly difficulty: number };
 }
 
 /** Proof-of-work part of a public challenge (HTTP contract). */
@@ -132,7 +147,8 @@ export interface VerifyRequest {
   /**
    * Keyboard solves only: a nonce such that SHA-256(`${id}:${nonce}`) has the slide payload's
    * `keyboardPow.difficulty` leading zero bits (the proof of work that makes the keyboard path
-   * cost a script what a drag costs it). Ignored for pointer answers.
+   * cost a script what a drag costs it). A puzzle whose payload has `answerPow` wants it from
+   * every answer, pointer ones too; otherwise it is ignored for pointer answers.
    */
   readonly keyboardProof?: unknown;
 }

@@ -30,6 +30,11 @@ export interface SlideRecord {
   l?: number;
   g?: string;
   o?: 0;
+  /**
+   * Difficulty of the proof of work every answer (a drag as well as the keys) must carry, set
+   * per issue (`IssueRequest.powDifficulty`); absent = none.
+   */
+  w?: number;
 }
 
 /** Store key of a live slide challenge's record. */

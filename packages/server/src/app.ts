@@ -21,6 +21,7 @@ import { installAccessLog } from './http/access-log.js';
 import { installAdmission } from './http/admission.js';
 import { createAuthFailureLimit } from './http/auth-failure-limit.js';
 import { clientErrorHandler } from './http/client-error.js';
+import { isLoopback } from './http/client-address.js';
 import { installConnectionGuard } from './http/connection-guard.js';
 import { corsHeaders } from './http/cors.js';
 import { sendError } from './http/error-reply.js';
@@ -37,6 +38,10 @@ import { siteverifyRoute } from './routes/siteverify-route.js';
 import { testHooksRoutes } from './routes/test-hooks-routes.js';
 import type { AnalyticsTally } from './site-analytics.js';
 import type { SiteDirectory } from './site-directory.js';
+import { createRiskEngine } from './risk/risk-engine.js';
+import { createStoreRiskCounters } from './risk/risk-counters.js';
+import type { RiskCounters } from './risk/risk-counters.js';
+import { siteRiskOf } from './risk/site-risk-settings.js';
 import type { RateLimitCounters } from './state/rate-limit-counters.js';
 
 /** Everything one worker's HTTP layer is built from. */
@@ -48,6 +53,8 @@ export interface AppDeps {
   store: ChallengeStore;
   /** Machine-local rate-limit counters (shared memory); absent: `store.incr` counts. */
   rateCounters?: RateLimitCounters;
+  /** Risk signal counters in shared memory; absent: `store.incr` counts (the ring). */
+  riskCounters?: RiskCounters;
   control: ControlPlane;
   metrics: WorkerMetrics;
   loop: EventLoopMonitor;
@@ -151,9 +158,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = createRateLimits({ options, store, rateCounters: deps.rateCounters, metrics });
   const authLimit = createAuthFailureLimit({ options, store, rateCounters: deps.rateCounters, metrics });
   installConnectionGuard(app.server, { options, metrics });
+  const risk = createRiskEngine({
+    counters: deps.riskCounters ?? createStoreRiskCounters(store),
+    store,
+    settingsOf: (sitekey) => {
+      const site = sites.site(sitekey);
+      return site === undefined ? undefined : siteRiskOf(site);
+    },
+    metrics,
+    // Counted like the per-IP limit: a loopback peer is a local proxy or tool, not one visitor.
+    exempt: options.rateLimit.exemptLoopback ? isLoopback : undefined,
+    challengeTtlMs: options.challengeTtlMs,
+    tokenTtlMs: options.tokenTtlMs,
+  });
 
-  await app.register(publicRoutes, { options, sites, engine, metrics, limits, analytics: deps.analytics });
-  await app.register(siteverifyRoute, { options, sites, engine, metrics, authLimit });
+  await app.register(publicRoutes, { options, sites, engine, metrics, limits, analytics: deps.analytics, risk });
+  await app.register(siteverifyRoute, { options, sites, engine, metrics, authLimit, risk });
   if (options.testHooks) await app.register(testHooksRoutes, { store, secrets: () => sites.hmacKeys() ?? [] });
   await app.register(opsRoutes, { sites, control, workerId, storeHealthy: deps.storeHealthy ?? (() => true) });
   await app.register(adminRoutes, { adminToken: options.adminToken, control, authLimit });

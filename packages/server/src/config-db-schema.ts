@@ -3,6 +3,7 @@
  * shape and its mapping to {@link SiteRecord}.
  */
 import { ANALYTICS_AND_AUDIT_TABLES } from './analytics-schema.js';
+import { parseStoredSiteRisk } from './risk/site-risk-settings.js';
 import type { SiteRecord } from './site.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -52,6 +53,8 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO change_counter (id, seq) SELECT 1, COALESCE(MAX(change_seq), 0) FROM sites;
   CREATE INDEX IF NOT EXISTS sites_change_seq ON sites (change_seq);
   CREATE INDEX IF NOT EXISTS site_tombstones_change_seq ON site_tombstones (change_seq);`,
+  // Risk engine settings as one JSON object (docs/risk.md); '' = the defaults.
+  "ALTER TABLE sites ADD COLUMN risk TEXT NOT NULL DEFAULT '';",
 ];
 
 /**
@@ -144,6 +147,7 @@ export interface SiteRow {
   image_set: string;
   rate_limit_per_second: number;
   keyboard_solve: number;
+  risk: string;
   enabled: number;
   created_at: number | string;
   updated_at: number | string;
@@ -162,6 +166,7 @@ export function rowToSite(row: SiteRow): SiteRecord {
     imageSet: row.image_set,
     rateLimitPerSecond: Number(row.rate_limit_per_second),
     keyboardSolve: Number(row.keyboard_solve) === 1,
+    ...(row.risk ? { risk: parseStoredSiteRisk(row.risk) } : {}),
     enabled: Number(row.enabled) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -173,10 +178,11 @@ export function siteToParams(site: SiteRecord): unknown[] {
     site.sitekey, site.name, site.secretHash, site.prevSecretHash, site.prevSecretExpiresAt,
     JSON.stringify(site.hostnames), JSON.stringify(site.challengeTypes), site.difficulty, site.imageSet,
     site.rateLimitPerSecond, site.keyboardSolve ? 1 : 0, site.enabled ? 1 : 0, site.createdAt, site.updatedAt,
+    site.risk === undefined ? '' : JSON.stringify(site.risk),
   ];
 }
 
-export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at';
+export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at, risk';
 
 /** A row of {@link changesSql}: a site row (deleted 0) or a tombstone (deleted 1, the rest NULL). */
 export type ChangeRow = SiteRow & { change_seq: number | string; deleted: number | string };
@@ -212,6 +218,7 @@ export function arrayToChange(r: readonly unknown[]): SiteChange {
       hostnames: JSON.parse(r[7] as string) as string[], challengeTypes: JSON.parse(r[8] as string) as SiteRecord['challengeTypes'],
       difficulty: Number(r[9]), imageSet: r[10] as string, rateLimitPerSecond: Number(r[11]),
       keyboardSolve: Number(r[12]) === 1, enabled: Number(r[13]) === 1, createdAt: Number(r[14]), updatedAt: Number(r[15]),
+      ...(r[16] ? { risk: parseStoredSiteRisk(r[16] as string) } : {}),
     },
   };
 }

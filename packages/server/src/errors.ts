@@ -32,6 +32,7 @@ export const SERVER_ERROR_CODES = Object.freeze([
   'SERVER_ERR_INTERNAL',
   'SERVER_ERR_USAGE',
   'SERVER_ERR_STATE_STORE_IN_USE',
+  'SERVER_ERR_RISK_REFUSED',
 ] as const);
 
 /** Every code a {@link ServerError} can carry. */
@@ -64,6 +65,7 @@ const STATUS: Record<ServerErrorCode, number> = {
   // Raised by the command line only; an HTTP route never sees it.
   SERVER_ERR_USAGE: 400,
   SERVER_ERR_STATE_STORE_IN_USE: 409,
+  SERVER_ERR_RISK_REFUSED: 429,
 };
 
 /** Public (HTTP API) code for each server code: short snake_case names. */
@@ -93,6 +95,7 @@ const PUBLIC: Record<ServerErrorCode, string> = {
   SERVER_ERR_INTERNAL: 'internal_error',
   SERVER_ERR_USAGE: 'bad_request',
   SERVER_ERR_STATE_STORE_IN_USE: 'state_store_in_use',
+  SERVER_ERR_RISK_REFUSED: 'risk_refused',
 };
 
 /** An error of the Hurdle service with a stable {@link ServerErrorCode}. */

@@ -24,3 +24,7 @@ export type { DashboardStats } from './metrics.js';
 export { CLIENT_ERROR_CODES } from './http/client-error.js';
 export { READINESS_ERROR_CODES } from './routes/ops-routes.js';
 export { SITEVERIFY_ERROR_CODES } from './routes/siteverify-route.js';
+// The risk engine and the shared-memory state store it counts in, for the benches that time it.
+export { createRiskEngine } from './risk/risk-engine.js';
+export type { RiskEngine, RiskEngineOptions } from './risk/risk-engine.js';
+export { createShmStore } from './state/state-store.js';

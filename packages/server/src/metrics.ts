@@ -30,6 +30,12 @@ export class WorkerMetrics {
   readonly inFlight: client.Gauge<'worker'>;
   readonly poolDepth: client.Gauge<'worker'>;
   readonly ringNodeUp: client.Gauge<'node'>;
+  /** Risk scores (0 person .. 1 bot) per phase: `issue` (what chose the step) and `verify` (what siteverify reports). */
+  readonly riskScore: client.Histogram<'phase'>;
+  /** Challenges issued per escalation step (risk/escalation.ts). */
+  readonly escalations: client.Counter<'level'>;
+  /** Issue requests refused by the risk engine, by the scope refused and the leading reason. */
+  readonly riskRefused: client.Counter<'scope' | 'reason'>;
 
   constructor() {
     const r = [this.registry];
@@ -48,6 +54,9 @@ export class WorkerMetrics {
     this.inFlight = new client.Gauge({ name: 'hurdle_requests_in_flight', help: 'Requests in service per worker', labelNames: ['worker'], registers: r });
     this.poolDepth = new client.Gauge({ name: 'hurdle_pool_depth', help: 'Ready pre-generated challenges per worker', labelNames: ['worker'], registers: r });
     this.ringNodeUp = new client.Gauge({ name: 'hurdle_ring_node_up', help: 'Ring node state as seen by this machine (1 up, 0 down)', labelNames: ['node'], registers: r, aggregator: 'min' });
+    this.riskScore = new client.Histogram({ name: 'hurdle_risk_score', help: 'Risk scores (0 person .. 1 bot) at issue and at a passed verify', labelNames: ['phase'], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 0.95, 1], registers: r });
+    this.escalations = new client.Counter({ name: 'hurdle_escalations_total', help: 'Challenges issued per escalation step (base, slide, slide_pow)', labelNames: ['level'], registers: r });
+    this.riskRefused = new client.Counter({ name: 'hurdle_risk_refused_total', help: 'Challenge requests refused by the risk engine (429), by scope and leading reason', labelNames: ['scope', 'reason'], registers: r });
   }
 
   recordShed(cls: PriorityClass, reason: ShedReason): void {

@@ -78,6 +78,11 @@ export const challengeResponse = {
         },
         round: { type: 'integer', description: 'present when the challenge has several rounds: this puzzle is round `round` (1-based) of `rounds`' },
         rounds: { type: 'integer' },
+        answerPow: {
+          type: 'object', additionalProperties: false, required: ['difficulty'],
+          properties: { difficulty: { type: 'integer' } },
+          description: 'present when the risk engine asks every answer (a drag too) to carry keyboardProof at this difficulty; a keyboard answer then needs the larger of this and keyboardPow',
+        },
       },
     },
     pow: {
@@ -113,7 +118,7 @@ export const verifyBody = {
     },
     keyboardProof: {
       type: 'string', minLength: 1, maxLength: 20, pattern: '^[0-9]+$',
-      description: 'keyboard solves: a nonce such that SHA-256(`${id}:${nonce}`) has the slide payload\'s keyboardPow.difficulty leading zero bits',
+      description: 'keyboard solves, and every answer to a slide with answerPow: a nonce such that SHA-256(`${id}:${nonce}`) has the slide payload\'s keyboardPow (or answerPow, the larger) difficulty leading zero bits',
     },
     input: {
       type: 'string',
@@ -158,6 +163,8 @@ export const siteverifyResponse = {
     hostname: { type: 'string' },
     action: { type: 'string' },
     cdata: { type: 'string' },
+    score: { type: 'number', minimum: 0, maximum: 1, description: 'risk score of the visitor: 1.0 very likely a person .. 0.0 very likely a bot (docs/risk.md); absent when none was kept' },
+    reasons: { type: 'array', items: { type: 'string' }, description: 'the signals that lowered the score, largest first' },
     'error-codes': { type: 'array', items: { type: 'string' } },
     code: { type: 'string' },
     message: { type: 'string' },
@@ -271,6 +278,25 @@ export const metricsResponse = {
   content: { 'text/plain': { schema: { type: 'string' } } },
 } as const;
 
+/** A site's risk settings (docs/risk.md); also validated by the service (site-risk-settings.ts). */
+const siteRisk = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Risk engine settings; a PATCH replaces them whole (fields left out take their defaults)',
+  properties: {
+    sensitivity: { type: 'string', enum: ['low', 'normal', 'high'], description: 'how strongly the signals move the score (default normal)' },
+    checks: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'per-check switches (all default true)',
+      properties: {
+        address: { type: 'boolean' }, prefix: { type: 'boolean' }, site: { type: 'boolean' }, trace: { type: 'boolean' }, refuse: { type: 'boolean' },
+      },
+    },
+    minScore: { type: 'object', maxProperties: 64, additionalProperties: { type: 'number', minimum: 0, maximum: 1 }, description: "lowest siteverify score per action ('*': any other action)" },
+  },
+} as const;
+
 const siteView = {
   type: 'object',
   properties: {
@@ -282,6 +308,7 @@ const siteView = {
     imageSet: { type: 'string' },
     rateLimitPerSecond: { type: 'integer' },
     keyboardSolve: { type: 'boolean', description: 'false: a slide solved with the arrow keys fails' },
+    risk: siteRisk,
     enabled: { type: 'boolean' },
     createdAt: { type: 'number' },
     updatedAt: { type: 'number' },
@@ -297,6 +324,7 @@ const siteFields = {
   imageSet: { type: 'string', maxLength: 200 },
   rateLimitPerSecond: { type: 'integer', minimum: 0, maximum: 1000000000 },
   keyboardSolve: { type: 'boolean', description: 'whether a slide may be solved with the arrow keys (default true)' },
+  risk: siteRisk,
   enabled: { type: 'boolean' },
 } as const;
 

@@ -32,6 +32,7 @@ import type { MirrorReplacement } from './site-directory.js';
 import { createSiteService } from './site-service.js';
 import { settleStateEpoch } from './state-epoch.js';
 import type { StateStoreKind } from './state-epoch.js';
+import type { RiskCounters } from './risk/risk-counters.js';
 import type { RateLimitCounters } from './state/rate-limit-counters.js';
 import { rejectOnThrow } from './state/reject-on-throw.js';
 
@@ -42,6 +43,8 @@ export interface ServiceInput {
   store?: ChallengeStore;
   /** Rate-limit counters (e.g. `createShmStore(map).rateCounters`). @default the store's `incr` */
   rateCounters?: RateLimitCounters;
+  /** Risk signal counters (e.g. `createShmStore(map).riskCounters`). @default the store's `incr` */
+  riskCounters?: RiskCounters;
   /** Logger. @default pino at options.logLevel */
   logger?: Logger;
   /** Mount the widget routes. @default true */
@@ -132,6 +135,7 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
     ...(input.widget === undefined ? {} : { widget: input.widget }),
     ...(input.storeHealthy === undefined ? {} : { storeHealthy: input.storeHealthy }),
     ...(input.rateCounters === undefined ? {} : { rateCounters: input.rateCounters }),
+    ...(input.riskCounters === undefined ? {} : { riskCounters: input.riskCounters }),
     ...(input.onRoute === undefined ? {} : { onRoute: input.onRoute }),
   });
   refreshGauges = app.hurdleRefreshGauges;

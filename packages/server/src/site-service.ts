@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConfigDb } from './config-db.js';
 import { ServerError } from './errors.js';
+import { DEFAULT_SITE_RISK } from './risk/site-risk-settings.js';
 import { hashSecret, newSecret, newSitekey, siteView, validateSiteInput } from './site.js';
 import type { SiteInput, SiteRecord, SiteView } from './site.js';
 
@@ -27,6 +28,7 @@ export const SITE_DEFAULTS = Object.freeze({
   imageSet: '',
   rateLimitPerSecond: 0,
   keyboardSolve: true,
+  risk: DEFAULT_SITE_RISK,
   enabled: true,
 });
 
@@ -80,6 +82,7 @@ export function createSiteService(options: SiteServiceOptions): AdminOperations 
         imageSet: clean.imageSet ?? SITE_DEFAULTS.imageSet,
         rateLimitPerSecond: clean.rateLimitPerSecond ?? SITE_DEFAULTS.rateLimitPerSecond,
         keyboardSolve: clean.keyboardSolve ?? SITE_DEFAULTS.keyboardSolve,
+        risk: clean.risk ?? SITE_DEFAULTS.risk,
         enabled: clean.enabled ?? SITE_DEFAULTS.enabled,
         createdAt: t,
         updatedAt: t,

@@ -4,6 +4,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ServerError } from './errors.js';
+import { validateSiteRisk } from './risk/site-risk-settings.js';
+import type { SiteRiskSettings } from './risk/site-risk-settings.js';
 
 /** Challenge types a site may allow. */
 export type ChallengeType = 'slide' | 'pow';
@@ -36,6 +38,12 @@ export interface SiteRecord {
    * that accept shutting those visitors out.
    */
   keyboardSolve: boolean;
+  /**
+   * Risk engine settings (sensitivity, per-check switches, minimum score per action; see
+   * docs/risk.md). Absent on a record mirrored from an instance that predates the field: the
+   * defaults apply.
+   */
+  risk?: SiteRiskSettings;
   enabled: boolean;
   /** Epoch ms. */
   createdAt: number;
@@ -52,8 +60,13 @@ export interface SiteInput {
   imageSet?: string;
   rateLimitPerSecond?: number;
   keyboardSolve?: boolean;
+  /** Replaces the site's risk settings as a whole; fields left out take their defaults. */
+  risk?: unknown;
   enabled?: boolean;
 }
+
+/** Admin input once validated: the risk settings in their resolved form. */
+export type ValidSiteInput = Omit<SiteInput, 'risk'> & { risk?: SiteRiskSettings };
 
 /** The public view of a site (no secret hashes). */
 export type SiteView = Omit<SiteRecord, 'secretHash' | 'prevSecretHash' | 'prevSecretExpiresAt'> & {
@@ -70,6 +83,7 @@ export function siteView(site: SiteRecord): SiteView {
     imageSet: site.imageSet,
     rateLimitPerSecond: site.rateLimitPerSecond,
     keyboardSolve: site.keyboardSolve,
+    ...(site.risk === undefined ? {} : { risk: site.risk }),
     enabled: site.enabled,
     createdAt: site.createdAt,
     updatedAt: site.updatedAt,
@@ -104,8 +118,8 @@ function bad(field: string, expected: string): ServerError {
 }
 
 /** Validate admin input for a site; returns a normalised copy. */
-export function validateSiteInput(input: SiteInput): SiteInput {
-  const out: SiteInput = {};
+export function validateSiteInput(input: SiteInput): ValidSiteInput {
+  const out: ValidSiteInput = {};
   if (input.name !== undefined) {
     if (typeof input.name !== 'string' || input.name.trim().length === 0 || input.name.length > 200) throw bad('name', 'a non-empty string of at most 200 characters');
     out.name = input.name.trim();
@@ -140,6 +154,7 @@ export function validateSiteInput(input: SiteInput): SiteInput {
     if (typeof input.keyboardSolve !== 'boolean') throw bad('keyboardSolve', 'a boolean (false: slides cannot be solved with the arrow keys)');
     out.keyboardSolve = input.keyboardSolve;
   }
+  if (input.risk !== undefined) out.risk = validateSiteRisk(input.risk);
   if (input.enabled !== undefined) {
     if (typeof input.enabled !== 'boolean') throw bad('enabled', 'a boolean');
     out.enabled = input.enabled;

@@ -120,6 +120,7 @@ async function startWorker(init: InitMessage): Promise<void> {
   const app: FastifyInstance = await buildApp({
     options, sites, engine, store: state.store, control, metrics, loop, workerId, logger, analytics: tally,
     ...(state.rateCounters === undefined ? {} : { rateCounters: state.rateCounters }),
+    ...(state.riskCounters === undefined ? {} : { riskCounters: state.riskCounters }),
     storeHealthy: () => state.healthy(),
   });
   const refreshGauges = app.hurdleRefreshGauges;

@@ -69,6 +69,8 @@ describe('rate limits on shared-memory counters (one machine)', () => {
       },
       store,
       ...(handle.rateCounters === undefined ? {} : { rateCounters: handle.rateCounters }),
+      // The risk engine's signals count in the segment too (risk-counters.ts).
+      ...(handle.riskCounters === undefined ? {} : { riskCounters: handle.riskCounters }),
       widget: false,
     });
     try {

@@ -9,6 +9,7 @@ import { startPostgres, startRedisServers, startZooKeeper } from '@hurdle/test-h
 import type { PostgresServer, RedisServer, ZooKeeperServer } from '@hurdle/test-helpers';
 import { http, pollUntil, solveSlide, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
+import { farmUntilRefused, statusesFrom } from './risk-farm.js';
 
 const CLI = new URL('../src/cli.js', import.meta.url).pathname;
 let redis: RedisServer[] = [];
@@ -34,7 +35,7 @@ before(async () => {
     agents.push(agent);
   }
   const ring = `zk://${zk.connectString}/hurdle/ring`;
-  const common = ['--workers', '1', '--db', dbUrl, '--ring', ring, '--test-hooks', '--refresh-interval-ms', '300', '--rate-limit.ip-per-minute', '0', '--ring-options.command-timeout-ms', '150'];
+  const common = ['--workers', '1', '--db', dbUrl, '--ring', ring, '--test-hooks', '--refresh-interval-ms', '300', '--rate-limit.ip-per-minute', '0', '--ring-options.command-timeout-ms', '150', '--trust-proxy', '127.0.0.1'];
   const da = tempDir();
   const db = tempDir();
   dirs.push(da, db);
@@ -95,6 +96,23 @@ describe('ring mode, two instances', () => {
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? sa : sb, '/siteverify', { secret, response: token })));
       assert.equal(results.filter((r) => r.body.success === true).length, 1, `${type}: exactly one success`);
     }
+  });
+
+  it('shares the risk signals over the ring: a farm alternating between the instances is escalated and refused on both', async () => {
+    const sa = a as RunningServer;
+    const sb = b as RunningServer;
+    const created = await post(sa, '/admin/api/sites', { name: 'farmed over the ring', challengeTypes: ['pow', 'slide'], difficulty: 1 }, { authorization: `Bearer ${sa.adminToken}` });
+    assert.equal(created.status, 201, created.text);
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    await pollUntil('the site on instance B', async () => ((await post(sb, '/v1/challenge', { sitekey, type: 'pow' })).status === 200 ? true : undefined), 5000);
+    // Each step issues on one instance and answers on the other: each instance sees half the
+    // farm's requests, so only counts shared in the ring escalate it on time.
+    const run = await farmUntilRefused([sa.port, sb.port], sitekey, '203.0.113.77');
+    assert.deepEqual([...new Set(run.difficulties)], [1, 4, 7], `difficulties ${run.difficulties.join(',')}`);
+    assert.ok(run.refusedAfter >= 6 && run.refusedAfter <= 9, `refused after ${run.refusedAfter} solves`);
+    assert.equal(run.refusedCode, 'risk_refused');
+    assert.deepEqual(await statusesFrom([sa.port, sb.port], sitekey, '203.0.113.77', 4), [429, 429, 429, 429]);
+    assert.deepEqual(await statusesFrom([sa.port, sb.port], sitekey, '198.51.100.2', 2), [200, 200]);
   });
 
   it('takes no state lease, and a restart keeps the ring\'s state epoch (the ring outlives Hurdle)', async () => {

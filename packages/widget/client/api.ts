@@ -18,6 +18,8 @@ export interface Challenge {
     /** Present when the challenge has several rounds: this puzzle is `round` of `rounds`. */
     round?: number;
     rounds?: number;
+    /** Present when every answer (a drag too) must carry that proof: the service's risk engine escalated. */
+    answerPow?: { difficulty: number };
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
 }

@@ -345,8 +345,10 @@ export class Widget {
     try {
       // A keyboard answer carries a small proof of work over the challenge id (the service
       // asks for it so that claiming keys is no cheaper for a script than faking a drag).
-      const keyPow = input === 'keyboard' ? challenge.slide?.keyboardPow : undefined;
-      const keyboardProof = keyPow === undefined ? undefined : await solvePow(challenge.id, keyPow.difficulty, this.#workerUrl, () => {}).promise;
+      // An escalated puzzle (answerPow) wants one from every answer; one proof at the larger
+      // difficulty settles both.
+      const need = Math.max(input === 'keyboard' ? challenge.slide?.keyboardPow?.difficulty ?? 0 : 0, challenge.slide?.answerPow?.difficulty ?? 0);
+      const keyboardProof = need > 0 ? await solvePow(challenge.id, need, this.#workerUrl, () => {}).promise : undefined;
       if (generation !== this.#generation) return;
       result = await verifyAnswer(this.#apiUrl, {
         id: challenge.id,

@@ -5,6 +5,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { withAuditLog } from '../audited-admin-operations.js';
+import { ServerError } from '../errors.js';
 import { createSiteService } from '../site-service.js';
 import type { AdminOperations } from '../site-service.js';
 import type { ChallengeType, SiteInput, SiteView } from '../site.js';
@@ -21,6 +22,7 @@ const FIELD_FLAGS: readonly FlagSpec[] = Object.freeze([
   { name: 'image-set', value: 'NAME', text: "one of the server's imageSets for slide backgrounds ('' = procedural)" },
   { name: 'rate-limit-per-second', value: 'N', text: "challenges per second for this site (0 = the server's rateLimit.sitePerSecond)" },
   { name: 'keyboard-solve', value: 'true|false', text: 'let visitors solve the slide with the arrow keys (default true; false: keyboard users need the pow type)' },
+  { name: 'risk', value: 'JSON', text: 'risk engine settings, e.g. \'{"sensitivity":"high","minScore":{"login":0.5}}\' (replaces them whole; see docs/risk.md)' },
 ]);
 
 const ENABLED_FLAG: FlagSpec = { name: 'enabled', value: 'true|false', text: 'serve the site (false: challenges get 403 site_disabled)' };
@@ -49,6 +51,14 @@ function siteInput(ctx: CommandContext, command: string): SiteInput {
   if (rate !== undefined) input.rateLimitPerSecond = rate;
   const keyboardSolve = booleanValue(f('keyboard-solve'));
   if (keyboardSolve !== undefined) input.keyboardSolve = keyboardSolve;
+  const risk = f('risk');
+  if (risk !== undefined) {
+    try {
+      input.risk = JSON.parse(risk) as unknown;
+    } catch {
+      throw new ServerError('SERVER_ERR_INVALID_SITE', "site field 'risk' must be a JSON object, e.g. '{\"sensitivity\":\"high\"}'");
+    }
+  }
   const enabled = booleanValue(f('enabled'));
   if (enabled !== undefined) input.enabled = enabled;
   return input;
@@ -93,6 +103,7 @@ function siteText(s: SiteView): string {
     ['image set', s.imageSet || '(procedural)'],
     ['rate limit', s.rateLimitPerSecond === 0 ? "server default (rateLimit.sitePerSecond)" : `${s.rateLimitPerSecond}/s`],
     ['keyboard solve', s.keyboardSolve ? 'yes' : 'no'],
+    ...(s.risk === undefined ? [] : [['risk', JSON.stringify(s.risk)] as [string, string]]),
     ['created', iso(s.createdAt)],
     ['updated', iso(s.updatedAt)],
   ];

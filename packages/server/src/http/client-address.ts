@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { plainAddress } from './trusted-proxies.js';
 
 /** Expand an IPv6 address to its eight groups (no `::`, no embedded IPv4), or undefined. */
-function ipv6Groups(address: string): number[] | undefined {
+export function ipv6Groups(address: string): number[] | undefined {
   let text = address;
   const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
   if (v4) {

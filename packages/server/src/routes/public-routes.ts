@@ -1,6 +1,6 @@
 /** The public API the widget calls: `POST /v1/challenge`, `POST /v1/verify`, and their CORS preflights. */
 import { ANSWER_CHECK_CODES } from '@hurdle/challenge';
-import type { ChallengeEngine, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
+import type { ChallengeEngine, PublicChallenge, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ServerError } from '../errors.js';
 import { ANSWER_FAILED, NEXT_ROUND, publicChallengeCode } from '../http-errors.js';
@@ -8,6 +8,7 @@ import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js
 import type { RateLimits } from '../http/rate-limit.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
+import type { RiskEngine } from '../risk/risk-engine.js';
 import * as S from '../schemas.js';
 import type { AnalyticsTally } from '../site-analytics.js';
 import type { SiteDirectory } from '../site-directory.js';
@@ -23,6 +24,8 @@ export interface PublicRoutesOptions {
   limits: RateLimits;
   /** Per-site analytics counts (absent: not counted). */
   analytics?: AnalyticsTally | undefined;
+  /** Chooses each challenge's step from the visitor's risk; absent: every challenge as asked. */
+  risk?: RiskEngine | undefined;
 }
 
 function hostnameOf(req: FastifyRequest): string {
@@ -41,7 +44,7 @@ function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>
   return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false };
 }
 
-export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits, analytics }) => {
+export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits, analytics, risk }) => {
   // CORS preflights: no admission class (never queued or shed), no rate limit, no store.
   for (const url of CORS_ROUTES) {
     app.options(url, { config: { cors: true }, schema: { hide: true } }, async (_req, reply) => reply
@@ -75,7 +78,17 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       throw new ServerError('SERVER_ERR_HOSTNAME_NOT_ALLOWED', `hostname '${hostname.slice(0, 100)}' is not allowed for site '${sitekey}'`);
     }
     await limits.site(site);
-    const challenge = await engine.issue({ site: profileOf(site, options.imageSets), type, action, cdata, hostname });
+    const profile = profileOf(site, options.imageSets);
+    let challenge: PublicChallenge;
+    if (risk === undefined || (type !== undefined && !site.challengeTypes.includes(type))) {
+      // Without a risk engine, or a type the site does not allow (it fails in the engine as
+      // before, unscored): the challenge as asked.
+      challenge = await engine.issue({ site: profile, type, action, cdata, hostname });
+    } else {
+      const decision = await risk.assessIssue(req.ip, site.sitekey, type, site);
+      challenge = await engine.issue({ site: profile, type: decision.step.type, action, cdata, hostname, powDifficulty: decision.step.powDifficulty });
+      await risk.recordIssue(req.ip, site.sitekey, challenge.id, decision);
+    }
     analytics?.challenge({ sitekey, hostname, action: action ?? '' });
     return challenge;
   });
@@ -100,6 +113,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       return { success: false, code: ANSWER_FAILED, retry: false, attemptsLeft: 0 };
     }
     const result = await engine.verify({ id, answer, trajectory, input, keyboardProof });
+    if (risk !== undefined) await risk.recordVerify(req.ip, { id, trajectory, input }, result);
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       if (result.site !== undefined) analytics?.pass(result.site);

@@ -10,6 +10,8 @@ import type { AuthFailureLimit } from '../http/auth-failure-limit.js';
 import { mapError, publicChallengeCode } from '../http-errors.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
+import type { RiskEngine } from '../risk/risk-engine.js';
+import { minScoreFor, siteRiskOf } from '../risk/site-risk-settings.js';
 import * as S from '../schemas.js';
 import type { SiteDirectory } from '../site-directory.js';
 import { TEST_KEYS } from '../site.js';
@@ -28,6 +30,7 @@ export const SITEVERIFY_ERROR_CODES = [
   'internal-error',
   'store-unavailable-unchecked',
   'rate-limited',
+  'score-too-low',
 ] as const;
 export type SiteverifyErrorCode = (typeof SITEVERIFY_ERROR_CODES)[number];
 
@@ -38,13 +41,15 @@ export interface SiteverifyRouteOptions {
   metrics: WorkerMetrics;
   /** Brute-force limit on wrong secrets, per client address. */
   authLimit: AuthFailureLimit;
+  /** Reports each token's risk score (`score`, `reasons`); absent: no score is reported. */
+  risk?: RiskEngine | undefined;
 }
 
 type Answer =
   | { success: false; 'error-codes': SiteverifyErrorCode[] }
-  | { success: true; challenge_ts: string; hostname: string; action: string; cdata: string; 'error-codes': SiteverifyErrorCode[] };
+  | { success: true; challenge_ts: string; hostname: string; action: string; cdata: string; score?: number; reasons?: readonly string[]; 'error-codes': SiteverifyErrorCode[] };
 
-export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async (app, { options, sites, engine, metrics, authLimit }) => {
+export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async (app, { options, sites, engine, metrics, authLimit, risk }) => {
   // Vendor paths, encodings and error codes of /siteverify; before the route, since it hooks onRoute.
   installSiteverifyCompat(app, { bodyLimitBytes: options.bodyLimitBytes });
   app.post<{ Body: { secret?: string; response?: string; remoteip?: string; sitekey?: string; idempotency_key?: string } }>('/siteverify', {
@@ -113,7 +118,18 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
     if (response === DUMMY_TOKEN) return fail('invalid_response', ['invalid-input-response']);
     try {
       const r = await engine.redeem(response, { sitekey: site.sitekey, idempotencyKey: body.idempotency_key, acceptUnchecked: options.failurePolicy === 'open' });
-      const verified = { success: true, challenge_ts: new Date(r.challengeTs).toISOString(), hostname: r.hostname, action: r.action, cdata: r.cdata };
+      // The score is looked up once the token redeemed, so a replayed token learns nothing more.
+      const scored = risk === undefined ? undefined : await risk.tokenScore(response);
+      const verified = {
+        success: true as const, challenge_ts: new Date(r.challengeTs).toISOString(), hostname: r.hostname, action: r.action, cdata: r.cdata,
+        ...(scored === undefined ? {} : { score: scored.score, reasons: scored.reasons }),
+      };
+      const min = minScoreFor(siteRiskOf(site), r.action);
+      if (min !== undefined && scored !== undefined && scored.score < min) {
+        // The token is spent either way; the site asked for at least `min` on this action.
+        metrics.siteverify.inc({ result: 'fail', reason: 'score_too_low' });
+        return { success: false, 'error-codes': ['score-too-low'] };
+      }
       if (r.unchecked === true) {
         // Documented fail-open: the token's signature, site and expiry were checked and its
         // claims are reported as signed; only the once-only check was skipped. Never

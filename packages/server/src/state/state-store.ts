@@ -9,6 +9,8 @@ import { createRing, createZooKeeperMembership } from '@hurdle/ring';
 import type { Ring } from '@hurdle/ring';
 import { parseRingUrl } from '../options.js';
 import type { RingOptions } from '../options.js';
+import { createShmRiskCounters } from '../risk/risk-counters.js';
+import type { RiskCounters } from '../risk/risk-counters.js';
 import { createShmRateCounters } from './rate-limit-counters.js';
 import type { RateLimitCounters } from './rate-limit-counters.js';
 import { ringConnection } from './ring-connection.js';
@@ -22,6 +24,8 @@ export interface StateStoreHandle {
   readonly store: ChallengeStore;
   /** Machine-local rate-limit counters (shm only; the ring counts with `store.incr`). */
   readonly rateCounters?: RateLimitCounters;
+  /** The risk engine's signal counters in shared memory (shm only; the ring counts with `store.incr`). */
+  readonly riskCounters?: RiskCounters;
   /** False while the store is known to be unreachable. */
   healthy(): boolean;
   /** Ring node states (empty for shm). */
@@ -35,10 +39,12 @@ export interface StateStoreHandle {
  * lock), plus the map's rate-limit counters.
  */
 export function createShmStore(map: SharedMap<string>, logger?: Logger): StateStoreHandle {
+  const store = createShmChallengeStore(map, logger ? segmentFullWarning(map, 'state', logger) : undefined);
   return {
     kind: 'shm',
-    store: createShmChallengeStore(map, logger ? segmentFullWarning(map, 'state', logger) : undefined),
+    store,
     rateCounters: createShmRateCounters(map),
+    riskCounters: createShmRiskCounters(map, store),
     healthy: () => !map.closed,
     nodes: () => ({}),
     close: () => Promise.resolve(),

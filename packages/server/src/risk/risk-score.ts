@@ -1,0 +1,104 @@
+/**
+ * The risk score itself: pure functions from the counted signals (and, at verify, the
+ * challenge's own evidence) to a risk in [0, 1] and the reasons that raised it. Weights and
+ * allowances are in `risk-weights.ts`; the site's settings pick which groups count.
+ */
+import { RISK_ALLOWANCE as A, FAST_SOLVE_MS, RISK_WEIGHTS as W, SENSITIVITY_FACTOR } from './risk-weights.js';
+import type { SiteRiskSettings } from './site-risk-settings.js';
+
+/** Sliding one-minute counts the score reads (see risk-counters.ts). */
+export interface RiskSignals {
+  readonly address: { readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number; readonly refusals: number };
+  readonly prefix: { readonly issues: number; readonly solves: number; readonly failures: number; readonly refusals: number };
+  readonly site: { readonly issues: number; readonly failures: number };
+}
+
+/** Stable names of what raised a score (siteverify `reasons`, metrics labels). */
+export type RiskReason =
+  | 'address_issues' | 'address_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
+  | 'prefix_issues' | 'prefix_solves' | 'prefix_failures' | 'prefix_refusals'
+  | 'site_failure_rate'
+  | 'trace_distance' | 'keyboard_claim' | 'fast_solve';
+
+export interface RiskAssessment {
+  /** Combined risk in [0, 1]. */
+  readonly risk: number;
+  /** The address group's share alone (what may refuse the address). */
+  readonly addressRisk: number;
+  /** The prefix group's share alone (what may refuse the whole prefix). */
+  readonly prefixRisk: number;
+  /** Reasons that added pressure, largest first. */
+  readonly reasons: readonly RiskReason[];
+}
+
+const over = (value: number, allowance: number): number => (value > allowance ? value - allowance : 0);
+const toRisk = (pressure: number, factor: number): number => 1 - Math.exp(-pressure * factor);
+
+/** Risk of an issue request from its address, prefix and site signals. */
+export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskAssessment {
+  const f = SENSITIVITY_FACTOR[settings.sensitivity];
+  const parts: [RiskReason, number][] = [];
+  if (settings.checks.address) {
+    parts.push(
+      ['address_issues', W.addressIssues * over(s.address.issues, A.addressIssues)],
+      ['address_solves', W.addressSolves * over(s.address.solves, A.addressSolves)],
+      ['address_failures', W.addressFailures * over(s.address.failures, A.addressFailures)],
+      ['address_replays', W.addressReplays * s.address.replays],
+      ['address_refusals', W.addressRefusals * s.address.refusals],
+    );
+  }
+  const addressPressure = parts.reduce((sum, [, p]) => sum + p, 0);
+  if (settings.checks.prefix) {
+    parts.push(
+      ['prefix_issues', W.prefixIssues * over(s.prefix.issues, A.prefixIssues)],
+      ['prefix_solves', W.prefixSolves * over(s.prefix.solves, A.prefixSolves)],
+      ['prefix_failures', W.prefixFailures * over(s.prefix.failures, A.prefixFailures)],
+      ['prefix_refusals', W.prefixRefusals * s.prefix.refusals],
+    );
+  }
+  const prefixPressure = parts.reduce((sum, [, p]) => sum + p, 0) - addressPressure;
+  let sitePressure = 0;
+  if (settings.checks.site && s.site.issues >= A.siteMinIssues) {
+    sitePressure = W.siteFailureRate * over(s.site.failures / s.site.issues, A.siteFailureShare);
+    parts.push(['site_failure_rate', sitePressure]);
+  }
+  const addressRisk = toRisk(addressPressure, f);
+  const prefixRisk = toRisk(prefixPressure, f);
+  const siteRisk = toRisk(sitePressure, f);
+  const risk = 1 - (1 - addressRisk) * (1 - prefixRisk) * (1 - siteRisk);
+  return { risk, addressRisk, prefixRisk, reasons: reasonsOf(parts) };
+}
+
+/** What one answer adds to the issue's assessment at verify. */
+export interface AnswerEvidence {
+  /** Trace risk in [0, 1] (trace-score.ts); undefined for a proof-of-work answer. */
+  readonly traceRisk?: number | undefined;
+  readonly keyboard: boolean;
+  /** Milliseconds from issue to answer. */
+  readonly elapsedMs: number;
+  readonly type: 'slide' | 'pow';
+}
+
+/** The risk of a passed answer: the issue's risk, raised by the answer's own evidence. */
+export function assessAnswer(issue: { readonly risk: number; readonly reasons: readonly RiskReason[] }, e: AnswerEvidence, settings: SiteRiskSettings): { risk: number; reasons: readonly RiskReason[] } {
+  const parts: [RiskReason, number][] = [];
+  if (settings.checks.trace && e.type === 'slide') {
+    if (e.traceRisk !== undefined) parts.push(['trace_distance', W.trace * e.traceRisk]);
+    if (e.keyboard) parts.push(['keyboard_claim', W.keyboard]);
+    if (e.elapsedMs < FAST_SOLVE_MS) parts.push(['fast_solve', W.fastSolve]);
+  }
+  // These are chances already (each in [0, 1)), so they combine like the groups do.
+  let keep = 1 - issue.risk;
+  for (const [, p] of parts) keep *= 1 - Math.min(0.95, p * SENSITIVITY_FACTOR[settings.sensitivity]);
+  const own = reasonsOf(parts);
+  return { risk: 1 - keep, reasons: [...own, ...issue.reasons.filter((r) => !own.includes(r))] };
+}
+
+function reasonsOf(parts: readonly [RiskReason, number][]): RiskReason[] {
+  return parts.filter(([, p]) => p > 0.01).sort((a, b) => b[1] - a[1]).map(([r]) => r);
+}
+
+/** siteverify's `score`: 1.0 very likely a person, 0.0 very likely a bot, two decimals. */
+export function publicScore(risk: number): number {
+  return Math.round((1 - Math.min(1, Math.max(0, risk))) * 100) / 100;
+}

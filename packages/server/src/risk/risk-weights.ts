@@ -1,0 +1,75 @@
+/**
+ * The risk score's documented weights and thresholds (docs/risk.md explains each). The score
+ * is built from "pressure": each signal's excess over a free allowance times its weight, per
+ * group (address, prefix, site), turned into a risk in [0, 1] by `1 - exp(-pressure x s)` where
+ * `s` is the site's sensitivity. Groups combine like independent chances:
+ * `1 - (1 - a)(1 - p)(1 - s)`. The allowances are what one person, or one busy office
+ * behind one address, plausibly does in a minute, so a normal visitor scores 0.
+ */
+import type { RiskSensitivity } from './site-risk-settings.js';
+
+/** Free events per sliding minute before a signal adds pressure. */
+export const RISK_ALLOWANCE = Object.freeze({
+  addressIssues: 6,
+  addressSolves: 2,
+  addressFailures: 2,
+  prefixIssues: 40,
+  prefixSolves: 12,
+  prefixFailures: 8,
+  /** Site failure rate counts only once the site saw this many issues in the minute. */
+  siteMinIssues: 50,
+  /** Failure share the site may have before it adds pressure (people fail puzzles too). */
+  siteFailureShare: 0.5,
+});
+
+/** Pressure per event over the allowance. */
+export const RISK_WEIGHTS = Object.freeze({
+  addressIssues: 0.08,
+  addressSolves: 0.35,
+  addressFailures: 0.25,
+  /** A replayed trace is a recording being reused: heavy, and no allowance. */
+  addressReplays: 1.0,
+  /** Per pause the address served within the last hour (RISK_STRIKE_MS): a returning farm starts escalated. */
+  addressRefusals: 0.7,
+  /** Per pause the network served within the last hour. */
+  prefixRefusals: 0.35,
+  prefixIssues: 0.02,
+  prefixSolves: 0.1,
+  prefixFailures: 0.06,
+  /** Per unit of failure share over the allowance (0..0.5). */
+  siteFailureRate: 0.6,
+  /** Verify only: how much of the trace risk (0..1) joins the score. */
+  trace: 0.6,
+  /** Verify only: a keyboard claim is the side door a script would pick. */
+  keyboard: 0.1,
+  /** Verify only: a slide answered sooner than `fastSolveMs` after it was issued. */
+  fastSolve: 0.3,
+});
+
+/** A slide solved sooner than this after its issue adds `RISK_WEIGHTS.fastSolve`. */
+export const FAST_SOLVE_MS = 900;
+
+/** Pressure multiplier per site sensitivity. */
+export const SENSITIVITY_FACTOR: Readonly<Record<RiskSensitivity, number>> = Object.freeze({ low: 0.5, normal: 1, high: 2 });
+
+/** Risk at or above which each step of the ladder applies. */
+export const ESCALATION_THRESHOLDS = Object.freeze({
+  /** A slide puzzle even when the visitor (or the site's default) asked for invisible PoW. */
+  slide: 0.3,
+  /** The slide plus a costlier proof of work. */
+  slidePow: 0.6,
+  /** Refused for `RISK_PAUSE_MS` (429 + Retry-After), per address or per prefix that crossed it alone. */
+  refuse: 0.85,
+});
+
+/**
+ * Extra leading zero bits of proof of work per escalated step (each bit doubles the work):
+ * `slideProof` is the proof on top of a slide at `slide_pow`; a proof-of-work-only path (a site
+ * without slides, or a visitor who asked for `pow`, the puzzle-free path kept for people who
+ * cannot drag) pays `powAtSlide` bits more where others get a slide and `powAtSlidePow` where
+ * others get the slide plus a proof, so that path is never the cheaper one for a script.
+ */
+export const POW_EXTRA_BITS = Object.freeze({ powAtSlide: 3, slideProof: 4, powAtSlidePow: 6 });
+
+/** How long a refused address or prefix stays refused the first time within an hour (then 2x, 4x, ... 16x). */
+export const RISK_PAUSE_MS = 120_000;
