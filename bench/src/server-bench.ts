@@ -21,7 +21,7 @@
  * Usage: node bench/dist/src/server-bench.js [--json] [--phase-s 5] [--workers N]
  *        [--connections 64] [--overload-max-connections 6000]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,6 +32,8 @@ import autocannon from 'autocannon';
 import { createChallengeEngine, createMemoryStore, solvePow } from '@hurdle/challenge';
 import { openConfigDb } from '@hurdle/server';
 import { freePort } from '@hurdle/test-helpers';
+import { JSON_HEADERS, challengeRequest, createSite, siteverifyRequest, solveInto, verifyRequest } from './hurdle-flow.js';
+import type { Tally } from './hurdle-flow.js';
 
 const args = process.argv.slice(2);
 const JSON_MODE = args.includes('--json');
@@ -209,86 +211,7 @@ async function profile(name: string, url: string, makeRequests: () => Req[] | un
   return { max, at50, at90 };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
-
-interface FlowContext {
-  id?: string;
-  nonce?: string;
-  token?: string;
-  noToken?: boolean;
-}
-
-function challengeRequest(sitekey: string, type: 'pow' | 'slide', onPow?: (ctx: FlowContext, body: string) => void): Req {
-  return {
-    method: 'POST',
-    path: '/v1/challenge',
-    headers: JSON_HEADERS,
-    body: JSON.stringify({ sitekey, type }),
-    ...(onPow ? { onResponse: (status: number, body: string, context: FlowContext) => (status === 200 ? onPow(context, body) : undefined) } : {}),
-  } as Req;
-}
-
-function solveInto(context: FlowContext, body: string): void {
-  const c = JSON.parse(body) as { id: string; pow?: { challenge: string; difficulty: number } };
-  if (!c.pow) return;
-  const nonce = solvePow(c.pow.challenge, c.pow.difficulty);
-  if (nonce === undefined) return;
-  context.id = c.id;
-  context.nonce = nonce;
-}
-
-function verifyRequest(onToken: (context: FlowContext, token: string) => void): Req {
-  return {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: JSON_HEADERS,
-    // A shed or failed challenge leaves no id: a falsy request restarts the sequence.
-    setupRequest: (req: Req, context: FlowContext) => (context.id && context.nonce ? { ...req, body: JSON.stringify({ id: context.id, answer: { nonce: context.nonce } }) } : undefined),
-    onResponse: (status: number, body: string, context: FlowContext) => {
-      if (status !== 200) return;
-      const v = JSON.parse(body) as { success: boolean; token?: string };
-      if (v.success && v.token) onToken(context, v.token);
-    },
-  } as unknown as Req;
-}
-
-interface Tally {
-  ok: number;
-  fail: number;
-  /** Requests sent after the minted tokens ran out (not counted as ok or fail). */
-  exhausted: number;
-}
-
-function siteverifyRequest(secret: string, tokenOf: (context: FlowContext) => string | undefined, tally: Tally, first = false): Req {
-  return {
-    method: 'POST',
-    path: '/siteverify',
-    headers: FORM_HEADERS,
-    setupRequest: (req: Req, context: FlowContext) => {
-      const token = tokenOf(context);
-      // The first request of a sequence may not be skipped (autocannon refuses it).
-      if (token === undefined && !first) return undefined;
-      context.noToken = token === undefined;
-      return { ...req, body: `secret=${encodeURIComponent(secret)}&response=${encodeURIComponent(token ?? 'none')}` };
-    },
-    onResponse: (status: number, body: string, context: FlowContext) => {
-      if (context.noToken) tally.exhausted++;
-      else if (status === 200 && (JSON.parse(body) as { success: boolean }).success) tally.ok++;
-      else tally.fail++;
-    },
-  } as unknown as Req;
-}
-
 // ---- the run --------------------------------------------------------------------------
-
-function createSite(dataDir: string, name: string, types: string): { sitekey: string; secret: string } {
-  const r = spawnSync(process.execPath, [CLI, 'site', 'create', '--data-dir', dataDir, '--name', name, '--types', types, '--difficulty', '1', '--log-level', 'warn'], { encoding: 'utf8' });
-  const sitekey = /sitekey\s+(\S+)/.exec(r.stdout)?.[1];
-  const secret = /secret\s+(\S+)/.exec(r.stdout)?.[1];
-  if (r.status !== 0 || !sitekey || !secret) throw new Error(`hurdle site create failed (${r.status}): ${r.stderr.slice(0, 500)}`);
-  return { sitekey, secret };
-}
 
 /**
  * Pass tokens minted in this process exactly as a worker mints them: a challenge engine
