@@ -6,7 +6,7 @@
  * It also prints the server's CPU time per flow over the run (process CPU / flows).
  *
  * Usage: node bench/dist/src/server-profile.js [--json] [--duration-s 10] [--workers 2]
- *        [--connections 32] [--top 25] [--keep DIR]
+ *        [--connections 32] [--top 25] [--bits 1] [--keep DIR]
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -30,6 +30,7 @@ const WORKERS = Math.max(1, Number(argValue('--workers') ?? 2));
 const CONNECTIONS = Math.max(1, Number(argValue('--connections') ?? 32));
 const TOP = Math.max(5, Number(argValue('--top') ?? 25));
 const KEEP = argValue('--keep');
+const BITS = Math.max(1, Number(argValue('--bits') ?? 1));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 interface ProfileNode {
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   mkdirSync(profDir, { recursive: true });
   let child: ChildProcess | undefined;
   try {
-    const site = createSite(dataDir, 'profile-pow', 'pow');
+    const site = createSite(dataDir, 'profile-pow', 'pow', BITS);
     const port = await freePort();
     child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, HURDLE_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--workers', String(WORKERS), '--log-level', 'warn'], {
       env: { ...process.env, HURDLE_RATE_LIMIT__IP_PER_MINUTE: '0', HURDLE_DEMO_SITE: 'false', HURDLE_ADMIN_TOKEN: `profile-admin-token-${process.pid}-0123456789` },
