@@ -260,9 +260,13 @@ async function profile(name: string, url: string, makeRequests: () => Req[] | un
 async function createMinter(dataDir: string, sitekey: string): Promise<{ mint: (count: number, maxMs: number) => Promise<string[]>; close: () => void }> {
   const db = await openConfigDb('', dataDir);
   const raw = await db.getMeta('hmac_keys');
+  // Tokens carry the state epoch the running server chose at start; one of another epoch
+  // is refused as minted before a state loss.
+  const epochRaw = await db.getMeta('state_epoch');
   await db.close();
   if (raw === undefined) throw new Error('config DB has no hmac_keys');
-  const engine = createChallengeEngine({ store: createMemoryStore(), secrets: JSON.parse(raw) as string[], pool: false, renderThreads: 0 });
+  const stateEpoch = epochRaw === undefined ? undefined : (JSON.parse(epochRaw) as { epoch?: string }).epoch;
+  const engine = createChallengeEngine({ store: createMemoryStore(), secrets: JSON.parse(raw) as string[], pool: false, renderThreads: 0, ...(stateEpoch ? { stateEpoch } : {}) });
   const site = { sitekey, challengeTypes: ['pow' as const], difficulty: 1 };
   return {
     async mint(count, maxMs) {
