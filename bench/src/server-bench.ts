@@ -466,7 +466,7 @@ async function main(): Promise<void> {
 
       const out = {
         bench: 'server',
-        machine: { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version },
+        machine: { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version, load_avg_1m_at_end: os.loadavg()[0] },
         workers: WORKERS,
         phase_s: PHASE_S,
         load_generator: 'autocannon in the bench process, on the same machine as the servers (shares its CPU cores): figures are lower bounds',

@@ -168,7 +168,7 @@ async function memMode(shmName: string, lmdbPath: string): Promise<void> {
   } else if (impl === 'attach') {
     for (let pass = 0; pass < 2; pass++) for (const k of keys) if (plain.get(k) !== undefined) sink++;
   } else {
-    for (let pass = 0; pass < 2; pass++) for (const k of order) if (get!(k) !== undefined) sink++;
+    for (const k of order) if (get!(k) !== undefined) sink++;
   }
   for (let i = 0; i < 3; i++) gc();
   send({ grewBytes: (await privateBytes()) - before, entries: held?.size ?? keys.length });
