@@ -18,10 +18,20 @@
  * The load generator runs in this process on the same machine as the server: on a small
  * machine it takes a large share of the CPU, so every figure is a lower bound.
  *
+ * Every run reads the server's process-tree CPU from /proc (server_cpu_ms_per_req) and this
+ * process's own CPU (load_gen_cpu_share), so the figures can be read as the server's cost.
+ *
+ * `--workers-sweep` runs only the PoW flow, unthrottled, once per worker count from 1 to the
+ * core count (`--sweep-max` to stop earlier), driven by `--loadgen-procs` load-generator
+ * processes (one per four cores by default), and prints throughput, server CPU per request
+ * and the load generator's share of the machine per worker count.
+ *
  * Usage: node bench/dist/src/server-bench.js [--json] [--phase-s 5] [--workers N]
  *        [--connections 64] [--overload-max-connections 6000]
+ *        node bench/dist/src/server-bench.js --workers-sweep [--json] [--phase-s 5]
+ *        [--sweep-max N] [--loadgen-procs N] [--connections 64]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,6 +43,10 @@ import { createChallengeEngine, createMemoryStore, solvePow } from '@hurdle/chal
 import { openConfigDb } from '@hurdle/server';
 import { freePort } from '@hurdle/test-helpers';
 import { measureRiskCost } from './risk-cost.js';
+import { measureCpu } from './process-cpu.js';
+import type { FlowLoadReport } from './flow-load-worker.js';
+import { JSON_HEADERS, challengeRequest, createSite, siteverifyRequest, solveInto, verifyRequest } from './hurdle-flow.js';
+import type { Tally } from './hurdle-flow.js';
 
 const args = process.argv.slice(2);
 const JSON_MODE = args.includes('--json');
@@ -128,6 +142,12 @@ interface PhaseResult {
   readonly requests: number;
   readonly status: Record<string, number>;
   readonly errors: number;
+  /** The server process tree's CPU (primary and workers) per answered request, ms; null when not measured. */
+  readonly server_cpu_ms_per_req: number | null;
+  /** This process's (the load generator's) CPU per answered request, ms. */
+  readonly load_gen_cpu_ms_per_req: number | null;
+  /** The load generator's CPU as a share of the whole machine over the run (0..1). */
+  readonly load_gen_cpu_share: number | null;
 }
 
 type Req = autocannon.Request;
@@ -138,13 +158,18 @@ interface FireOptions {
   connections?: number;
   /** Receives a function that ends the run early (e.g. when the minted tokens run out). */
   stopper?: (stop: () => void) => void;
+  /** The measured server's pid: its process tree's CPU over the run goes into the result. */
+  serverPid?: number | undefined;
 }
 
 async function fire(phase: string, url: string, requests: Req[] | undefined, opts: FireOptions): Promise<PhaseResult> {
   // A connection carries one request at a time: a rate-limited run needs enough of them that
   // each sends at most ~20 requests/s (50 ms each), or latency jitter caps the rate reached.
-  const connections = opts.connections ?? (opts.rate === undefined ? CONNECTIONS : Math.min(1024, Math.max(CONNECTIONS, Math.ceil(opts.rate / 20))));
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+  // Capped at 256: more sockets than that on a small machine measure the load generator's
+  // own connection handling, not the server (each still sends ~50 requests/s at most).
+  const connections = opts.connections ?? (opts.rate === undefined ? CONNECTIONS : Math.min(256, Math.max(CONNECTIONS, Math.ceil(opts.rate / 50))));
+  const serverPid = opts.serverPid ?? serverPids.get(new URL(url).origin);
+  const m = await measureCpu(serverPid ?? process.pid, () => new Promise<autocannon.Result>((resolve, reject) => {
     const options: autocannon.Options = {
       url,
       connections: opts.rate !== undefined ? Math.max(1, Math.min(connections, Math.ceil(opts.rate))) : connections,
@@ -155,11 +180,20 @@ async function fire(phase: string, url: string, requests: Req[] | undefined, opt
     };
     const instance = autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
     opts.stopper?.(() => instance.stop());
-  });
-  return toPhase(phase, result, opts.rate);
+  }));
+  return toPhase(phase, m.result, opts.rate, { ...m, serverCpuMs: serverPid === undefined ? null : m.serverCpuMs });
 }
 
-function toPhase(phase: string, result: autocannon.Result, rate: number | undefined): PhaseResult {
+/** The pid of the server behind each base URL: its process tree's CPU is read around every run. */
+const serverPids = new Map<string, number>();
+
+interface CpuFigures {
+  serverCpuMs: number | null;
+  loadGenCpuMs: number | null;
+  wallMs: number;
+}
+
+function toPhase(phase: string, result: autocannon.Result, rate: number | undefined, cpu?: CpuFigures): PhaseResult {
   const r = result as autocannon.Result & { statusCodeStats?: Record<string, { count: number }> };
   const status: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) status[code] = s.count ?? 0;
@@ -175,8 +209,13 @@ function toPhase(phase: string, result: autocannon.Result, rate: number | undefi
     requests: total,
     status,
     errors: r.errors + r.timeouts,
+    server_cpu_ms_per_req: cpu?.serverCpuMs == null ? null : Number((cpu.serverCpuMs / Math.max(1, total)).toFixed(4)),
+    load_gen_cpu_ms_per_req: cpu?.loadGenCpuMs == null ? null : Number((cpu.loadGenCpuMs / Math.max(1, total)).toFixed(4)),
+    load_gen_cpu_share: cpu?.loadGenCpuMs == null ? null : Number((cpu.loadGenCpuMs / Math.max(1, cpu.wallMs * os.availableParallelism())).toFixed(3)),
   };
-  log(`  ${phase.padEnd(26)} ${String(out.ok_rps).padStart(7)} ok/s ${String(out.rps).padStart(7)} req/s  p50 ${String(out.p50_ms).padStart(5)} ms  p99 ${String(out.p99_ms).padStart(5)} ms  ${JSON.stringify(status)}${out.errors ? ` errors ${out.errors}` : ''}`);
+  const cpuNote = out.server_cpu_ms_per_req === null ? '' : `  server ${out.server_cpu_ms_per_req} CPU ms/req`;
+  const genNote = out.load_gen_cpu_share === null ? '' : `  load gen ${(out.load_gen_cpu_share * 100).toFixed(0)} % of the machine`;
+  log(`  ${phase.padEnd(26)} ${String(out.ok_rps).padStart(7)} ok/s ${String(out.rps).padStart(7)} req/s  p50 ${String(out.p50_ms).padStart(5)} ms  p99 ${String(out.p99_ms).padStart(5)} ms  ${JSON.stringify(status)}${out.errors ? ` errors ${out.errors}` : ''}${cpuNote}${genNote}`);
   return out;
 }
 
@@ -210,86 +249,7 @@ async function profile(name: string, url: string, makeRequests: () => Req[] | un
   return { max, at50, at90 };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
-
-interface FlowContext {
-  id?: string;
-  nonce?: string;
-  token?: string;
-  noToken?: boolean;
-}
-
-function challengeRequest(sitekey: string, type: 'pow' | 'slide', onPow?: (ctx: FlowContext, body: string) => void): Req {
-  return {
-    method: 'POST',
-    path: '/v1/challenge',
-    headers: JSON_HEADERS,
-    body: JSON.stringify({ sitekey, type }),
-    ...(onPow ? { onResponse: (status: number, body: string, context: FlowContext) => (status === 200 ? onPow(context, body) : undefined) } : {}),
-  } as Req;
-}
-
-function solveInto(context: FlowContext, body: string): void {
-  const c = JSON.parse(body) as { id: string; pow?: { challenge: string; difficulty: number } };
-  if (!c.pow) return;
-  const nonce = solvePow(c.pow.challenge, c.pow.difficulty);
-  if (nonce === undefined) return;
-  context.id = c.id;
-  context.nonce = nonce;
-}
-
-function verifyRequest(onToken: (context: FlowContext, token: string) => void): Req {
-  return {
-    method: 'POST',
-    path: '/v1/verify',
-    headers: JSON_HEADERS,
-    // A shed or failed challenge leaves no id: a falsy request restarts the sequence.
-    setupRequest: (req: Req, context: FlowContext) => (context.id && context.nonce ? { ...req, body: JSON.stringify({ id: context.id, answer: { nonce: context.nonce } }) } : undefined),
-    onResponse: (status: number, body: string, context: FlowContext) => {
-      if (status !== 200) return;
-      const v = JSON.parse(body) as { success: boolean; token?: string };
-      if (v.success && v.token) onToken(context, v.token);
-    },
-  } as unknown as Req;
-}
-
-interface Tally {
-  ok: number;
-  fail: number;
-  /** Requests sent after the minted tokens ran out (not counted as ok or fail). */
-  exhausted: number;
-}
-
-function siteverifyRequest(secret: string, tokenOf: (context: FlowContext) => string | undefined, tally: Tally, first = false): Req {
-  return {
-    method: 'POST',
-    path: '/siteverify',
-    headers: FORM_HEADERS,
-    setupRequest: (req: Req, context: FlowContext) => {
-      const token = tokenOf(context);
-      // The first request of a sequence may not be skipped (autocannon refuses it).
-      if (token === undefined && !first) return undefined;
-      context.noToken = token === undefined;
-      return { ...req, body: `secret=${encodeURIComponent(secret)}&response=${encodeURIComponent(token ?? 'none')}` };
-    },
-    onResponse: (status: number, body: string, context: FlowContext) => {
-      if (context.noToken) tally.exhausted++;
-      else if (status === 200 && (JSON.parse(body) as { success: boolean }).success) tally.ok++;
-      else tally.fail++;
-    },
-  } as unknown as Req;
-}
-
 // ---- the run --------------------------------------------------------------------------
-
-function createSite(dataDir: string, name: string, types: string): { sitekey: string; secret: string } {
-  const r = spawnSync(process.execPath, [CLI, 'site', 'create', '--data-dir', dataDir, '--name', name, '--types', types, '--difficulty', '1', '--log-level', 'warn'], { encoding: 'utf8' });
-  const sitekey = /sitekey\s+(\S+)/.exec(r.stdout)?.[1];
-  const secret = /secret\s+(\S+)/.exec(r.stdout)?.[1];
-  if (r.status !== 0 || !sitekey || !secret) throw new Error(`hurdle site create failed (${r.status}): ${r.stderr.slice(0, 500)}`);
-  return { sitekey, secret };
-}
 
 /**
  * Pass tokens minted in this process exactly as a worker mints them: a challenge engine
@@ -301,9 +261,13 @@ function createSite(dataDir: string, name: string, types: string): { sitekey: st
 async function createMinter(dataDir: string, sitekey: string): Promise<{ mint: (count: number, maxMs: number) => Promise<string[]>; close: () => void }> {
   const db = await openConfigDb('', dataDir);
   const raw = await db.getMeta('hmac_keys');
+  // Tokens carry the state epoch the running server chose at start; one of another epoch
+  // is refused as minted before a state loss.
+  const epochRaw = await db.getMeta('state_epoch');
   await db.close();
   if (raw === undefined) throw new Error('config DB has no hmac_keys');
-  const engine = createChallengeEngine({ store: createMemoryStore(), secrets: JSON.parse(raw) as string[], pool: false, renderThreads: 0 });
+  const stateEpoch = epochRaw === undefined ? undefined : (JSON.parse(epochRaw) as { epoch?: string }).epoch;
+  const engine = createChallengeEngine({ store: createMemoryStore(), secrets: JSON.parse(raw) as string[], pool: false, renderThreads: 0, ...(stateEpoch ? { stateEpoch } : {}) });
   const site = { sitekey, challengeTypes: ['pow' as const], difficulty: 1 };
   return {
     async mint(count, maxMs) {
@@ -334,8 +298,8 @@ async function stats(base: string, adminToken: string): Promise<SlideStats> {
 }
 
 /** Latency at a rate-limited phase: the rate asked for, the rate reached, p50/p99 in ms. */
-function latencyOf(p: PhaseResult): { target_rps: number | null; rps: number; p50: number; p99: number } {
-  return { target_rps: p.target_rps, rps: p.rps, p50: p.p50_ms, p99: p.p99_ms };
+function latencyOf(p: PhaseResult): { target_rps: number | null; rps: number; p50: number; p99: number; server_cpu_ms_per_req: number | null; load_gen_cpu_share: number | null } {
+  return { target_rps: p.target_rps, rps: p.rps, p50: p.p50_ms, p99: p.p99_ms, server_cpu_ms_per_req: p.server_cpu_ms_per_req, load_gen_cpu_share: p.load_gen_cpu_share };
 }
 
 /** `hurdle_shed_total` of the whole machine, by `class:reason`. */
@@ -360,6 +324,7 @@ async function main(): Promise<void> {
   const hello = startChild(process.execPath, [HELLO, String(helloPort), String(WORKERS)], process.env);
   const helloBase = `http://127.0.0.1:${helloPort}`;
   await waitFor(`${helloBase}/`, 20_000, hello);
+  serverPids.set(helloBase, hello.pid!);
   // It stays up (idle) while Hurdle runs: it is measured again between Hurdle's phases, so a
   // change in what else the machine is doing shifts both sides of each ratio alike.
   const helloRuns: PhaseResult[] = [];
@@ -389,6 +354,7 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     try {
       await waitFor(`${base}/readyz`, 30_000, hurdle);
+      serverPids.set(base, hurdle.pid!);
 
       // (a) the PoW flow, 1:1:1, after a short warm-up (JIT, connection set-up).
       log('hurdle (a) PoW flow challenge:verify:siteverify 1:1:1:');
@@ -504,7 +470,7 @@ async function main(): Promise<void> {
       const riskCost = await measureRiskCost();
       const out = {
         bench: 'server',
-        machine: { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version },
+        machine: { cores: cpus.length, cpu: cpus[0]?.model ?? 'unknown', node: process.version, load_avg_1m_at_end: os.loadavg()[0] },
         workers: WORKERS,
         phase_s: PHASE_S,
         load_generator: 'autocannon in the bench process, on the same machine as the servers (shares its CPU cores): figures are lower bounds',
@@ -519,6 +485,14 @@ async function main(): Promise<void> {
         risk_us_per_request: riskCost.risk_us_per_request,
         risk_us_per_issue: riskCost.risk_us_per_issue,
         risk_cost: 'the risk engine timed in the bench process over a shared-memory map (bench/src/risk-cost.ts): its CPU for a challenge, its verify and its siteverify, per request; the load above comes from loopback, which the engine exempts',
+        // CPU time of the server's process tree per answered request / per flow (3 requests),
+        // and the hello-world cluster's per request: figures that do not depend on how much
+        // of the machine the load generator took.
+        flow_server_cpu_ms_per_req: flow.max.server_cpu_ms_per_req,
+        flow_server_cpu_ms_per_flow: flow.max.server_cpu_ms_per_req === null ? null : Number((flow.max.server_cpu_ms_per_req * 3).toFixed(4)),
+        hello_server_cpu_ms_per_req: Number((helloRuns.reduce((a, r) => a + (r.server_cpu_ms_per_req ?? 0), 0) / Math.max(1, helloRuns.length)).toFixed(4)),
+        flow_cpu_vs_hello: flow.max.server_cpu_ms_per_req === null ? null : Number(((helloRuns.reduce((a, r) => a + (r.server_cpu_ms_per_req ?? 0), 0) / Math.max(1, helloRuns.length)) / Math.max(1e-9, flow.max.server_cpu_ms_per_req)).toFixed(3)),
+        flow_load_gen_cpu_share: flow.max.load_gen_cpu_share,
         flow_siteverify_success: Number(flowSiteverifyOkRate.toFixed(4)),
         siteverify_rps: svMax.ok_rps,
         siteverify_vs_hello: Number((svMax.ok_rps / Math.max(1, svHello)).toFixed(3)),
@@ -576,7 +550,96 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
+// ---- --workers-sweep ---------------------------------------------------------------------
+
+const LOAD_WORKER = path.join(here, 'flow-load-worker.js');
+/** Load-generator processes of the sweep: one per four cores (at least one), so a many-core machine is not capped by one autocannon. */
+const LOADGEN_PROCS = Math.max(1, Number(argValue('--loadgen-procs') ?? Math.floor(os.availableParallelism() / 4)));
+
+async function sweep(): Promise<void> {
+  const t0 = Date.now();
+  const cores = os.availableParallelism();
+  const maxWorkers = Math.max(1, Math.min(cores, Number(argValue('--sweep-max') ?? cores)));
+  log(`server bench --workers-sweep: 1..${maxWorkers} workers, ${cores} cores (${os.cpus()[0]?.model ?? '?'}), ${PHASE_S} s runs, ${LOADGEN_PROCS} load-generator process(es) x ${CONNECTIONS} connections, load ${os.loadavg()[0]?.toFixed(2)}`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hurdle-sweep-'));
+  const rows: Array<Record<string, number>> = [];
+  try {
+    const site = createSite(dataDir, 'sweep-pow', 'pow');
+    for (let workers = 1; workers <= maxWorkers; workers++) {
+      const port = await freePort();
+      const hurdle = startChild(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--workers', String(workers), '--log-level', 'warn'], {
+        ...process.env,
+        HURDLE_ADMIN_TOKEN: `bench-admin-token-${process.pid}-0123456789`,
+        HURDLE_RATE_LIMIT__IP_PER_MINUTE: '0',
+        HURDLE_DEMO_SITE: 'false',
+      });
+      const base = `http://127.0.0.1:${port}`;
+      try {
+        await waitFor(`${base}/readyz`, 30_000, hurdle);
+        const runOnce = async (durationS: number): Promise<{ reports: FlowLoadReport[]; serverCpuMs: number; wallMs: number }> => {
+          const kids = Array.from({ length: LOADGEN_PROCS }, () => {
+            const child = spawn(process.execPath, [LOAD_WORKER, base, site.sitekey, site.secret, String(CONNECTIONS), String(durationS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            children.add(child);
+            child.once('exit', () => children.delete(child));
+            return child;
+          });
+          const next = (k: ChildProcess): Promise<unknown> => new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('load generator silent for 60 s')), 60_000 + durationS * 1000);
+            k.once('message', (msg) => {
+              clearTimeout(timer);
+              resolve(msg);
+            });
+          });
+          await Promise.all(kids.map(next));
+          const m = await measureCpu(hurdle.pid!, async () => {
+            const done = kids.map(next);
+            for (const k of kids) k.send('go');
+            return (await Promise.all(done)) as FlowLoadReport[];
+          });
+          return { reports: m.result, serverCpuMs: m.serverCpuMs, wallMs: m.wallMs };
+        };
+        await runOnce(2);
+        const r = await runOnce(PHASE_S);
+        const flows = r.reports.reduce((a, x) => a + x.flows, 0);
+        const requests = r.reports.reduce((a, x) => a + x.requests, 0);
+        const genCpu = r.reports.reduce((a, x) => a + x.cpu_ms, 0);
+        const wallS = r.wallMs / 1000;
+        const row = {
+          workers,
+          flows_per_s: Math.round(flows / wallS),
+          req_per_s: Math.round(requests / wallS),
+          server_cpu_ms_per_req: Number((r.serverCpuMs / Math.max(1, requests)).toFixed(4)),
+          server_cpu_ms_per_flow: Number((r.serverCpuMs / Math.max(1, flows)).toFixed(4)),
+          server_cpu_share: Number((r.serverCpuMs / (r.wallMs * cores)).toFixed(3)),
+          load_gen_cpu_share: Number((genCpu / (r.wallMs * cores)).toFixed(3)),
+          p50_ms: Math.max(...r.reports.map((x) => x.p50_ms)),
+          p99_ms: Math.max(...r.reports.map((x) => x.p99_ms)),
+          non_2xx: r.reports.reduce((a, x) => a + x.non2xx, 0),
+          failed_flows: r.reports.reduce((a, x) => a + x.failed, 0),
+        };
+        rows.push(row);
+        log(`  ${String(workers).padStart(3)} workers  ${String(row.flows_per_s).padStart(7)} flows/s  ${String(row.req_per_s).padStart(7)} req/s  server ${row.server_cpu_ms_per_req} CPU ms/req (${(row.server_cpu_share * 100).toFixed(0)} % of the machine)  load gen ${(row.load_gen_cpu_share * 100).toFixed(0)} %`);
+      } finally {
+        await stopChild(hurdle);
+      }
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const out = {
+    bench: 'server-workers-sweep',
+    machine: { cores, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_avg_1m_at_end: os.loadavg()[0] },
+    phase_s: PHASE_S,
+    load_generator: `${LOADGEN_PROCS} autocannon process(es) of ${CONNECTIONS} connections each, on the same machine; load_gen_cpu_share is their CPU over the run as a share of all cores`,
+    flow: 'PoW flow challenge:verify:siteverify 1:1:1, difficulty 1, solved by the load generator',
+    sweep: rows,
+    total_s: Math.round((Date.now() - t0) / 1000),
+  };
+  if (JSON_MODE) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+(args.includes('--workers-sweep') ? sweep() : main()).then(() => process.exit(0), (err: unknown) => {
   log(`server bench failed: ${(err as Error)?.stack ?? String(err)}`);
   process.exit(1);
 });

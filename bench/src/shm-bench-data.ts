@@ -84,3 +84,47 @@ export async function privateBytes(pid: number | 'self' = 'self'): Promise<numbe
   }
   return kb * 1024;
 }
+
+/**
+ * A skewed lookup stream: `count` keys drawn from `keys` by a Zipf law of exponent `s` over a
+ * random ranking (rank 1 the most asked for), the shape of real traffic where a few sites
+ * get most requests. s = 0.99 is the YCSB default.
+ */
+export function zipfOrder(keys: readonly string[], count: number, s = 0.99, seed = 7): string[] {
+  const r = rng(seed);
+  const n = keys.length;
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += 1 / (i + 1) ** s;
+    cdf[i] = total;
+  }
+  const ranked = keys.slice();
+  for (let i = ranked.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [ranked[i], ranked[j]] = [ranked[j]!, ranked[i]!];
+  }
+  const out: string[] = new Array<string>(count);
+  for (let k = 0; k < count; k++) {
+    const u = r() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out[k] = ranked[lo]!;
+  }
+  return out;
+}
+
+/** The share of `order`'s lookups that fall on its `bound` most frequent keys (the best any cache of that size can hit). */
+export function topShare(order: readonly string[], bound: number): number {
+  const counts = new Map<string, number>();
+  for (const k of order) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const sorted = [...counts.values()].sort((a, b) => b - a);
+  let top = 0;
+  for (let i = 0; i < Math.min(bound, sorted.length); i++) top += sorted[i]!;
+  return top / order.length;
+}

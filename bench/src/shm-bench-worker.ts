@@ -1,16 +1,19 @@
 // Child process of shm-bench: runs one measured loop and reports over IPC.
 //   get <impl> <durationMs> <shmName> <lmdbPath>
 //   set <impl> <durationMs> <shmName> <lmdbPath> <redisPort> <id>
-//   mem <copy|attach> <shmName>
+//   mem <copy|attach|shm-l1|lru-cache|lmdb-cache> <shmName> <lmdbPath>
+// Reads follow the same Zipf stream as the parent's, caches bounded to 10 % of the keys.
 import { LRUCache } from 'lru-cache';
 import { open as openLmdb } from 'lmdb';
 import { Redis } from 'ioredis';
 import { pack } from 'msgpackr';
 import { openSharedMap } from '@hurdle/shm';
-import { makeDataSet, privateBytes } from './shm-bench-data.js';
+import { makeDataSet, privateBytes, zipfOrder } from './shm-bench-data.js';
 import type { SiteRecord } from './shm-bench-data.js';
 
 const RECORDS = 100_000;
+const CACHE_BOUND = RECORDS / 10;
+const ZIPF_LOOKUPS = 400_000;
 const TTL_MS = 60_000;
 const WARMUP_MS = 200;
 const [mode = '', impl = '', ...rest] = process.argv.slice(2);
@@ -32,27 +35,41 @@ function loopFor(durationMs: number, body: (i: number) => void): number {
   return ops;
 }
 
+/** A get function over each store, caches bounded to {@link CACHE_BOUND} entries. */
+function getterOf(kind: string, shmName: string, lmdbPath: string, keys: readonly string[], values: readonly SiteRecord[]): (key: string) => unknown {
+  if (kind === 'map' || kind === 'copy') {
+    const m = new Map<string, SiteRecord>();
+    keys.forEach((k, i) => m.set(k, values[i]!));
+    return (k) => m.get(k);
+  }
+  if (kind === 'lru-cache') {
+    const db = openLmdb<unknown, string>({ path: lmdbPath, encoder: { useRecords: false }, readOnly: true });
+    const c = new LRUCache<string, SiteRecord>({ max: CACHE_BOUND });
+    return (k) => {
+      let v = c.get(k);
+      if (v === undefined) {
+        v = db.get(k) as SiteRecord | undefined;
+        if (v !== undefined) c.set(k, v);
+      }
+      return v;
+    };
+  }
+  if (kind === 'lmdb' || kind === 'lmdb-cache') {
+    const db = openLmdb<unknown, string>({ path: lmdbPath, encoder: { useRecords: false }, readOnly: true, ...(kind === 'lmdb-cache' ? { cache: { cacheSize: CACHE_BOUND } } : {}) });
+    return (k) => db.get(k);
+  }
+  const hot = kind === 'shm-hot' || kind === 'shm-l1';
+  const map = openSharedMap({ name: shmName, l1: hot, l1MaxEntries: CACHE_BOUND });
+  return (k) => map.get(k);
+}
+
 async function getMode(durationMs: number, shmName: string, lmdbPath: string): Promise<void> {
   const data = makeDataSet(RECORDS, 42, false);
-  const order = data.lookupOrder;
+  const order = zipfOrder(data.keys, ZIPF_LOOKUPS);
   const mask = order.length;
-  let get: (key: string) => unknown;
-  if (impl === 'map') {
-    const m = new Map<string, SiteRecord>();
-    data.keys.forEach((k, i) => m.set(k, data.values[i]!));
-    get = (k) => m.get(k);
-  } else if (impl === 'lru-cache') {
-    const c = new LRUCache<string, SiteRecord>({ max: RECORDS * 2 });
-    data.keys.forEach((k, i) => c.set(k, data.values[i]!));
-    get = (k) => c.get(k);
-  } else if (impl === 'lmdb') {
-    const db = openLmdb<unknown, string>({ path: lmdbPath, encoder: { useRecords: false }, readOnly: true });
-    get = (k) => db.get(k);
-  } else {
-    const map = openSharedMap({ name: shmName, l1: impl === 'shm-hot', l1MaxEntries: RECORDS * 2 });
-    if (impl === 'shm-hot') for (const k of data.keys) map.get(k);
-    get = (k) => map.get(k);
-  }
+  const get = getterOf(impl, shmName, lmdbPath, data.keys, data.values);
+  // Fill the caches from the stream itself (a quarter of it), as traffic would.
+  for (let i = 0; i < order.length / 4; i++) if (get(order[i]!) !== undefined) sink++;
   // Warm up (JIT, page faults of the mapping) before the measured run.
   loopFor(WARMUP_MS, (i) => {
     if (get(order[(i * 7) % mask]!) !== undefined) sink++;
@@ -128,32 +145,56 @@ async function setMode(durationMs: number, shmName: string, lmdbPath: string, re
   send(result);
 }
 
-// Private memory growth of this process while it holds a per-process copy
-// ('copy') or reads every record from the segment ('attach'). Both first read
-// 1% of the records (JIT, heap warm-up), collect garbage, take the baseline.
-async function memMode(shmName: string): Promise<void> {
+/** Full GCs with pauses between them, until private memory stops falling (at most ~3 s). */
+async function settle(gc: () => void): Promise<void> {
+  let last = Infinity;
+  for (let i = 0; i < 6; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await privateBytes();
+    if (now >= last - 256 * 1024) return;
+    last = now;
+  }
+}
+
+// Private memory growth of this process while it holds a per-process copy ('copy'), reads
+// every record from the segment without L1 ('attach'), or serves the Zipf stream through a
+// bounded cache ('shm-l1', 'lru-cache', 'lmdb-cache'). Each first opens its store and reads
+// 1% of the stream (JIT, heap warm-up), collects garbage, takes the baseline.
+async function memMode(shmName: string, lmdbPath: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
-  const map = openSharedMap({ name: shmName, l1: false });
-  const keys = map.keys();
-  const warm = keys.slice(0, keys.length / 100);
-  for (let pass = 0; pass < 3; pass++) for (const k of warm) if (map.get(k) !== undefined) sink++;
-  for (let i = 0; i < 3; i++) gc();
+  const data = makeDataSet(RECORDS, 42, false);
+  const order = zipfOrder(data.keys, ZIPF_LOOKUPS);
+  const plain = openSharedMap({ name: shmName, l1: false });
+  const keys = plain.keys();
+  const get = impl === 'attach' ? (k: string) => plain.get(k) : impl === 'copy' ? undefined : getterOf(impl, shmName, lmdbPath, data.keys, data.values);
+  const warm = order.slice(0, order.length / 100);
+  for (let pass = 0; pass < 3; pass++) for (const k of warm) if ((get ?? plain.get.bind(plain))(k) !== undefined) sink++;
+  // The data set and stream built above leave tens of MiB of garbage; V8 hands freed pages
+  // back to the OS from a background thread after a full GC, so the baseline waits for it.
+  await settle(gc);
   const before = await privateBytes();
   let held: Map<string, unknown> | null = null;
   if (impl === 'copy') {
     held = new Map();
-    for (const k of keys) held.set(k, map.get(k));
+    for (const k of keys) held.set(k, plain.get(k));
+  } else if (impl === 'attach') {
+    for (let pass = 0; pass < 2; pass++) for (const k of keys) if (plain.get(k) !== undefined) sink++;
   } else {
-    for (let pass = 0; pass < 2; pass++) for (const k of keys) if (map.get(k) !== undefined) sink++;
+    for (const k of order) if (get!(k) !== undefined) sink++;
   }
-  for (let i = 0; i < 3; i++) gc();
-  send({ grewBytes: (await privateBytes()) - before, entries: held?.size ?? keys.length });
+  await settle(gc);
+  const grewBytes = (await privateBytes()) - before;
+  // Read after the measurement so that the data set and stream stay alive across it: freed
+  // in between, they would count as the store's memory going down.
+  sink += data.keys.length + data.values.length + order.length;
+  send({ grewBytes, entries: held?.size ?? keys.length });
 }
 
 const [a = '', b = '', c = '', d = '', e = ''] = rest;
 if (mode === 'get') await getMode(Number(a), b, c);
 else if (mode === 'set') await setMode(Number(a), b, c, d, e);
-else if (mode === 'mem') await memMode(a);
+else if (mode === 'mem') await memMode(a, b);
 if (sink === -1) console.log(sink);
 process.disconnect?.();

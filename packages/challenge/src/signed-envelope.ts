@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { ChallengeError, describeValue } from './errors.js';
 
 /**
@@ -21,7 +22,8 @@ const PURPOSE_TAG: Record<EnvelopePurpose, number> = { pow: 0x50, token: 0x54 };
 
 interface DerivedKey {
   readonly id: Buffer;
-  readonly key: Buffer;
+  /** A KeyObject, imported once: a Buffer key would be copied into a new key on every HMAC. */
+  readonly key: KeyObject;
 }
 
 /** A set of HMAC keys for one purpose: the first signs, all verify. */
@@ -49,7 +51,7 @@ export function normaliseSecrets(secrets: unknown): Buffer[] {
 
 export function createKeyring(secrets: readonly Buffer[], purpose: EnvelopePurpose): Keyring {
   const keys: DerivedKey[] = secrets.map((secret) => ({
-    key: createHmac('sha256', secret).update(`hurdle/${purpose}/v${ENVELOPE_VERSION}`).digest(),
+    key: createSecretKey(createHmac('sha256', secret).update(`hurdle/${purpose}/v${ENVELOPE_VERSION}`).digest()),
     id: createHmac('sha256', secret).update('hurdle/key-id').digest().subarray(0, 4),
   }));
   const signer = keys[0] as DerivedKey;

@@ -146,11 +146,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Hooks on the root instance, so every route (widget's included) has them, in this order.
+  // One hook for the request id and CORS: each hook is a step of Fastify's hook runner on
+  // every request, so the headers every answer needs are set in one.
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
-    done();
+    corsHeaders(req, reply, done);
   });
-  app.addHook('onRequest', corsHeaders);
   const admission = installAdmission(app, { options, loop, metrics });
   installRequestMetrics(app, metrics);
   if (options.accessLog) installAccessLog(app);

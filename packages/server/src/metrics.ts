@@ -7,6 +7,7 @@
 import client from 'prom-client';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ShedReason, PriorityClass } from './admission-queue.js';
+import { RouteRequestStats } from './route-request-stats.js';
 
 export type MetricsJson = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>;
 
@@ -15,8 +16,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Metrics of one worker process. */
 export class WorkerMetrics {
   readonly registry = new client.Registry();
-  readonly requests: client.Counter<'route' | 'status'>;
-  readonly latency: client.Histogram<'route'>;
+  /** `hurdle_http_requests_total` and `hurdle_http_request_duration_seconds`, per route. */
+  readonly requests = new RouteRequestStats(LATENCY_BUCKETS);
   readonly shed: client.Counter<'class' | 'reason'>;
   readonly rateLimited: client.Counter<'scope'>;
   readonly authFailures: client.Counter<'kind'>;
@@ -39,8 +40,7 @@ export class WorkerMetrics {
 
   constructor() {
     const r = [this.registry];
-    this.requests = new client.Counter({ name: 'hurdle_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: r });
-    this.latency = new client.Histogram({ name: 'hurdle_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r });
+    this.requests.register(this.registry);
     this.shed = new client.Counter({ name: 'hurdle_shed_total', help: 'Requests shed by admission control (503)', labelNames: ['class', 'reason'], registers: r });
     this.rateLimited = new client.Counter({ name: 'hurdle_rate_limited_total', help: 'Requests refused by rate limits (429)', labelNames: ['scope'], registers: r });
     this.authFailures = new client.Counter({ name: 'hurdle_auth_failures_total', help: 'Failed credentials by kind (siteverify secret, admin token)', labelNames: ['kind'], registers: r });

@@ -4,14 +4,14 @@ import { WorkerMetrics, dashboardFrom } from '../src/metrics.js';
 
 test('dashboard p99 covers the recent window, not the slow cold start', async () => {
   const metrics = new WorkerMetrics();
-  const route = { route: '/v1/challenge' };
+  const route = metrics.requests.slot('/v1/challenge');
   // A cold start: ten slow on-demand renders.
-  for (let i = 0; i < 10; i++) metrics.latency.observe(route, 2);
+  for (let i = 0; i < 10; i++) metrics.requests.record(route, 200, 2);
   const first = dashboardFrom(await metrics.registry.getMetricsAsJSON(), undefined, 1_000);
   assert.equal(first.p99LatencyMs, 2500, 'without a baseline the p99 is over everything so far');
 
   // Then a thousand fast requests from warm pools.
-  for (let i = 0; i < 1000; i++) metrics.latency.observe(route, 0.0004);
+  for (let i = 0; i < 1000; i++) metrics.requests.record(route, 200, 0.0004);
   const second = dashboardFrom(await metrics.registry.getMetricsAsJSON(), first, 3_000);
   assert.equal(second.p99LatencyMs, 0.5, 'the window holds only the fast requests');
 

@@ -246,6 +246,10 @@ export class SharedMap<V = unknown> {
       if (Atomics.load(i32, c.versionIndex) === c.version && Atomics.load(i32, c.tagIndex) === c.tag
         && (c.expiresAt === 0 || this.#now() < c.expiresAt)) {
         this.#l1Hits++;
+        // Moved to the young end: eviction takes the oldest first, so a key read again
+        // since it was cached stays (LRU over the reads that miss the fast map).
+        l1.delete(key);
+        l1.set(key, c);
         if (c.expiresAt === 0) this.#addFast(key, c.value);
         return c.value as V;
       }
@@ -255,10 +259,7 @@ export class SharedMap<V = unknown> {
     const value = this.#read(key);
     if (value === MISSING) return undefined;
     const f = this.#lastFound;
-    if (l1.size >= this.#opts.l1MaxEntries) {
-      const oldest = l1.keys().next();
-      if (oldest.done !== true) l1.delete(oldest.value);
-    }
+    if (l1.size >= this.#opts.l1MaxEntries) this.#evictOldest(l1);
     l1.set(key, {
       value, tagIndex: f.offset >> 2, tag: f.tag, versionIndex: (f.offset + B_VERSION) >> 2, version: f.version, expiresAt: f.expiresAt,
     });
@@ -266,6 +267,19 @@ export class SharedMap<V = unknown> {
     // generation moved and the next get clears the fast map anyway.
     if (f.expiresAt === 0 && g === this.#l1Gen) this.#addFast(key, value);
     return value as V;
+  }
+
+  /**
+   * Drop the oldest 1/16 of a full L1 in one pass. One at a time would be quadratic: a Map
+   * keeps deleted entries as holes at its head until it rehashes, and `keys().next()` walks
+   * over every one of them, so each single eviction cost a scan of up to half the table.
+   */
+  #evictOldest(l1: Map<string, L1Entry>): void {
+    let n = Math.max(1, this.#opts.l1MaxEntries >>> 4);
+    for (const k of l1.keys()) {
+      l1.delete(k);
+      if (--n === 0) break;
+    }
   }
 
   #addFast(key: string, value: unknown): void {

@@ -180,6 +180,26 @@ test('L1 returns the decoded object and sees every write, expiry and delete', ()
   });
 });
 
+test('a bounded L1 stays within its bound and keeps a key read again since it was cached', () => {
+  withMap({ l1: true, l1MaxEntries: 64 }, (map, name) => {
+    const other = openSharedMap({ name });
+    for (let i = 0; i < 300; i++) map.set(`k${i}`, { i });
+    map.set('hot', { hot: true });
+    const hot = map.get('hot');
+    let maxSize = 0;
+    for (let i = 0; i < 300; i++) {
+      // A write elsewhere moves the generation, so the next gets go through the L1 proper.
+      other.set('tick', i);
+      assert.deepEqual(map.get(`k${i}`), { i });
+      assert.equal(map.get('hot'), hot, `the re-read key is still the cached object after ${i + 1} other keys`);
+      maxSize = Math.max(maxSize, map.stats().l1Size);
+    }
+    assert.ok(maxSize <= 64, `L1 held ${maxSize} entries, bound 64`);
+    assert.ok(maxSize >= 32, `L1 filled to ${maxSize} entries`);
+    other.close();
+  });
+});
+
 test('shared counters count per window and estimate a sliding rate', () => {
   let now = 10_000;
   withMap({ now: () => now }, (map) => {

@@ -68,7 +68,9 @@ export function installAdmission(app: FastifyInstance, { options, loop, metrics 
       return;
     }
     if (typeof acquired === 'function') {
-      reply.raw.once('close', acquired);
+      // `on`, not `once`: release is idempotent and the response is dropped after 'close', so
+      // the wrapper `once` allocates per request buys nothing.
+      reply.raw.on('close', acquired);
       done();
       return;
     }
@@ -77,7 +79,7 @@ export function installAdmission(app: FastifyInstance, { options, loop, metrics 
         release();
         return;
       }
-      reply.raw.once('close', release);
+      reply.raw.on('close', release);
       done();
     }, (err: unknown) => {
       shed(reply, err);

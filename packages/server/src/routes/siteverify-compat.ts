@@ -140,8 +140,10 @@ export function installSiteverifyCompat(app: FastifyInstance, options: { bodyLim
     if (installed || route.url !== '/siteverify' || route.method !== 'POST') return;
     installed = true;
     const handler = route.handler as Handler;
-    const lenient = async (request: FastifyRequest): Promise<void> => {
+    // Callback style, not async: it runs on every siteverify and needs no promise.
+    const lenient = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
       request.body = siteverifyFields(request.body, false);
+      done();
     };
     route.preValidation = [lenient, ...hooks(route.preValidation)] as unknown as NonNullable<RouteOptions['preValidation']>;
     route.handler = async function siteverify(this: FastifyInstance, request, reply) {
