@@ -86,6 +86,11 @@ describe('risk engine over the API', () => {
     // The refusal lasts: the next request is refused at once, as paused.
     const again = await issue(sitekey, farm);
     assert.equal(again.status, 429);
+    // The site's analytics count every escalated issue and every refusal.
+    const escalatedIssues = difficulties.filter((d) => d > 1).length + (defaultTypeWhenEscalated === undefined ? 0 : 1);
+    await svc.analytics.flush();
+    const report = (await svc.app.inject({ method: 'GET', url: `/admin/api/analytics?range=1h&sitekey=${sitekey}`, headers: { authorization: `Bearer ${ADMIN}` } })).json() as { totals: { escalations: number } };
+    assert.equal(report.totals.escalations, escalatedIssues + 2, JSON.stringify(report.totals));
 
     // A neighbour in the same /24 that has not solved anything yet is not escalated by the farm's few solves.
     const neighbour = await issue(sitekey, '203.0.113.10', 'pow');

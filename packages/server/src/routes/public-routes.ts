@@ -2,7 +2,7 @@
 import { ANSWER_CHECK_CODES } from '@hurdle/challenge';
 import type { ChallengeEngine, PublicChallenge, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ServerError } from '../errors.js';
+import { ServerError, isServerError } from '../errors.js';
 import { ANSWER_FAILED, NEXT_ROUND, publicChallengeCode } from '../http-errors.js';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js';
 import type { RateLimits } from '../http/rate-limit.js';
@@ -85,9 +85,18 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       // before, unscored): the challenge as asked.
       challenge = await engine.issue({ site: profile, type, action, cdata, hostname });
     } else {
-      const decision = await risk.assessIssue(req.ip, site.sitekey, type, site);
+      const subject = { sitekey, hostname, action: action ?? '' };
+      let decision: Awaited<ReturnType<RiskEngine['assessIssue']>>;
+      try {
+        decision = await risk.assessIssue(req.ip, site.sitekey, type, site);
+      } catch (err) {
+        // A refusal (429) is the last step of the ladder: counted as an escalation too.
+        if (isServerError(err) && err.code === 'SERVER_ERR_RISK_REFUSED') analytics?.escalation(subject);
+        throw err;
+      }
       challenge = await engine.issue({ site: profile, type: decision.step.type, action, cdata, hostname, powDifficulty: decision.step.powDifficulty });
       await risk.recordIssue(req.ip, site.sitekey, challenge.id, decision);
+      if (decision.step.level !== 'base') analytics?.escalation(subject);
     }
     analytics?.challenge({ sitekey, hostname, action: action ?? '' });
     return challenge;
