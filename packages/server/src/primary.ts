@@ -85,6 +85,14 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     return startSingleProcess(opts, logger, boot, lease);
   }
   let stateMap: SharedMap<string> | undefined;
+  /** A start that failed after the segments were made leaves nothing behind. */
+  const abandonStart = async (err: unknown): Promise<never> => {
+    stateMap?.close();
+    config.unlink();
+    await lease?.release();
+    await db.close().catch(() => undefined);
+    throw err;
+  };
   try {
     if (opts.ring === '') {
       const segment = openStateSegment(opts, logger);
@@ -94,11 +102,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
       await settleStateEpoch(db, 'ring');
     }
   } catch (err) {
-    stateMap?.close();
-    config.unlink();
-    await lease?.release();
-    await db.close().catch(() => undefined);
-    throw err;
+    await abandonStart(err);
   }
   const runtimeMetrics = processMetrics(PRIMARY_WORKER_LABEL);
   const mirror = new ConfigMirror({
@@ -112,11 +116,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   try {
     await mirror.start();
   } catch (err) {
-    stateMap?.close();
-    config.unlink();
-    await lease?.release();
-    await db.close().catch(() => undefined);
-    throw err;
+    await abandonStart(err);
   }
   // Read-your-writes on this machine: the mirror has a change before the write answers.
   // Reads fall back to the mirror while the DB is down.
