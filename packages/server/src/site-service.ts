@@ -24,7 +24,10 @@ export interface AdminOperations {
 export const SITE_DEFAULTS = Object.freeze({
   hostnames: [] as string[],
   challengeTypes: ['slide', 'pow'] as SiteRecord['challengeTypes'],
-  difficulty: 16,
+  // The puzzle-free path must cost a script at least what the best pointer bot pays for two
+  // slide rounds (attack bench: about 260-320 ms of CPU per token); 2^17 SHA-256 hashes are
+  // about 500 ms for a native script and a fraction of a second in the widget's worker.
+  difficulty: 17,
   imageSet: '',
   rateLimitPerSecond: 0,
   keyboardSolve: true,

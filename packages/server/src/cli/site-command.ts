@@ -18,7 +18,7 @@ const FIELD_FLAGS: readonly FlagSpec[] = Object.freeze([
   { name: 'name', value: 'NAME', text: 'label, 1-200 characters' },
   { name: 'hostnames', value: 'LIST', text: "comma-separated hostnames the widget may run on; '*.example.com' matches subdomains; '' = any" },
   { name: 'types', value: 'LIST', text: "allowed challenge types, the first the default: 'slide', 'pow' or both" },
-  { name: 'difficulty', value: 'N', text: 'proof-of-work difficulty, leading zero bits, 1-32 (default 16)' },
+  { name: 'difficulty', value: 'N', text: 'proof-of-work difficulty, leading zero bits, 1-32 (default 17)' },
   { name: 'image-set', value: 'NAME', text: "one of the server's imageSets for slide backgrounds ('' = procedural)" },
   { name: 'rate-limit-per-second', value: 'N', text: "challenges per second for this site (0 = the server's rateLimit.sitePerSecond)" },
   { name: 'keyboard-solve', value: 'true|false', text: 'let visitors solve the slide with the arrow keys (default true; false: keyboard users need the pow type)' },
