@@ -19,6 +19,7 @@
  * Prints `ready` once every worker listens.
  */
 import cluster from 'node:cluster';
+import { runClusterPrimary } from './cluster-primary.js';
 import Fastify from 'fastify';
 import Cap from '@cap.js/server';
 import { createChallenge, verifySolution } from 'altcha-lib/v1';
@@ -33,24 +34,7 @@ const ALTCHA_HMAC_KEY = 'peer-bench-altcha-hmac-key-0123456789';
 const CHALLENGE_TTL_MS = 10 * 60_000;
 
 if (cluster.isPrimary) {
-  let listening = 0;
-  for (let i = 0; i < workers; i++) {
-    const worker = cluster.fork();
-    worker.on('listening', () => {
-      listening++;
-      if (listening === workers) process.stdout.write('ready\n');
-    });
-  }
-  const stop = (): void => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 2000).unref();
-    cluster.on('exit', () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-    });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('disconnect', stop);
+  runClusterPrimary(workers);
 } else {
   const app = Fastify({ logger: false });
   const ok = { type: 'object', properties: { success: { type: 'boolean' } }, required: ['success'] } as const;

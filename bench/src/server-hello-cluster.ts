@@ -7,31 +7,14 @@
  * Prints `ready` on stdout once every worker listens; exits on SIGTERM/SIGINT.
  */
 import cluster from 'node:cluster';
+import { runClusterPrimary } from './cluster-primary.js';
 import Fastify from 'fastify';
 
 const port = Number(process.argv[2] ?? 0);
 const workers = Math.max(1, Number(process.argv[3] ?? 1));
 
 if (cluster.isPrimary) {
-  let listening = 0;
-  for (let i = 0; i < workers; i++) {
-    const worker = cluster.fork();
-    worker.on('listening', () => {
-      listening++;
-      if (listening === workers) process.stdout.write('ready\n');
-    });
-  }
-  const stop = (): void => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 2000).unref();
-    cluster.on('exit', () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-    });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // The primary dies with its parent: never leave a cluster behind.
-  process.on('disconnect', stop);
+  runClusterPrimary(workers);
 } else {
   const app = Fastify({ logger: false });
   app.get('/', async () => ({ hello: 'world' }));
