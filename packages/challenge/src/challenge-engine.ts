@@ -21,6 +21,7 @@ import type { ChallengeErrorCode } from './errors.js';
 import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 import { sealToken, openToken } from './pass-token.js';
 import { checkPowSolution, openPowChallenge, sealPowChallenge } from './proof-of-work.js';
+import { issueProbe, probeSignals } from './browser-probe.js';
 import { createKeyring, normaliseSecrets } from './signed-envelope.js';
 import type { Keyring } from './signed-envelope.js';
 import type { SlideRecord } from './slide-record.js';
@@ -114,11 +115,16 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   const opts = resolveOptions(options, renderThreads);
   let tokenKeys: Keyring;
   let powKeys: Keyring;
+  let probeKeys: Keyring;
   function setSecrets(secrets: readonly (string | Uint8Array)[]): void {
     const buffers = normaliseSecrets(secrets);
     tokenKeys = createKeyring(buffers, 'token');
     powKeys = createKeyring(buffers, 'pow');
+    probeKeys = createKeyring(buffers, 'probe');
   }
+  if (options.probe !== undefined && typeof options.probe !== 'boolean') throw invalid('probe', 'a boolean', options.probe);
+  const withProbe = options.probe !== false;
+  const probeFor = (id: string, t: number): { probe?: ReturnType<typeof issueProbe> } => (withProbe ? { probe: issueProbe(probeKeys, id, randomBytes, t) } : {});
   setSecrets(options.secrets);
   let stateEpoch = '';
   function setStateEpoch(epoch: string): void {
@@ -229,6 +235,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
         ...(ctx.r === undefined ? {} : { round, rounds: ctx.r }),
         ...(ctx.w !== undefined ? { answerPow: { difficulty: ctx.w } } : {}),
       },
+      ...probeFor(id, t),
     };
   }
 
@@ -262,6 +269,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       expiresAt,
       attemptsLeft: 1,
       pow: { algorithm: 'sha256', challenge, difficulty },
+      ...probeFor(challenge, t),
     };
   }
 
@@ -423,6 +431,10 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       return id.kind === 'slide'
         ? verifySlide(request.id as string, id.expiresAt, request.answer, request.trajectory, input, request.keyboardProof)
         : verifyPow(request.id as string, request.answer);
+    },
+
+    probeSignals(result, context) {
+      return probeSignals(probeKeys, result, context);
     },
 
     async redeem(token, ro) {

@@ -1,3 +1,4 @@
+import type { ProbeAnswerContext, ProbeSignal, PublicProbe } from './browser-probe.js';
 /**
  * The public contract of @hurdle/challenge: request, result, option and statistics types
  * of the engine and its renderer. Types only, so every module can import it without a cycle.
@@ -127,6 +128,8 @@ export interface PublicChallenge {
   readonly attemptsLeft: number;
   readonly slide?: SlidePayload;
   readonly pow?: PowPayload;
+  /** The browser probe the widget runs and returns with its answer (browser-probe.ts); absent when the engine's `probe` is off. */
+  readonly probe?: PublicProbe;
 }
 
 /** Input of {@link ChallengeEngine.verify}; `answer` and `trajectory` are validated (untrusted JSON). */
@@ -363,6 +366,8 @@ export interface ChallengeEngineOptions {
    * @default ''
    */
   readonly stateEpoch?: string;
+  /** Attach a sealed browser probe to every issued challenge (browser-probe.ts). @default true */
+  readonly probe?: boolean;
   /** Clock in epoch ms. @default Date.now */
   readonly now?: () => number;
   /** Source of unguessable bytes (ids, token ids). @default crypto.randomFillSync */
@@ -380,6 +385,11 @@ export interface ChallengeEngine {
    * BAD_TRAJECTORY); every other outcome is returned.
    */
   verify(request: VerifyRequest): Promise<VerifyResult>;
+  /**
+   * The signals of an answer's browser probe result (untrusted JSON): what was missing, invalid
+   * or odd about it, for the risk engine. Never throws; stateless (the probe is sealed).
+   */
+  probeSignals(result: unknown, context: ProbeAnswerContext): ProbeSignal[];
   /** Redeem a pass token once (siteverify). Throws ChallengeError CHALLENGE_ERR_TOKEN_*. */
   redeem(token: unknown, options: RedeemOptions): Promise<RedeemResult>;
   /** Keep a pool warm for a site before its traffic arrives. */

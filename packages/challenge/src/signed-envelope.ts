@@ -17,8 +17,8 @@ export const ENVELOPE_VERSION = 1;
 const MAC_BYTES = 32;
 const HEADER_BYTES = 7;
 
-export type EnvelopePurpose = 'pow' | 'token';
-const PURPOSE_TAG: Record<EnvelopePurpose, number> = { pow: 0x50, token: 0x54 };
+export type EnvelopePurpose = 'pow' | 'token' | 'probe';
+const PURPOSE_TAG: Record<EnvelopePurpose, number> = { pow: 0x50, token: 0x54, probe: 0x42 };
 
 interface DerivedKey {
   readonly id: Buffer;

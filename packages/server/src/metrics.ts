@@ -37,6 +37,8 @@ export class WorkerMetrics {
   readonly escalations: client.Counter<'level'>;
   /** Issue requests refused by the risk engine, by the scope refused and the leading reason. */
   readonly riskRefused: client.Counter<'scope' | 'reason'>;
+  /** Browser probe signals per passed or next-round answer (bounded: the PROBE_SIGNALS names). */
+  readonly probeSignals: client.Counter<'signal'>;
 
   constructor() {
     const r = [this.registry];
@@ -57,6 +59,7 @@ export class WorkerMetrics {
     this.riskScore = new client.Histogram({ name: 'hurdle_risk_score', help: 'Risk scores (0 person .. 1 bot) at issue and at a passed verify', labelNames: ['phase'], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 0.95, 1], registers: r });
     this.escalations = new client.Counter({ name: 'hurdle_escalations_total', help: 'Challenges issued per escalation step (base, slide, slide_pow)', labelNames: ['level'], registers: r });
     this.riskRefused = new client.Counter({ name: 'hurdle_risk_refused_total', help: 'Challenge requests refused by the risk engine (429), by scope and leading reason', labelNames: ['scope', 'reason'], registers: r });
+    this.probeSignals = new client.Counter({ name: 'hurdle_probe_signals_total', help: 'Browser probe signals raised by answers that passed their checks (docs/browser-probe.md)', labelNames: ['signal'], registers: r });
   }
 
   recordShed(cls: PriorityClass, reason: ShedReason): void {

@@ -93,6 +93,16 @@ export const challengeResponse = {
         difficulty: { type: 'integer', description: 'leading zero bits' },
       },
     },
+    probe: {
+      type: 'object',
+      description: 'the browser probe the widget runs and returns as `probe` with its answer (docs/browser-probe.md)',
+      properties: {
+        token: { type: 'string', description: 'sealed probe, returned unchanged' },
+        nonce: { type: 'string', description: 'key of the result digest' },
+        seed: { type: 'integer', description: 'u32 seed of the checks\' inputs' },
+        checks: { type: 'array', items: { type: 'string', enum: ['layout', 'canvas', 'math', 'intl', 'digest'] }, description: 'checks to run, in this order' },
+      },
+    },
   },
 } as const;
 
@@ -124,6 +134,20 @@ export const verifyBody = {
       type: 'string',
       enum: ['pointer', 'keyboard'],
       description: "How the slide was solved, which selects the trajectory rules: 'pointer' (a drag; the default) or 'keyboard' (one sample per key press). Ignored for PoW answers.",
+    },
+    probe: {
+      type: 'object',
+      additionalProperties: false,
+      maxProperties: 6,
+      description: "The browser probe's result (docs/browser-probe.md). Missing or wrong, it is a risk signal, never a failed answer.",
+      properties: {
+        token: { type: 'string', maxLength: 600 },
+        out: { type: 'array', maxItems: 8, items: { type: 'string', maxLength: 200 } },
+        env: { type: 'object', maxProperties: 32, additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 64 } },
+        input: { type: 'object', maxProperties: 32, additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: 64 } },
+        ms: { type: 'number' },
+        mac: { type: 'string', maxLength: 64 },
+      },
     },
   },
 } as const;
@@ -291,6 +315,23 @@ const siteRisk = {
       description: 'per-check switches (all default true)',
       properties: {
         address: { type: 'boolean' }, prefix: { type: 'boolean' }, site: { type: 'boolean' }, trace: { type: 'boolean' }, refuse: { type: 'boolean' },
+        // The browser probe as a whole, then one switch per probe signal (docs/browser-probe.md).
+        probe: { type: 'boolean' },
+        probe_missing: { type: 'boolean' },
+        probe_invalid: { type: 'boolean' },
+        probe_mismatch: { type: 'boolean' },
+        trace_unbacked: { type: 'boolean' },
+        untrusted_events: { type: 'boolean' },
+        webdriver: { type: 'boolean' },
+        headless_ua: { type: 'boolean' },
+        no_window_chrome: { type: 'boolean' },
+        screen_odd: { type: 'boolean' },
+        plugins_missing: { type: 'boolean' },
+        notification_odd: { type: 'boolean' },
+        brands_missing: { type: 'boolean' },
+        pointer_odd: { type: 'boolean' },
+        coalesced_missing: { type: 'boolean' },
+        probe_slow: { type: 'boolean' },
       },
     },
     minScore: { type: 'object', maxProperties: 64, additionalProperties: { type: 'number', minimum: 0, maximum: 1 }, description: "lowest siteverify score per action ('*': any other action)" },

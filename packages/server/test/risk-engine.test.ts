@@ -2,7 +2,9 @@
 // one address, its network and its site, the per-site switches, and siteverify's score.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { solvePow } from '@hurdle/challenge';
+import { answerProbe, solvePow } from '@hurdle/challenge';
+import type { PublicProbe } from '@hurdle/challenge';
+import { RISK_CHECK_NAMES } from '../src/risk/site-risk-settings.js';
 import { createService } from '../src/service.js';
 import type { Service } from '../src/service.js';
 import { tempDir } from './fixtures.js';
@@ -33,7 +35,10 @@ async function createSite(body: Record<string, unknown>): Promise<{ sitekey: str
   return { sitekey: j.site.sitekey, secret: j.secret };
 }
 
-interface Issued { status: number; body: { id?: string; type?: string; code?: string; pow?: { difficulty: number }; slide?: unknown }; retryAfter?: string | undefined }
+interface Issued { status: number; body: { id?: string; type?: string; code?: string; pow?: { difficulty: number }; slide?: unknown; probe?: PublicProbe }; retryAfter?: string | undefined }
+
+/** What a desktop browser's widget reports (the probe's reference answer, computed here). */
+const BROWSER_ENV = { wd: false, hl: false, br: 3, pl: 5, mt: 2, ow: 1280, oh: 900, iw: 1280, ih: 780, sw: 1920, sh: 1080, aw: 1920, ah: 1040, np: 'default', pq: 'prompt', sc: true, cr: true, mb: false };
 
 async function issue(sitekey: string, from: string, type?: 'pow' | 'slide'): Promise<Issued> {
   const r = await svc.app.inject({ method: 'POST', url: '/v1/challenge', payload: { sitekey, ...(type ? { type } : {}) }, headers: { 'x-forwarded-for': from }, remoteAddress: '127.0.0.1' });
@@ -45,7 +50,8 @@ async function solve(c: Issued, from: string): Promise<string> {
   assert.equal(c.body.type, 'pow');
   const id = c.body.id as string;
   const nonce = solvePow(id, c.body.pow?.difficulty as number, 1 << 22) as string;
-  const r = await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id, answer: { nonce } }, headers: { 'x-forwarded-for': from }, remoteAddress: '127.0.0.1' });
+  const probe = c.body.probe === undefined ? undefined : answerProbe(c.body.probe, id, undefined, BROWSER_ENV, {}, 3);
+  const r = await svc.app.inject({ method: 'POST', url: '/v1/verify', payload: { id, answer: { nonce }, probe }, headers: { 'x-forwarded-for': from }, remoteAddress: '127.0.0.1' });
   const j = r.json() as { success: boolean; token: string };
   assert.ok(j.success, r.body);
   return j.token;
@@ -110,7 +116,7 @@ describe('risk engine over the API', () => {
     // A minimum score per action: the same kind of token now fails with score-too-low.
     const patched = await svc.app.inject({ method: 'PATCH', url: `/admin/api/sites/${sitekey}`, headers: { authorization: `Bearer ${ADMIN}` }, payload: { risk: { minScore: { '*': 0.5 } } } });
     assert.equal(patched.statusCode, 200, patched.body);
-    assert.deepEqual((patched.json() as { site: { risk: unknown } }).site.risk, { sensitivity: 'normal', checks: { address: true, prefix: true, site: true, trace: true, refuse: true }, minScore: { '*': 0.5 } });
+    assert.deepEqual((patched.json() as { site: { risk: unknown } }).site.risk, { sensitivity: 'normal', checks: Object.fromEntries(RISK_CHECK_NAMES.map((name) => [name, true])), minScore: { '*': 0.5 } });
     const low = await siteverify(secret, tokens[tokens.length - 2] as string);
     assert.deepEqual(low, { success: false, 'error-codes': ['score-too-low'] });
     const ok = await siteverify(secret, tokens[1] as string);

@@ -11,7 +11,7 @@
  * server's failure policy.
  */
 import { createHash } from 'node:crypto';
-import type { ChallengeStore, ChallengeType, VerifyResult } from '@hurdle/challenge';
+import type { ChallengeStore, ChallengeType, ProbeSignal, VerifyResult } from '@hurdle/challenge';
 import { ServerError } from '../errors.js';
 import { addressKey } from '../http/client-address.js';
 import type { WorkerMetrics } from '../metrics.js';
@@ -19,9 +19,9 @@ import { chooseStep } from './escalation.js';
 import type { EscalationStep } from './escalation.js';
 import { networkPrefix } from './network-prefix.js';
 import type { RiskCounters } from './risk-counters.js';
-import { assessAnswer, assessSignals, publicScore } from './risk-score.js';
+import { assessAnswer, assessSignals, probeParts, publicScore } from './risk-score.js';
 import type { RiskAssessment, RiskReason, RiskSignals } from './risk-score.js';
-import { RISK_PAUSE_MS } from './risk-weights.js';
+import { PROBE_FLAG_PRESSURE, RISK_PAUSE_MS } from './risk-weights.js';
 import { DEFAULT_SITE_RISK } from './site-risk-settings.js';
 import type { SiteRiskSettings } from './site-risk-settings.js';
 import { HUMAN_TRACE_CALIBRATION } from './trace-calibration.js';
@@ -68,7 +68,7 @@ export interface RiskEngine {
   /** Count an issued challenge and keep its assessment for its verify. */
   recordIssue(address: string, sitekey: string, challengeId: string, decision: IssueDecision): Promise<void>;
   /** Count a verify's outcome; for a pass, score it and keep the score for the token's siteverify. */
-  recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown }, result: VerifyResult): Promise<void>;
+  recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown; readonly probeSignals?: readonly ProbeSignal[] | undefined }, result: VerifyResult): Promise<void>;
   /** The score kept for a token; undefined when none was (issued before the engine ran, or a store error). */
   tokenScore(token: string): Promise<TokenScore | undefined>;
 }
@@ -83,6 +83,8 @@ interface ChallengeRiskRecord {
   rs: RiskReason[];
   /** issued at, epoch ms */
   t: number;
+  /** browser probe signals of earlier rounds of the same challenge */
+  pb?: ProbeSignal[];
 }
 
 /** Failures that say something about the answerer (not an expired or unknown challenge). */
@@ -135,7 +137,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
           read = await Promise.all([
             counters.standing(a),
             counters.standing(p),
-            counters.read([`${a}:i`, `${a}:s`, `${a}:f`, `${a}:r`, `${p}:i`, `${p}:s`, `${p}:f`, `${s}:i`, `${s}:f`]),
+            counters.read([`${a}:i`, `${a}:s`, `${a}:f`, `${a}:r`, `${p}:i`, `${p}:s`, `${p}:f`, `${s}:i`, `${s}:f`, `${a}:b`]),
           ]);
         } catch {
           storeError();
@@ -144,10 +146,10 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
         const [standA, standP, v] = read;
         if (settings.checks.refuse && standA.pausedMs > 0) throw refused('address', 'paused', standA.pausedMs);
         if (settings.checks.refuse && standP.pausedMs > 0) throw refused('prefix', 'paused', standP.pausedMs);
-        if (v.length === 9) {
+        if (v.length === 10) {
           const n = (i: number): number => v[i] as number;
           signals = {
-            address: { issues: n(0), solves: n(1), failures: n(2), replays: n(3), refusals: standA.strikes },
+            address: { issues: n(0), solves: n(1), failures: n(2), replays: n(3), refusals: standA.strikes, probeFlags: n(9) },
             prefix: { issues: n(4), solves: n(5), failures: n(6), refusals: standP.strikes },
             site: { issues: n(7), failures: n(8) },
           };
@@ -189,6 +191,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
         storeError();
       }
       const settings = (record && options.settingsOf(record.s)) ?? DEFAULT_SITE_RISK;
+      // Every round's probe counts for the token: the signals of earlier rounds travel in the record.
+      const probe = request.probeSignals === undefined ? record?.pb : [...new Set([...(record?.pb ?? []), ...request.probeSignals])];
       if (!exempt(address)) {
         const { a, p } = keysOf(address);
         let keys: string[] = [];
@@ -197,13 +201,17 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
           keys = [`${a}:f`, `${p}:f`, ...(record ? [`s:${record.s}:f`] : [])];
           if (result.code === 'CHALLENGE_ERR_REPLAY_DETECTED') keys.push(`${a}:r`);
         }
+        // A probe that ran and looked wrong marks the address (a missing one weighs on the token only).
+        const flagged = probeParts(request.probeSignals?.filter((sig) => sig !== 'probe_missing'), settings).reduce((sum, [, w]) => sum + w, 0) >= PROBE_FLAG_PRESSURE;
+        if (flagged) keys.push(`${a}:b`);
         if (keys.length > 0) await counters.add(keys).catch(storeError);
       }
       if (!result.success && result.code === 'CHALLENGE_NEXT_ROUND') {
         // The next round is the same challenge under a new id: it keeps the issue's assessment,
         // with its own issue time (the solve time is measured per round).
         if (record !== undefined) {
-          await store.set(`rk:ch:${digestKey(result.next.id)}`, JSON.stringify({ ...record, t: Math.floor(now()) }), options.challengeTtlMs).catch(storeError);
+          const next: ChallengeRiskRecord = { ...record, t: Math.floor(now()), ...(probe === undefined ? {} : { pb: probe }) };
+          await store.set(`rk:ch:${digestKey(result.next.id)}`, JSON.stringify(next), options.challengeTtlMs).catch(storeError);
         }
         return;
       }
@@ -218,6 +226,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
           // The trace score is calibrated on drags; a keyboard trace is weighed by its claim alone.
           traceRisk: slide && !keyboard && isTrace(request.trajectory) ? traceRisk(request.trajectory, calibration) : undefined,
           elapsedMs: record ? now() - record.t : Number.POSITIVE_INFINITY,
+          probe,
         },
         settings,
       );

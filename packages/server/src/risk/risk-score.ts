@@ -3,12 +3,17 @@
  * challenge's own evidence) to a risk in [0, 1] and the reasons that raised it. Weights and
  * allowances are in `risk-weights.ts`; the site's settings pick which groups count.
  */
-import { RISK_ALLOWANCE as A, FAST_SOLVE_MS, RISK_WEIGHTS as W, SENSITIVITY_FACTOR } from './risk-weights.js';
+import type { ProbeSignal } from '@hurdle/challenge';
+import { RISK_ALLOWANCE as A, FAST_SOLVE_MS, PROBE_WEIGHTS, RISK_WEIGHTS as W, SENSITIVITY_FACTOR } from './risk-weights.js';
 import type { SiteRiskSettings } from './site-risk-settings.js';
 
 /** Sliding one-minute counts the score reads (see risk-counters.ts). */
 export interface RiskSignals {
-  readonly address: { readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number; readonly refusals: number };
+  readonly address: {
+    readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number; readonly refusals: number;
+    /** Answers whose browser probe was flagged (risk-weights.ts PROBE_FLAG_PRESSURE); absent counts 0. */
+    readonly probeFlags?: number | undefined;
+  };
   readonly prefix: { readonly issues: number; readonly solves: number; readonly failures: number; readonly refusals: number };
   readonly site: { readonly issues: number; readonly failures: number };
 }
@@ -18,7 +23,8 @@ export type RiskReason =
   | 'address_issues' | 'address_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
   | 'prefix_issues' | 'prefix_solves' | 'prefix_failures' | 'prefix_refusals'
   | 'site_failure_rate'
-  | 'trace_distance' | 'keyboard_claim' | 'fast_solve';
+  | 'trace_distance' | 'keyboard_claim' | 'fast_solve'
+  | 'address_probe_flags' | ProbeSignal;
 
 export interface RiskAssessment {
   /** Combined risk in [0, 1]. */
@@ -62,10 +68,17 @@ export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskA
     sitePressure = W.siteFailureRate * over(s.site.failures / s.site.issues, A.siteFailureShare);
     parts.push(['site_failure_rate', sitePressure]);
   }
+  // A group of its own, outside the address risk: flagged probes escalate the address's next
+  // challenges but never refuse it (a person in an odd browser pays more work, is never locked out).
+  let probePressure = 0;
+  if (settings.checks.probe && (s.address.probeFlags ?? 0) > 0) {
+    probePressure = W.addressProbeFlags * (s.address.probeFlags ?? 0);
+    parts.push(['address_probe_flags', probePressure]);
+  }
   const addressRisk = toRisk(addressPressure, f);
   const prefixRisk = toRisk(prefixPressure, f);
   const siteRisk = toRisk(sitePressure, f);
-  const risk = 1 - (1 - addressRisk) * (1 - prefixRisk) * (1 - siteRisk);
+  const risk = 1 - (1 - addressRisk) * (1 - prefixRisk) * (1 - siteRisk) * (1 - toRisk(probePressure, f));
   return { risk, addressRisk, prefixRisk, reasons: reasonsOf(parts) };
 }
 
@@ -77,6 +90,8 @@ export interface AnswerEvidence {
   /** Milliseconds from issue to answer. */
   readonly elapsedMs: number;
   readonly type: 'slide' | 'pow';
+  /** The browser probe's signals (browser-probe.ts); undefined when it was not weighed. */
+  readonly probe?: readonly ProbeSignal[] | undefined;
 }
 
 /** The risk of a passed answer: the issue's risk, raised by the answer's own evidence. */
@@ -87,11 +102,18 @@ export function assessAnswer(issue: { readonly risk: number; readonly reasons: r
     if (e.keyboard) parts.push(['keyboard_claim', W.keyboard]);
     if (e.elapsedMs < FAST_SOLVE_MS) parts.push(['fast_solve', W.fastSolve]);
   }
+  parts.push(...probeParts(e.probe, settings));
   // These are chances already (each in [0, 1)), so they combine like the groups do.
   let keep = 1 - issue.risk;
   for (const [, p] of parts) keep *= 1 - Math.min(0.95, p * SENSITIVITY_FACTOR[settings.sensitivity]);
   const own = reasonsOf(parts);
   return { risk: 1 - keep, reasons: [...own, ...issue.reasons.filter((r) => !own.includes(r))] };
+}
+
+/** The probe signals that count on this site, with their weights. */
+export function probeParts(signals: readonly ProbeSignal[] | undefined, settings: SiteRiskSettings): [ProbeSignal, number][] {
+  if (signals === undefined || !settings.checks.probe) return [];
+  return signals.filter((s) => settings.checks[s]).map((s) => [s, PROBE_WEIGHTS[s]]);
 }
 
 function reasonsOf(parts: readonly [RiskReason, number][]): RiskReason[] {

@@ -6,6 +6,7 @@
  * `1 - (1 - a)(1 - p)(1 - s)`. The allowances are what one person, or one busy office
  * behind one address, plausibly does in a minute, so a normal visitor scores 0.
  */
+import type { ProbeSignal } from '@hurdle/challenge';
 import type { RiskSensitivity } from './site-risk-settings.js';
 
 /** Free events per sliding minute before a signal adds pressure. */
@@ -44,7 +45,46 @@ export const RISK_WEIGHTS = Object.freeze({
   keyboard: 0.1,
   /** Verify only: a slide answered sooner than `fastSolveMs` after it was issued. */
   fastSolve: 0.3,
+  /**
+   * Issue only, per answer of the address in the minute whose browser probe was flagged: its own
+   * group, outside the address risk, so it climbs the ladder (slide, slide_pow) but never refuses.
+   */
+  addressProbeFlags: 0.45,
 });
+
+/**
+ * Verify only: pressure per browser probe signal (docs/browser-probe.md says what each costs a
+ * person). Each combines like the other answer evidence, `1 - (1 - w)` per signal, so a default
+ * headless browser (webdriver, headless user agent, no window frame) scores about 0.1 and a
+ * client that never ran the probe 0.6.
+ */
+export const PROBE_WEIGHTS: Readonly<Record<ProbeSignal, number>> = Object.freeze({
+  /** No result: a client that is not the widget (or a widget older than the probe). */
+  probe_missing: 0.4,
+  /** Forged seal, moved from another challenge, or a digest that does not cover the trace sent. */
+  probe_invalid: 0.5,
+  /** A check computed wrong: not a browser engine, or one that blurs canvas reads (some privacy modes). */
+  probe_mismatch: 0.3,
+  /** More trace samples than the pointer or key events the widget saw. */
+  trace_unbacked: 0.5,
+  /** Slider events made by a script on the page (`isTrusted` false). */
+  untrusted_events: 0.6,
+  webdriver: 0.6,
+  headless_ua: 0.6,
+  /** Outer window size 0, or exactly the viewport on a desktop. */
+  no_window_chrome: 0.3,
+  screen_odd: 0.15,
+  plugins_missing: 0.2,
+  notification_odd: 0.3,
+  brands_missing: 0.2,
+  pointer_odd: 0.1,
+  /** Informational (Safari has no getCoalescedEvents): counted in metrics, weighs nothing. */
+  coalesced_missing: 0,
+  probe_slow: 0.05,
+});
+
+/** Probe pressure (excluding a missing probe) at which an answer counts as a flag of its address. */
+export const PROBE_FLAG_PRESSURE = 0.3;
 
 /** A slide solved sooner than this after its issue adds `RISK_WEIGHTS.fastSolve`. */
 export const FAST_SOLVE_MS = 900;

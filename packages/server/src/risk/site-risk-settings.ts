@@ -2,14 +2,19 @@
  * A site's risk settings (the `risk` field of a site in the config DB and the admin API): how
  * sensitive the score is, which checks count, and the lowest score siteverify accepts per action.
  */
+import { PROBE_SIGNALS } from '@hurdle/challenge';
+import type { ProbeSignal } from '@hurdle/challenge';
 import { ServerError } from '../errors.js';
 
 /** How strongly the signals move the score: `low` halves them, `high` doubles them. */
 export type RiskSensitivity = 'low' | 'normal' | 'high';
 export const RISK_SENSITIVITIES: readonly RiskSensitivity[] = Object.freeze(['low', 'normal', 'high']);
 
-/** One switch per signal group; a check that is off adds nothing to the score. */
-export interface RiskChecks {
+/**
+ * One switch per signal group, and one per browser probe signal (`webdriver`, `probe_missing`,
+ * ... see PROBE_SIGNALS); a check that is off adds nothing to the score.
+ */
+export interface RiskChecks extends Readonly<Record<ProbeSignal, boolean>> {
   /** Issues, solves and failures of the client address. */
   readonly address: boolean;
   /** The same over the client's network (/24 IPv4, /48 IPv6). */
@@ -20,6 +25,8 @@ export interface RiskChecks {
   readonly trace: boolean;
   /** Whether the top of the ladder refuses for a while (429); off, it stops at the costliest puzzle. */
   readonly refuse: boolean;
+  /** The browser probe as a whole (verify evidence and flagged answers at issue); each signal has its own switch too. */
+  readonly probe: boolean;
 }
 
 export interface SiteRiskSettings {
@@ -34,11 +41,11 @@ export interface SiteRiskSettings {
   readonly minScore: Readonly<Record<string, number>>;
 }
 
-export const RISK_CHECK_NAMES = Object.freeze(['address', 'prefix', 'site', 'trace', 'refuse'] as const);
+export const RISK_CHECK_NAMES = Object.freeze(['address', 'prefix', 'site', 'trace', 'refuse', 'probe', ...PROBE_SIGNALS] as const);
 
 export const DEFAULT_SITE_RISK: SiteRiskSettings = Object.freeze({
   sensitivity: 'normal',
-  checks: Object.freeze({ address: true, prefix: true, site: true, trace: true, refuse: true }),
+  checks: Object.freeze(Object.fromEntries(RISK_CHECK_NAMES.map((name) => [name, true])) as unknown as RiskChecks),
   minScore: Object.freeze({}),
 });
 

@@ -1,6 +1,6 @@
 /** The public API the widget calls: `POST /v1/challenge`, `POST /v1/verify`, and their CORS preflights. */
 import { ANSWER_CHECK_CODES } from '@hurdle/challenge';
-import type { ChallengeEngine, PublicChallenge, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
+import type { ChallengeEngine, ProbeSignal, PublicChallenge, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ServerError, isServerError } from '../errors.js';
 import { ANSWER_FAILED, NEXT_ROUND, publicChallengeCode } from '../http-errors.js';
@@ -102,7 +102,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     return challenge;
   });
 
-  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput; keyboardProof?: string } }>('/v1/verify', {
+  app.post<{ Body: { id: string; answer: { x: number } | { nonce: string }; trajectory?: [number, number, number][]; input?: TrajectoryInput; keyboardProof?: string; probe?: unknown } }>('/v1/verify', {
     config: { priority: 'verify', cors: true },
     preHandler: limits.ip,
     schema: {
@@ -111,7 +111,7 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       response: { 200: S.verifyResponse, ...S.errorResponsesOf([400, ...S.BODY_ERRORS, 429, 503]) },
     },
   }, async (req) => {
-    const { id, answer, trajectory, input, keyboardProof } = req.body;
+    const { id, answer, trajectory, input, keyboardProof, probe } = req.body;
     const type = 'x' in answer ? 'slide' : 'pow';
     if (options.testKeys && (id.startsWith(TEST_PREFIX_PASS) || id.startsWith(TEST_PREFIX_FAIL))) {
       if (id.startsWith(TEST_PREFIX_PASS)) {
@@ -122,7 +122,15 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       return { success: false, code: ANSWER_FAILED, retry: false, attemptsLeft: 0 };
     }
     const result = await engine.verify({ id, answer, trajectory, input, keyboardProof });
-    if (risk !== undefined) await risk.recordVerify(req.ip, { id, trajectory, input }, result);
+    // The probe is weighed only for answers that passed every check (a pass or the next round):
+    // a failed answer already counts against the address. Its facts are never logged.
+    let probeSignals: ProbeSignal[] | undefined;
+    if (result.success || result.code === 'CHALLENGE_NEXT_ROUND') {
+      const userAgent = req.headers['user-agent'];
+      probeSignals = engine.probeSignals(probe, { id, trajectory, input: input ?? 'pointer', type, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
+      for (const signal of probeSignals) metrics.probeSignals.inc({ signal });
+    }
+    if (risk !== undefined) await risk.recordVerify(req.ip, { id, trajectory, input, probeSignals }, result);
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       if (result.site !== undefined) analytics?.pass(result.site);
