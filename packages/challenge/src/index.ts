@@ -45,7 +45,7 @@ export { checkTraceGeometry, checkTraceTiming } from './trace-context-checks.js'
 export type { GeometryReason, TimingReason } from './trace-context-checks.js';
 export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';
 export { checkPowSolution, leadingZeroBits, solvePow } from './proof-of-work.js';
-export { PROBE_ENV_KEYS, PROBE_INPUT_KEYS, PROBE_SIGNALS, PROBE_SLOW_MS, answerProbe, traceDigest } from './browser-probe.js';
+export { PROBE_ENV_KEYS, PROBE_INPUT_KEYS, PROBE_SIGNALS, PROBE_SLOW_MS, answerProbe, probeMac, probeMessage, traceDigest } from './browser-probe.js';
 export type { ProbeAnswerContext, ProbeResult, ProbeSignal, PublicProbe } from './browser-probe.js';
 export { PROBE_CHECKS, expectedProbeOutput } from './probe-checks.js';
 export type { ProbeCheck } from './probe-checks.js';

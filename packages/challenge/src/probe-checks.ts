@@ -5,7 +5,7 @@
  * runs them through the DOM, canvas, JS engine, Intl and Web Crypto.
  *
  * Every check is chosen so that its browser result is exact in Chromium and Firefox: integer CSS
- * pixel boxes (rounded, so a page zoom's layout-unit snapping does not show), solid canvas fills
+ * pixel boxes read as offset sizes (whole px, untouched by a page's transforms or zoom snapping), solid canvas fills
  * on whole pixels (no anti-aliasing, no text), integer and correctly rounded IEEE arithmetic,
  * number formats ICU has spelled the same way for years, and SHA-256 of UTF-8 bytes.
  */
@@ -61,7 +61,8 @@ export function expectedProbeOutput(check: ProbeCheck, seed: number, nonce: stri
   switch (check) {
     case 'layout': {
       const { w, h, p, b, m } = layoutInput(seed);
-      return `${w + 2 * p + 2 * b}x${h + 2 * p + 2 * b}+${b + p + m}`;
+      // offsetWidth/Height (border box), the child's offsetLeft (from the padding edge), clientLeft (the border).
+      return `${w + 2 * p + 2 * b}x${h + 2 * p + 2 * b}+${p + m}+${b}`;
     }
     case 'canvas': {
       const { bg, fg, w, h } = canvasInput(seed);

@@ -122,7 +122,7 @@ describe('browser probe', () => {
 
   it('the expected outputs are exact values of the seed (spot values)', () => {
     // Fixed seed: the formulas, not a browser. The browser side is compared in the widget's Chromium test.
-    assert.match(expectedProbeOutput('layout', 1, 'n'), /^\d+x\d+\+\d+$/);
+    assert.match(expectedProbeOutput('layout', 1, 'n'), /^\d+x\d+\+\d+\+\d+$/);
     assert.match(expectedProbeOutput('canvas', 1, 'n'), /^\d+:\d+,\d+,\d+,255:\d+,\d+,\d+,255$/);
     assert.equal(expectedProbeOutput('digest', 7, 'abc').length, 32);
     assert.notEqual(expectedProbeOutput('digest', 7, 'abc'), expectedProbeOutput('digest', 7, 'abd'));

@@ -1,4 +1,5 @@
 // The widget's side of the HTTP contract (POST /v1/challenge, POST /v1/verify).
+import type { Probe, ProbeResult } from './browser-probe.js';
 
 /** A challenge as `POST /v1/challenge` returns it. */
 export interface Challenge {
@@ -22,6 +23,8 @@ export interface Challenge {
     answerPow?: { difficulty: number };
   };
   pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
+  /** The browser probe to run and return with the answer (browser-probe.ts). */
+  probe?: Probe;
 }
 
 export type VerifyResult =
@@ -88,6 +91,8 @@ export function verifyAnswer(
     input?: 'pointer' | 'keyboard';
     /** Keyboard solves: the nonce of the proof of work over the challenge id (`slide.keyboardPow`). */
     keyboardProof?: string;
+    /** The browser probe's result, bound to this id and trajectory. */
+    probe?: ProbeResult;
   },
 ): Promise<VerifyResult> {
   return post<VerifyResult>(apiUrl, 'v1/verify', body);

@@ -20,6 +20,10 @@ const MAX_KEY_SAMPLES = 2000;
  */
 const MIN_KEY_REPEAT_MS = 35;
 
+function newFacts(): { n: number; t: number; k: number; kt: number; pt: string; pr: number; pw: number; ph: number; co: number; cc: number } {
+  return { n: 0, t: 0, k: 0, kt: 0, pt: '', pr: 0, pw: 0, ph: 0, co: 0, cc: 0 };
+}
+
 /**
  * The slide puzzle: a background with a gap, a piece that moves along x, and a slider that
  * moves it by pointer (mouse, touch, pen) or by keyboard. Positions and the recorded
@@ -54,6 +58,12 @@ export class SlidePuzzle {
   #keys = true;
   #input: 'pointer' | 'keyboard' = 'pointer';
   #drag: { pointerId: number; startClientX: number; startX: number; keys: Trajectory | undefined } | undefined;
+  /**
+   * What the slider's own events were like, for the browser probe: pointer events of drags and
+   * how many were trusted (made by the user agent, not a script), key presses likewise, and the
+   * pointer's fields. A trace with more samples than these events was not recorded from them.
+   */
+  #facts = newFacts();
   #resize: ResizeObserver | undefined;
 
   constructor(t: Strings, hintId: string, onSubmit: (x: number, trajectory: Trajectory, input: 'pointer' | 'keyboard') => void) {
@@ -109,7 +119,13 @@ export class SlidePuzzle {
     this.#bg.src = slide.background;
     this.#piece.src = slide.piece;
     this.handle.setAttribute('aria-valuemax', String(this.maxX));
+    this.#facts = newFacts();
     this.reset();
+  }
+
+  /** The slider's input facts since the puzzle was shown (see `#facts`). */
+  get inputFacts(): Record<string, string | number | boolean> {
+    return { ...this.#facts };
   }
 
   /** Moves the piece back to the start for another attempt on the same puzzle. */
@@ -189,6 +205,10 @@ export class SlidePuzzle {
   #down(e: PointerEvent): void {
     if (!this.#enabled || this.#drag !== undefined || e.button !== 0) return;
     e.preventDefault();
+    this.#count(e);
+    this.#facts.pt = e.pointerType;
+    this.#facts.pw = e.width;
+    this.#facts.ph = e.height;
     this.handle.setPointerCapture(e.pointerId);
     this.handle.focus({ preventScroll: true });
     // A press that does not move the piece must not throw away a keyboard solve under way.
@@ -200,10 +220,23 @@ export class SlidePuzzle {
     this.#record(e.clientY);
   }
 
-  #move(e: PointerEvent): void {
+  #count(e: PointerEvent): void {
+    const f = this.#facts;
+    f.n++;
+    if (e.isTrusted) f.t++;
+    f.pr = Math.max(f.pr, e.pressure);
+    if (e.type === 'pointermove') {
+      // Safari has no getCoalescedEvents; several per move show a pointer faster than the frame rate.
+      f.co = typeof e.getCoalescedEvents === 'function' ? 1 : 0;
+      if (f.co === 1) f.cc = Math.max(f.cc, e.getCoalescedEvents().length);
+    }
+  }
+
+  #move(e: PointerEvent, counted = false): void {
     const drag = this.#drag;
     if (drag === undefined || e.pointerId !== drag.pointerId) return;
     e.preventDefault();
+    if (!counted) this.#count(e);
     const dx = (e.clientX - drag.startClientX) / this.#pxPerX();
     this.#x = Math.min(this.maxX, Math.max(0, drag.startX + dx));
     this.#layout();
@@ -213,7 +246,8 @@ export class SlidePuzzle {
   #up(e: PointerEvent): void {
     const drag = this.#drag;
     if (drag === undefined || e.pointerId !== drag.pointerId) return;
-    this.#move(e);
+    this.#count(e);
+    this.#move(e, true);
     this.#drag = undefined;
     if (e.type === 'pointercancel' || this.#x === drag.startX) {
       if (e.type === 'pointercancel') {
@@ -257,6 +291,8 @@ export class SlidePuzzle {
       default: return;
     }
     e.preventDefault();
+    this.#facts.k++;
+    if (e.isTrusted) this.#facts.kt++;
     if (this.#input !== 'keyboard' || this.#trajectory.length === 0) {
       this.#input = 'keyboard';
       this.#trajectory = [];

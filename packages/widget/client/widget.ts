@@ -1,4 +1,5 @@
 import { ApiError, requestChallenge, verifyAnswer, type Challenge, type Trajectory, type VerifyResult } from './api.js';
+import { bindProbe, runProbe, type ProbeRun } from './browser-probe.js';
 import { h } from './dom.js';
 import { detectLang, en, format, isRtl, loadStrings, pickStrings, type Lang, type StringKey, type Strings } from './i18n.js';
 import { powProgress } from './pow-search.js';
@@ -100,6 +101,8 @@ export class Widget {
   #token = '';
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pow: PowRun | undefined;
+  /** The current challenge's browser probe, started when it is shown (undefined: it carries none). */
+  #probe: Promise<ProbeRun | undefined> | undefined;
   #generation = 0;
   #busyRetries = 0;
 
@@ -294,6 +297,9 @@ export class Widget {
   #present(generation: number, challenge: Challenge, notice: StringKey | '', tone: '' | 'good' | 'bad', values: Record<string, number> = {}): void {
     clearTimeout(this.#timer);
     this.#challenge = challenge;
+    // The probe runs while the visitor looks at the puzzle (or the proof of work runs); a probe
+    // that fails to run sends nothing, which the service weighs as a missing probe.
+    this.#probe = challenge.probe === undefined ? undefined : runProbe(challenge.probe).catch(() => undefined);
     this.#timer = setTimeout(() => this.#challengeExpired(generation), ttlMs(challenge.expiresAt, 120_000));
     if (challenge.type === 'pow' && challenge.pow !== undefined) {
       this.#runPow(generation, challenge.pow.challenge, challenge.pow.difficulty);
@@ -349,7 +355,10 @@ export class Widget {
       // difficulty settles both.
       const need = Math.max(input === 'keyboard' ? challenge.slide?.keyboardPow?.difficulty ?? 0 : 0, challenge.slide?.answerPow?.difficulty ?? 0);
       const keyboardProof = need > 0 ? await solvePow(challenge.id, need, this.#workerUrl, () => {}).promise : undefined;
+      const run = await this.#probe;
       if (generation !== this.#generation) return;
+      const facts = challenge.type === 'slide' ? this.#puzzle.inputFacts : {};
+      const probe = run === undefined || challenge.probe === undefined ? undefined : bindProbe(challenge.probe, run, challenge.id, trajectory, facts);
       result = await verifyAnswer(this.#apiUrl, {
         id: challenge.id,
         answer,
@@ -357,6 +366,7 @@ export class Widget {
         // Only keyboard solves say so: pointer rules are the service's default.
         ...(input === 'keyboard' ? { input } : {}),
         ...(keyboardProof === undefined ? {} : { keyboardProof }),
+        ...(probe === undefined ? {} : { probe }),
       });
     } catch (err) {
       if (generation === this.#generation) this.#failed(err, () => void this.#submit(answer, trajectory, input));
