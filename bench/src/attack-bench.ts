@@ -20,11 +20,17 @@
  * CV accuracy (NCC and outline matcher) is scored against the test-hooks answer; the better
  * finder drives the attackers. Human side: every recording, mapped onto a fresh puzzle's answer.
  *
+ * Browser probe phases (bench/src/attack/probe-phases.ts, their own service): http_bot (CV +
+ * synthetic drags + the probe computed in Node), http_noprobe, headless (playwright's default
+ * headless Chromium on /demo), human_browser (headed Chromium on Xvfb replaying the recordings
+ * as real mouse input), probe_ms.
+ *
  *   npm run bench:attack                    human table
  *   npm run bench:attack -- --json          one JSON object on stdout
  *   options: --n 200 --concurrency 24 --workers 2 --seed 1 --human-rounds 1 --tolerance-px 6
  *            --difficulty 16 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
  *            --farm-s 180 --normal-visitors 200
+ *            --browser-n 40 --browser-concurrency 2 --probe-only [--finder edge|ncc] --no-probe-phases
  */
 import { SITE_DEFAULTS } from '@hurdle/server';
 import { HUMAN_DRAGS_FILE } from '@hurdle/test-helpers';
@@ -37,6 +43,7 @@ import { measureRiskCost } from './risk-cost.js';
 import { runAttack } from './attack/attack-run.js';
 import type { AttackResult } from './attack/attack-run.js';
 import { measureCvAccuracy } from './attack/cv-accuracy.js';
+import { runProbePhases } from './attack/probe-phases.js';
 import type { GapFinder } from './attack/gap-finder.js';
 import { loadRecordings } from './attack/human-recordings.js';
 import { HUMAN_LOOK_MS, humanTrial, slideRoundsOf } from './attack/human-replay.js';
@@ -93,6 +100,22 @@ const recordings = loadRecordings(RECORDINGS);
 const replayIndex = intArg('--replay-index', Math.max(0, recordings.findIndex((r) => r.kind === 'drag')), 0, recordings.length - 1);
 const replayRecording = recordings[replayIndex];
 if (replayRecording === undefined) throw new Error(`${RECORDINGS}: no recordings`);
+
+const BROWSER_N = intArg('--browser-n', 40, 1, 10_000);
+const BROWSER_CONCURRENCY = intArg('--browser-concurrency', 2, 1, 32);
+const probePhases = (finder: GapFinder): Promise<Record<string, unknown>> => runProbePhases({
+  cli: CLI, workers: WORKERS, difficulty: DIFFICULTY, n: N, browserN: BROWSER_N, concurrency: CONCURRENCY, browserConcurrency: BROWSER_CONCURRENCY,
+  seed: SEED, timeLimitS: PHASE_LIMIT_S, finder, recordings, log,
+});
+if (args.includes('--probe-only')) {
+  // Only the browser probe's phases, with the gap finder named (the full run measures which is better).
+  const finder: GapFinder = argValue('--finder') === 'ncc' ? 'ncc' : 'edge';
+  const probe = await probePhases(finder);
+  const keys = ['http_bot_pass', 'http_noprobe_pass', 'headless_pass', 'human_browser_pass', 'probe_ms'];
+  log(keys.map((k) => `${k} ${String(probe[k])}`).join('  '));
+  if (JSON_MODE) process.stdout.write(`${JSON.stringify({ bench: 'attack', machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? 'unknown' }, n_per_http_bot: N, browser_n: BROWSER_N, finder, ...probe })}\n`);
+  process.exit(0);
+}
 
 const hurdle = await startHurdle({ cli: CLI, workers: WORKERS, difficulty: DIFFICULTY, ipPerMinute: 1_000_000_000, sitePerSecond: 1_000_000_000 });
 try {
@@ -239,6 +262,9 @@ try {
     attackers,
     human,
   };
+  // The browser probe's phases, against their own service (see probe-phases.ts).
+  const probe = args.includes('--no-probe-phases') ? {} : await probePhases(finder);
+  Object.assign(result, probe);
   log(`farm_pass_after_1min ${result.farm_pass_after_1min}  farm_cost_growth ${result.farm_cost_growth}  normal_visitor_escalated ${result.normal_visitor_escalated}`);
   log(`naive ${result.naive_pass}  blind ${result.blind_pass}  cv_top1 ${result.cv_top1}  cv_synthetic ${result.cv_synthetic_pass}  replay ${result.replay_pass}  keyboard_cost_ratio ${result.keyboard_cost_ratio}  pow_vs_slide_cost_ratio ${result.pow_vs_slide_cost_ratio}  human ${result.human_pass}`);
   if (JSON_MODE) process.stdout.write(`${JSON.stringify(result)}\n`);

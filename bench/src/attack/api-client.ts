@@ -1,4 +1,6 @@
 /** The public HTTP API as a client uses it (see docs/api.md). */
+import type { ProbeResult, PublicProbe } from '@hurdle/challenge';
+
 export interface SlidePayload {
   readonly width: number;
   readonly height: number;
@@ -23,6 +25,7 @@ export interface ChallengeResponse {
   readonly attemptsLeft: number;
   readonly slide?: SlidePayload;
   readonly pow?: { readonly algorithm: string; readonly challenge: string; readonly difficulty: number };
+  readonly probe?: PublicProbe;
 }
 
 export interface VerifyResponse {
@@ -43,6 +46,7 @@ export interface VerifyBody {
   readonly trajectory?: readonly (readonly [number, number, number])[];
   readonly input?: 'pointer' | 'keyboard';
   readonly keyboardProof?: string;
+  readonly probe?: ProbeResult;
 }
 
 /** The page's origin the bench claims, as a browser would send it. */

@@ -10,6 +10,8 @@ export interface HurdleProcess {
   readonly base: string;
   readonly sitekey: string;
   readonly secret: string;
+  /** A second site with the same types and `probeSiteRisk` as its risk settings (the browser probe phases). */
+  readonly probeSite: { readonly sitekey: string; readonly secret: string; readonly risk: string };
   /** The conditions it runs under (reported with the results). */
   readonly conditions: Record<string, string | number | boolean>;
   stop(): Promise<void>;
@@ -26,6 +28,10 @@ export interface StartHurdleOptions {
   readonly ipPerMinute: number;
   /** Per-site requests per second. */
   readonly sitePerSecond: number;
+  /** Risk settings (JSON) of the probe phases' site. @default '{"minScore":{"*":0.5}}' */
+  readonly probeSiteRisk?: string;
+  /** Serve /demo (the demo site is created on start; the browser phases open /demo?sitekey=...). @default false */
+  readonly demo?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -40,20 +46,26 @@ process.on('exit', () => {
  */
 export async function startHurdle(o: StartHurdleOptions): Promise<HurdleProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hurdle-attack-bench-'));
-  const created = spawnSync(process.execPath, [o.cli, 'site', 'create', '--data-dir', dataDir, '--name', 'attack-bench', '--types', 'slide,pow', '--difficulty', String(o.difficulty), '--log-level', 'warn'], { encoding: 'utf8' });
-  const sitekey = /sitekey\s+(\S+)/.exec(created.stdout)?.[1];
-  const secret = /secret\s+(\S+)/.exec(created.stdout)?.[1];
-  if (created.status !== 0 || sitekey === undefined || secret === undefined) {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`hurdle site create failed (${created.status}): ${created.stderr.slice(0, 500)}`);
-  }
+  const createSite = (name: string, extra: string[]): { sitekey: string; secret: string } => {
+    const created = spawnSync(process.execPath, [o.cli, 'site', 'create', '--data-dir', dataDir, '--name', name, '--types', 'slide,pow', '--difficulty', String(o.difficulty), '--log-level', 'warn', ...extra], { encoding: 'utf8' });
+    const sitekey = /sitekey\s+(\S+)/.exec(created.stdout)?.[1];
+    const secret = /secret\s+(\S+)/.exec(created.stdout)?.[1];
+    if (created.status !== 0 || sitekey === undefined || secret === undefined) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`hurdle site create failed (${created.status}): ${created.stderr.slice(0, 500)}`);
+    }
+    return { sitekey, secret };
+  };
+  const { sitekey, secret } = createSite('attack-bench', []);
+  const probeRisk = o.probeSiteRisk ?? '{"minScore":{"*":0.5}}';
+  const probeSite = { ...createSite('attack-bench-probe', ['--risk', probeRisk]), risk: probeRisk };
   const port = await freePort();
   const child = spawn(process.execPath, [o.cli, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--workers', String(o.workers), '--log-level', 'warn', '--test-hooks', '--trust-proxy', '127.0.0.1'], {
     env: {
       ...process.env,
       HURDLE_RATE_LIMIT__IP_PER_MINUTE: String(o.ipPerMinute),
       HURDLE_RATE_LIMIT__SITE_PER_SECOND: String(o.sitePerSecond),
-      HURDLE_DEMO_SITE: 'false',
+      HURDLE_DEMO_SITE: o.demo === true ? 'true' : 'false',
       // The bench judges answers, not load: a busy machine (the bench's own solvers included)
       // must not turn attacks into 503s by event-loop-lag shedding.
       HURDLE_ADMISSION__MAX_EVENT_LOOP_DELAY_MS: '600000',
@@ -98,7 +110,7 @@ export async function startHurdle(o: StartHurdleOptions): Promise<HurdleProcess>
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    base, sitekey, secret, stop,
+    base, sitekey, secret, probeSite, stop,
     conditions: {
       server: 'hurdle start, embedded defaults (SQLite config, shared-memory state store)',
       workers: o.workers,

@@ -1,4 +1,5 @@
 import { DEFAULT_TRAJECTORY_RULES, solvePow } from '@hurdle/challenge';
+import type { ProbeResult } from '@hurdle/challenge';
 import { sleep } from './attack-run.js';
 import type { TrialOutcome } from './attack-run.js';
 import type { ApiClient, ChallengeResponse, SlidePayload } from './api-client.js';
@@ -35,6 +36,8 @@ export interface SlideTrialOptions {
   readonly waitOutTrace: boolean;
   /** Most /v1/verify calls per trial (the server's own limit normally ends it first). */
   readonly maxVerifies: number;
+  /** The browser probe result to send with each answer (none: the answer carries no probe). */
+  readonly probe?: ((challenge: ChallengeResponse, plan: SlidePlan) => ProbeResult | undefined) | undefined;
 }
 
 /**
@@ -61,7 +64,11 @@ export async function slideTrial(api: ApiClient, solve: SlideSolver, o: SlideTri
     // A keyboard claim pays the proof of work the service asks of it (bound to this puzzle).
     const keyPow = plan.input === 'keyboard' ? slide.keyboardPow : undefined;
     const keyboardProof = keyPow === undefined ? undefined : solvePow(challenge.id, keyPow.difficulty);
-    const r = await api.verify({ id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input, ...(keyboardProof === undefined ? {} : { keyboardProof }) });
+    const probe = o.probe?.(challenge, plan);
+    const r = await api.verify({
+      id: challenge.id, answer: { x: plan.x }, trajectory: plan.trajectory, input: plan.input,
+      ...(keyboardProof === undefined ? {} : { keyboardProof }), ...(probe === undefined ? {} : { probe }),
+    });
     if (r.success && r.token !== undefined) return { token: r.token, verifies: verifies + 1, codes };
     codes.push(r.code ?? 'unknown');
     // A round passed: the next round's puzzle, solved the same way (the token comes after the last).
