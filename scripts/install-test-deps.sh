@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the integration tests start for real (Redis, ZooKeeper,
-# PostgreSQL, Chromium, Xvfb, a CJK font, promtool, systemd-analyze, openssl) -- only those that are missing, so it is a no-op when all are there.
+# PostgreSQL, Chromium, Xvfb, Firefox ESR, a CJK font, promtool, systemd-analyze, openssl) -- only those that are missing, so it is a no-op when all are there.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -10,6 +10,8 @@ command -v java >/dev/null || need+=(default-jre-headless)
 command -v chromium >/dev/null || need+=(chromium)
 # Xvfb: the attack bench's people drag in a headed Chromium on a virtual display.
 command -v Xvfb >/dev/null || need+=(xvfb)
+# Firefox ESR: the widget's browser probe is also checked in Firefox (over WebDriver BiDi).
+command -v firefox-esr >/dev/null || need+=(firefox-esr)
 # systemd-analyze, which verifies the unit files in deploy/systemd/.
 command -v systemd-analyze >/dev/null || need+=(systemd)
 # openssl makes the throwaway certificates of the TLS tests (ring AUTH/TLS, vendor-host proxy).
