@@ -44,7 +44,7 @@ describe('proof of work', () => {
   it('round trip: issue, solve (smallest nonce), verify, redeem once', async () => {
     const c = await engine.issue({ site, type: 'pow', action: 'signup', cdata: 'abc', hostname: 'shop.example' });
     assert.equal(c.type, 'pow');
-    assert.deepEqual(Object.keys(c).sort(), ['attemptsLeft', 'expiresAt', 'id', 'pow', 'type']);
+    assert.deepEqual(Object.keys(c).sort(), ['attemptsLeft', 'expiresAt', 'id', 'pow', 'probe', 'type']);
     assert.ok(c.pow !== undefined);
     assert.equal(c.pow.algorithm, 'sha256');
     assert.equal(c.pow.difficulty, 10);

@@ -122,7 +122,7 @@ describe('slide puzzle rendering', () => {
 describe('slide challenge verify', () => {
   it('issues the public payload of the HTTP contract', async () => {
     const c = await engine.issue({ site });
-    assert.deepEqual(Object.keys(c).sort(), ['attemptsLeft', 'expiresAt', 'id', 'slide', 'type']);
+    assert.deepEqual(Object.keys(c).sort(), ['attemptsLeft', 'expiresAt', 'id', 'probe', 'slide', 'type']);
     assert.equal(c.type, 'slide');
     assert.equal(c.attemptsLeft, 1);
     assert.equal(c.expiresAt, t + 120_000);
