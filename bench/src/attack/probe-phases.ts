@@ -90,6 +90,8 @@ export async function runProbePhases(o: ProbePhasesOptions): Promise<Record<stri
     fmt('http_noprobe', httpNoProbe);
 
     // Browsers: trials run `browserConcurrency` at a time, one context each.
+    // A headed browser drives one window at a time, as a person does: windows stacked on one
+    // display hide each other, and Chromium throttles a hidden page.
     const browserPhase = async (launch: () => Promise<{ browser: Browser; stop: () => Promise<void> }>, headed: boolean, n: number, second: number, player: (i: number) => BrowserPlayer): Promise<{ result: AttackResult; outcomes: BrowserOutcome[]; version: string }> => {
       const { browser, stop } = await launch();
       const outcomes: BrowserOutcome[] = [];
@@ -98,7 +100,7 @@ export async function runProbePhases(o: ProbePhasesOptions): Promise<Record<stri
           const out = await browserTrial(browser, { base: hurdle.base, sitekey, forwardedFor: address(i, second), headed, maxRounds: 5 }, player(i));
           outcomes.push(out);
           return out;
-        }, { ...run, n, concurrency: o.browserConcurrency });
+        }, { ...run, n, concurrency: headed ? 1 : o.browserConcurrency, timeLimitS: headed ? o.timeLimitS * 3 : o.timeLimitS });
         return { result, outcomes, version: browser.version() };
       } finally {
         await stop();
