@@ -146,9 +146,9 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     const reason = publicChallengeCode(result.code);
     metrics.verify.inc({ type, result: 'fail', reason });
     if (result.site !== undefined) analytics?.fail(result.site, reason);
+    // A failed answer says something about who sent it; a challenge left to expire does not.
+    if (result.site !== undefined && result.code !== 'CHALLENGE_ERR_EXPIRED') analytics?.offense(result.site.sitekey, req.ip, 'failures');
     const checkFailed = (ANSWER_CHECK_CODES as readonly string[]).includes(result.code);
-    // An answer the checks rejected says something about who sent it; an expired one does not.
-    if (checkFailed && result.site !== undefined) analytics?.offense(result.site.sitekey, req.ip, 'failures');
     if (checkFailed) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons ?? [] }, 'challenge answer rejected');
     return { success: false, code: checkFailed ? ANSWER_FAILED : reason, retry: result.retry, attemptsLeft: result.attemptsLeft };
   });
