@@ -4,7 +4,8 @@
  * fixed buckets) per minute, site, hostname and action into a small in-memory table,
  * which it hands to the primary every few seconds over IPC. Counting is a `Map` update on the
  * request path; nothing here touches the config DB (the primary's {@link AnalyticsWriter}
- * does, in batches).
+ * does, in batches). The tally also holds the sketches of the networks behind each site's
+ * refusals, failures and escalations (risk/prefix-tally.ts), reported with the cells.
  */
 
 import { refusalReason } from './analytics-schema.js';
