@@ -1,6 +1,7 @@
 /** What a config DB connection offers, whichever engine holds it (SQLite or PostgreSQL). */
 import type { AnalyticsQuery, AnalyticsRow, AuditEntry } from './analytics-schema.js';
 import type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
+import type { RiskPrefixQuery, RiskPrefixRow } from './risk-prefix-schema.js';
 import type { SiteRecord } from './site.js';
 
 export type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
@@ -72,6 +73,15 @@ export interface ConfigDb {
   readAnalytics(query: AnalyticsQuery, limit?: number): Promise<AnalyticsRow[]>;
   /** Delete minute cells before `minuteBeforeMs` and hour cells before `hourBeforeMs`; returns rows deleted. */
   pruneAnalytics(minuteBeforeMs: number, hourBeforeMs: number): Promise<number>;
+  /** Add the networks of sites' minutes (counts add up) in one transaction; each key once in `rows`. */
+  addRiskPrefixes(rows: readonly RiskPrefixRow[]): Promise<void>;
+  /** One site's stored networks in `[fromMs, toMs)`, oldest first, at most `limit` (default 100 000). */
+  readRiskPrefixes(query: RiskPrefixQuery, limit?: number): Promise<RiskPrefixRow[]>;
+  /**
+   * Delete network rows before `beforeMs`, and the hashing keys (`meta` rows named by
+   * `keyNameBefore`'s prefix) that sort before `keyNameBefore`; returns rows deleted.
+   */
+  pruneRiskPrefixes(beforeMs: number, keyNameBefore: string): Promise<number>;
   /** Append one audit log entry. */
   addAudit(entry: AuditEntry): Promise<void>;
   /** Audit entries newest first, before `beforeMs` (exclusive) when given, at most `limit`. */

@@ -2,7 +2,8 @@
  * The config DB's tables, shared by the SQLite and PostgreSQL modules: migrations, the row
  * shape and its mapping to {@link SiteRecord}.
  */
-import { ANALYTICS_AND_AUDIT_TABLES } from './analytics-schema.js';
+import { ANALYTICS_AND_AUDIT_TABLES, RISK_ANALYTICS_COLUMNS_MIGRATION } from './analytics-schema.js';
+import { RISK_PREFIX_TABLE } from './risk-prefix-schema.js';
 import { parseStoredSiteRisk } from './risk/site-risk-settings.js';
 import type { SiteRecord } from './site.js';
 
@@ -55,6 +56,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS site_tombstones_change_seq ON site_tombstones (change_seq);`,
   // Risk engine settings as one JSON object (docs/risk.md); '' = the defaults.
   "ALTER TABLE sites ADD COLUMN risk TEXT NOT NULL DEFAULT '';",
+  // The risk engine's per-site dashboard: escalations by level, refusals and score buckets in
+  // the analytics cells, and the (hashed) networks behind refusals, failures and escalations.
+  `${RISK_ANALYTICS_COLUMNS_MIGRATION}
+  ${RISK_PREFIX_TABLE}`,
 ];
 
 /**

@@ -30,6 +30,7 @@ import type { MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
 import { PRIMARY_WORKER_LABEL, processMetrics } from './process-metrics.js';
+import { isPrefixDelta } from './risk/prefix-tally.js';
 import { isAnalyticsDelta } from './site-analytics.js';
 import { createSiteService } from './site-service.js';
 import { settleStateEpoch } from './state-epoch.js';
@@ -124,7 +125,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   analytics.start();
   const admin = {
     ...withMirroredReads(createSiteService({ db, afterWrite: () => mirror.refresh() }), mirror, logger),
-    ...createAdminRecords({ db, flush: () => analytics.flush() }),
+    ...createAdminRecords({ db, flush: () => analytics.flush(), heldNetworks: (q) => analytics.heldNetworks(q) }),
   };
 
   const collector = new WorkerMetricsCollector();
@@ -159,6 +160,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     }
     if (msg.hurdle === 'analytics') {
       if (Array.isArray(msg.deltas)) analytics.add(msg.deltas.filter(isAnalyticsDelta));
+      if (Array.isArray(msg.networks)) analytics.addNetworks(msg.networks.filter(isPrefixDelta));
       return;
     }
     if (msg.hurdle === 'config-segment-switched') {

@@ -212,11 +212,21 @@ export const analyticsQuery = {
     sitekey: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'One site; absent: every site' },
   },
 } as const;
-export const analyticsResponse = openObject('Per-site analytics: range, resolution, stepMs, fromMs, toMs, sitekey, totals, failuresByReason, series [{ t, challenges, passes, failures, escalations }], byHostname, byAction (see docs/api.md)');
+export const analyticsResponse = openObject('Per-site analytics: range, resolution, stepMs, fromMs, toMs, sitekey, totals, failuresByReason, series [{ t, challenges, passes, failures, escalations }], byHostname, byAction, escalationsByLevel, refusalsByReason, scoreHistogram (see docs/api.md)');
 export const analyticsCsvResponse = {
-  description: 'CSV (RFC 4180): bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations',
+  description: 'CSV (RFC 4180): bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations,escalations_slide,escalations_slide_pow,refusals,score_0.0_0.1 .. score_0.9_1.0',
   content: { 'text/csv': { schema: { type: 'string' } } },
 } as const;
+export const riskPrefixesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sitekey'],
+  properties: {
+    range: { type: 'string', enum: ['1h', '24h'], description: 'Network counts are kept a day (default 24h)' },
+    sitekey: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'The site' },
+  },
+} as const;
+export const riskPrefixesResponse = openObject('One site\'s top networks by refusals, failures and escalations: range, sitekey, fromMs, toMs, networks [{ network, family, events, refusals, failures, escalations, minutes }]; a network is a keyed hash, never a prefix or an address (see docs/risk.md)');
 export const auditQuery = {
   type: 'object',
   additionalProperties: false,

@@ -3,8 +3,10 @@ import Database from 'better-sqlite3';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
-import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
+import { ANALYTICS_COLUMNS, ANALYTICS_PARAMS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
 import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
+import { RISK_PREFIX_COLUMNS, riskPrefixToParams, riskPrefixUpsert, rowToRiskPrefix } from './risk-prefix-schema.js';
+import type { RiskPrefixDbRow } from './risk-prefix-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, arrayToChange, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { LeaseRow, SiteRow } from './config-db-schema.js';
 
@@ -138,7 +140,7 @@ export function openSqliteConfigDb(path: string): ConfigDb {
       db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
     }),
     addAnalytics: (rows) => wrap(() => {
-      const upsert = db.prepare(analyticsUpsert('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'));
+      const upsert = db.prepare(analyticsUpsert(`(${new Array(ANALYTICS_PARAMS).fill('?').join(', ')})`));
       db.transaction(() => {
         for (const r of rows) upsert.run(...analyticsToParams(r));
       })();
@@ -152,6 +154,19 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     pruneAnalytics: (minuteBeforeMs, hourBeforeMs) => wrap(() => {
       const del = db.prepare('DELETE FROM site_analytics WHERE resolution = ? AND bucket < ?');
       return del.run('minute', minuteBeforeMs).changes + del.run('hour', hourBeforeMs).changes;
+    }),
+    addRiskPrefixes: (rows) => wrap(() => {
+      const upsert = db.prepare(riskPrefixUpsert('(?, ?, ?, ?, ?, ?)'));
+      db.transaction(() => {
+        for (const r of rows) upsert.run(...riskPrefixToParams(r));
+      })();
+    }),
+    readRiskPrefixes: (q, limit = 100_000) => wrap(() => (db.prepare(`SELECT ${RISK_PREFIX_COLUMNS} FROM site_risk_prefixes WHERE sitekey = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`)
+      .all(q.sitekey, q.fromMs, q.toMs, limit) as RiskPrefixDbRow[]).map(rowToRiskPrefix)),
+    pruneRiskPrefixes: (beforeMs, keyNameBefore) => wrap(() => {
+      const rows = db.prepare('DELETE FROM site_risk_prefixes WHERE bucket < ?').run(beforeMs).changes;
+      db.prepare('DELETE FROM meta WHERE key >= ? AND key < ?').run(keyNameBefore.replace(/[0-9]+$/, ''), keyNameBefore);
+      return rows;
     }),
     addAudit: (entry) => wrap(() => {
       db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(...auditToParams(entry));

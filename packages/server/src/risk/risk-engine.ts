@@ -12,13 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChallengeStore, ChallengeType, VerifyResult } from '@hurdle/challenge';
-import { ServerError } from '../errors.js';
 import { addressKey } from '../http/client-address.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { chooseStep } from './escalation.js';
 import type { EscalationStep } from './escalation.js';
 import { networkPrefix } from './network-prefix.js';
 import type { RiskCounters } from './risk-counters.js';
+import { RiskRefusedError } from './risk-refusal.js';
 import { assessAnswer, assessSignals, publicScore } from './risk-score.js';
 import type { RiskAssessment, RiskReason, RiskSignals } from './risk-score.js';
 import { RISK_PAUSE_MS } from './risk-weights.js';
@@ -67,8 +67,11 @@ export interface RiskEngine {
   assessIssue(address: string, sitekey: string, requested: ChallengeType | undefined, site: { readonly challengeTypes: readonly ChallengeType[]; readonly difficulty: number }): Promise<IssueDecision>;
   /** Count an issued challenge and keep its assessment for its verify. */
   recordIssue(address: string, sitekey: string, challengeId: string, decision: IssueDecision): Promise<void>;
-  /** Count a verify's outcome; for a pass, score it and keep the score for the token's siteverify. */
-  recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown }, result: VerifyResult): Promise<void>;
+  /**
+   * Count a verify's outcome; for a pass, score it and keep the score for the token's
+   * siteverify. Returns that score (undefined for anything but a pass).
+   */
+  recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown }, result: VerifyResult): Promise<TokenScore | undefined>;
   /** The score kept for a token; undefined when none was (issued before the engine ran, or a store error). */
   tokenScore(token: string): Promise<TokenScore | undefined>;
 }
@@ -116,10 +119,9 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
   const storeError = (): void => {
     metrics?.storeErrors.inc({ op: 'risk' });
   };
-  const refused = (scope: 'address' | 'prefix', reason: string, ms: number): ServerError => {
+  const refused = (scope: 'address' | 'prefix', reason: string, ms: number): RiskRefusedError => {
     metrics?.riskRefused.inc({ scope, reason });
-    // The message names the scope, never the address (it goes to logs).
-    return new ServerError('SERVER_ERR_RISK_REFUSED', `too many challenges solved or failed from this ${scope === 'address' ? 'address' : 'network'}; try again later`, { retryAfterS: Math.max(1, Math.ceil(ms / 1000)) });
+    return new RiskRefusedError(scope, reason, Math.max(1, Math.ceil(ms / 1000)));
   };
 
   return {
@@ -224,6 +226,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       metrics?.riskScore.observe({ phase: 'verify' }, scored.risk);
       const kept: TokenScore = { score: publicScore(scored.risk), reasons: scored.reasons };
       await store.set(`rk:tok:${digestKey(result.token)}`, JSON.stringify(kept), options.tokenTtlMs).catch(storeError);
+      return kept;
     },
 
     async tokenScore(token) {
