@@ -8,8 +8,7 @@ import {
 import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
 
 const SECRET = 'scrypt-test-secret-0123456789';
-let t = 1_800_000_000_000;
-const now = (): number => t;
+const now = (): number => 1_800_000_000_000;
 const engine = createEngineWithHooks({ store: createMemoryStore({ now }), secrets: [SECRET], renderThreads: 0, pool: false, now });
 after(() => engine.close());
 /** Four bits of scrypt work: about 16 evaluations, a few tens of ms per solve. */
