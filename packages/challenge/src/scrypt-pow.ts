@@ -27,7 +27,7 @@ export const SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 512, r: 8, p: 1 })
  * Measured in headless Chromium (widget solver: SHA-256 hashes per second over scrypt
  * evaluations per second); see the package README.
  */
-export const SCRYPT_COST_BITS = 14;
+export const SCRYPT_COST_BITS = 11;
 
 /** Leading zero bits a scrypt challenge of `difficulty` SHA-256-equivalent bits asks of its digest. */
 export function scryptBits(difficulty: number): number {
