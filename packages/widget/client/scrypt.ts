@@ -51,10 +51,17 @@ function pbkdf2(password: Uint8Array, salt: Uint8Array, dkLen: number): Uint8Arr
 
 const R = (a: number, b: number): number => (a << b) | (a >>> (32 - b));
 
-/** salsa20/8 of the 16 words at `b[0 .. 16)`, in place. */
-function salsa(b: Int32Array): void {
-  let x0 = b[0]!, x1 = b[1]!, x2 = b[2]!, x3 = b[3]!, x4 = b[4]!, x5 = b[5]!, x6 = b[6]!, x7 = b[7]!;
-  let x8 = b[8]!, x9 = b[9]!, x10 = b[10]!, x11 = b[11]!, x12 = b[12]!, x13 = b[13]!, x14 = b[14]!, x15 = b[15]!;
+/**
+ * One step of BlockMix: `t := salsa20/8(t XOR src[so .. so + 16))`, also written to
+ * `dst[dO .. dO + 16)`. Fused, so each block is read and written once.
+ */
+function salsaXor(t: Int32Array, src: Int32Array, so: number, dst: Int32Array, dO: number): void {
+  const j0 = t[0]! ^ src[so]!, j1 = t[1]! ^ src[so + 1]!, j2 = t[2]! ^ src[so + 2]!, j3 = t[3]! ^ src[so + 3]!;
+  const j4 = t[4]! ^ src[so + 4]!, j5 = t[5]! ^ src[so + 5]!, j6 = t[6]! ^ src[so + 6]!, j7 = t[7]! ^ src[so + 7]!;
+  const j8 = t[8]! ^ src[so + 8]!, j9 = t[9]! ^ src[so + 9]!, j10 = t[10]! ^ src[so + 10]!, j11 = t[11]! ^ src[so + 11]!;
+  const j12 = t[12]! ^ src[so + 12]!, j13 = t[13]! ^ src[so + 13]!, j14 = t[14]! ^ src[so + 14]!, j15 = t[15]! ^ src[so + 15]!;
+  let x0 = j0, x1 = j1, x2 = j2, x3 = j3, x4 = j4, x5 = j5, x6 = j6, x7 = j7;
+  let x8 = j8, x9 = j9, x10 = j10, x11 = j11, x12 = j12, x13 = j13, x14 = j14, x15 = j15;
   for (let i = 0; i < 8; i += 2) {
     x4 ^= R(x0 + x12, 7); x8 ^= R(x4 + x0, 9); x12 ^= R(x8 + x4, 13); x0 ^= R(x12 + x8, 18);
     x9 ^= R(x5 + x1, 7); x13 ^= R(x9 + x5, 9); x1 ^= R(x13 + x9, 13); x5 ^= R(x1 + x13, 18);
@@ -65,10 +72,10 @@ function salsa(b: Int32Array): void {
     x11 ^= R(x10 + x9, 7); x8 ^= R(x11 + x10, 9); x9 ^= R(x8 + x11, 13); x10 ^= R(x9 + x8, 18);
     x12 ^= R(x15 + x14, 7); x13 ^= R(x12 + x15, 9); x14 ^= R(x13 + x12, 13); x15 ^= R(x14 + x13, 18);
   }
-  b[0] = b[0]! + x0; b[1] = b[1]! + x1; b[2] = b[2]! + x2; b[3] = b[3]! + x3;
-  b[4] = b[4]! + x4; b[5] = b[5]! + x5; b[6] = b[6]! + x6; b[7] = b[7]! + x7;
-  b[8] = b[8]! + x8; b[9] = b[9]! + x9; b[10] = b[10]! + x10; b[11] = b[11]! + x11;
-  b[12] = b[12]! + x12; b[13] = b[13]! + x13; b[14] = b[14]! + x14; b[15] = b[15]! + x15;
+  dst[dO] = t[0] = x0 + j0; dst[dO + 1] = t[1] = x1 + j1; dst[dO + 2] = t[2] = x2 + j2; dst[dO + 3] = t[3] = x3 + j3;
+  dst[dO + 4] = t[4] = x4 + j4; dst[dO + 5] = t[5] = x5 + j5; dst[dO + 6] = t[6] = x6 + j6; dst[dO + 7] = t[7] = x7 + j7;
+  dst[dO + 8] = t[8] = x8 + j8; dst[dO + 9] = t[9] = x9 + j9; dst[dO + 10] = t[10] = x10 + j10; dst[dO + 11] = t[11] = x11 + j11;
+  dst[dO + 12] = t[12] = x12 + j12; dst[dO + 13] = t[13] = x13 + j13; dst[dO + 14] = t[14] = x14 + j14; dst[dO + 15] = t[15] = x15 + j15;
 }
 
 /** scrypt with fixed N, r, p: `(password, salt, dkLen) => key`, reusing its memory between calls. */
@@ -78,19 +85,18 @@ export type Scrypt = (password: Uint8Array, salt: Uint8Array, dkLen: number) => 
 export function createScrypt(N: number, r: number, p: number): Scrypt {
   const words = 32 * r;
   const V = new Int32Array(words * N);
-  const X = new Int32Array(words);
-  const Y = new Int32Array(words);
+  let X = new Int32Array(words);
+  let Y = new Int32Array(words);
   const T = new Int32Array(16);
 
-  // BlockMix: X := the salsa chain over X's 2r blocks, even outputs first, then the odd ones.
+  // BlockMix: X := the salsa chain over X's 2r blocks, even outputs first, then the odd ones
+  // (written to Y, which then becomes X: no copy).
   const blockMix = (): void => {
     T.set(X.subarray(words - 16));
-    for (let i = 0; i < 2 * r; i++) {
-      for (let k = 0; k < 16; k++) T[k]! ^= X[16 * i + k]!;
-      salsa(T);
-      Y.set(T, 16 * ((i >> 1) + (i & 1) * r));
-    }
-    X.set(Y);
+    for (let i = 0; i < 2 * r; i++) salsaXor(T, X, 16 * i, Y, 16 * ((i >> 1) + (i & 1) * r));
+    const swap = X;
+    X = Y;
+    Y = swap;
   };
 
   return (password, salt, dkLen) => {
