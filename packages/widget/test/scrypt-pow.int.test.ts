@@ -52,16 +52,16 @@ const SEEN_SCRIPT = `(() => {
 
 /**
  * Runs in the page: the worker as the widget starts it, at a difficulty it never reaches; its
- * progress messages count the work done in a measured time, from the first one on (after the
- * warm-up: JIT, memory). Resolves with attempts per second.
+ * progress messages count the work done in `ms`, from the first one on (after the warm-up:
+ * JIT, memory). Resolves with attempts per second.
  */
-const RATE_SCRIPT = `(msg) => new Promise((resolve) => {
+const RATE_SCRIPT = `(msg, ms) => new Promise((resolve) => {
   const w = new Worker('/widget/hurdle-pow-worker.js');
   let first;
   w.onmessage = (e) => {
     const at = performance.now();
     if (first === undefined) { first = { at, attempts: e.data.attempts }; return; }
-    if (at - first.at >= 2000) {
+    if (at - first.at >= ms) {
       w.terminate();
       resolve(((e.data.attempts - first.attempts) * 1000) / (at - first.at));
     }
@@ -187,9 +187,14 @@ describe('scrypt proof of work in Chromium against hurdle start', { timeout: 170
     const page = await open();
     await page.goto('/demo?lang=en&type=slide');
     // On challenges of the real lengths.
-    const rate = (message: Record<string, unknown>): Promise<number> => page.evaluate<number>(`(${RATE_SCRIPT})(${JSON.stringify(message)})`);
-    const hashesPerS = await rate({ challenge: shaPow.challenge, difficulty: 200 });
-    const evalsPerS = await rate({ challenge: scryptPow.challenge, difficulty: 200, scrypt: { N: scryptPow.N, r: scryptPow.r, p: scryptPow.p } });
+    const rate = (message: Record<string, unknown>): Promise<number> => page.evaluate<number>(`(${RATE_SCRIPT})(${JSON.stringify(message)}, 1000)`);
+    // Rounds of each in turn, the best of each kept: other load on the machine only slows a
+    // round down, and alternating lets both see the same spells of it.
+    let hashesPerS = 0, evalsPerS = 0;
+    for (let round = 0; round < 3; round++) {
+      hashesPerS = Math.max(hashesPerS, await rate({ challenge: shaPow.challenge, difficulty: 200 }));
+      evalsPerS = Math.max(evalsPerS, await rate({ challenge: scryptPow.challenge, difficulty: 200, scrypt: { N: scryptPow.N, r: scryptPow.r, p: scryptPow.p } }));
+    }
     const bits = Math.log2(hashesPerS / evalsPerS);
     t.diagnostic(`Chromium worker: ${Math.round(hashesPerS)} SHA-256/s, ${evalsPerS.toFixed(1)} scrypt/s (N=${scryptPow.N} r=${scryptPow.r} p=${scryptPow.p}): log2 ratio ${bits.toFixed(2)}; SCRYPT_COST_BITS = ${SCRYPT_COST_BITS}`);
     assert.ok(hashesPerS > 0 && evalsPerS > 0);
