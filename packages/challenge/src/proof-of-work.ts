@@ -72,7 +72,8 @@ export function openPowChallenge(keyring: Keyring, challenge: string): PowClaims
 
 /** True when `nonce` solves the opened challenge under its own algorithm and difficulty. */
 export function checkPowAnswer(challenge: string, nonce: string, claims: PowClaims): boolean {
-  if (claims.algorithm === 'scrypt' && claims.scrypt !== undefined) return checkScryptSolution(challenge, nonce, claims.difficulty, claims.scrypt);
+  // Never a SHA-256 check for a scrypt claim, even one missing its parameters.
+  if (claims.algorithm === 'scrypt') return claims.scrypt !== undefined && checkScryptSolution(challenge, nonce, claims.difficulty, claims.scrypt);
   return checkPowSolution(challenge, nonce, claims.difficulty);
 }
 
