@@ -13,8 +13,8 @@ export interface ScryptParams {
  * 512 KiB that its second half reads back in a data-dependent order, so a GPU or ASIC runs only
  * as many evaluations at once as its fast memory holds, and each is bound by memory latency
  * rather than by arithmetic. N = 1024 (1 MiB) would be stronger, but on the reference machine
- * Node's scrypt then costs about 2.6 ms of CPU per verify, over the 2 ms budget; N = 512 costs
- * about 1.4 ms (`npm run bench:challenge`, figure `scrypt_verify_ms`).
+ * Node's scrypt then costs 2.3-3.2 ms of CPU per evaluation, over the 2 ms budget of a verify;
+ * N = 512 costs 1.3-1.7 ms (`npm run bench:challenge`: `scrypt_eval_ms`, `scrypt_verify_ms`).
  */
 export const SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 512, r: 8, p: 1 });
 
@@ -24,8 +24,8 @@ export const SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 512, r: 8, p: 1 })
  * SHA-256-equivalent bits (the site's setting, the risk engine's extra bits): a scrypt
  * challenge asks `difficulty - SCRYPT_COST_BITS` leading zero bits of the scrypt output, so a
  * visitor's browser spends about what the SHA-256 challenge of that difficulty would cost it.
- * Measured in headless Chromium (widget solver: SHA-256 hashes per second over scrypt
- * evaluations per second); see the package README.
+ * Measured in headless Chromium (the widget's worker: SHA-256 hashes per second over scrypt
+ * evaluations per second, log2 10.5-10.9) and in Node (10.5); see the package README.
  */
 export const SCRYPT_COST_BITS = 11;
 
