@@ -69,6 +69,18 @@ const RATE_SCRIPT = `(msg, ms) => new Promise((resolve) => {
   w.postMessage(msg);
 })`;
 
+/** Runs in the page: one real search by the worker; resolves with its attempts and milliseconds. */
+const SOLVE_SCRIPT = `(msg) => new Promise((resolve) => {
+  const w = new Worker('/widget/hurdle-pow-worker.js');
+  const t0 = performance.now();
+  w.onmessage = (e) => {
+    if (e.data.type !== 'done') return;
+    w.terminate();
+    resolve({ nonce: e.data.nonce, attempts: e.data.attempts, ms: performance.now() - t0 });
+  };
+  w.postMessage(msg);
+})`;
+
 interface PowPayload { algorithm: string; challenge: string; difficulty: number; N: number; r: number; p: number }
 
 function leadingZeroBits(digest: Buffer): number {
@@ -201,5 +213,23 @@ describe('scrypt proof of work in Chromium against hurdle start', { timeout: 170
     // The documented constant stays near what the browser measures (a loaded machine moves
     // both speeds, the ratio much less).
     assert.ok(Math.abs(bits - SCRYPT_COST_BITS) <= 2.5, `measured ${bits.toFixed(2)} bits, SCRYPT_COST_BITS is ${SCRYPT_COST_BITS}`);
+  });
+
+  test('solve times of a scrypt site at the default difficulty', async (t) => {
+    const site = await createSite(server.baseUrl, { name: 'default scrypt', challengeTypes: ['pow'], powAlgorithm: 'scrypt' });
+    const page = await open();
+    await page.goto('/demo?lang=en&type=slide');
+    let totalMs = 0, totalAttempts = 0;
+    const runs = 6;
+    for (let i = 0; i < runs; i++) {
+      const res = await fetch(`${server.baseUrl}/v1/challenge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sitekey: site.sitekey }) });
+      const pow = ((await res.json()) as { pow: PowPayload }).pow;
+      assert.equal(pow.difficulty, 17 - SCRYPT_COST_BITS, 'the default difficulty, 17, less SCRYPT_COST_BITS');
+      const solved = await page.evaluate<{ nonce: string; attempts: number; ms: number }>(`(${SOLVE_SCRIPT})(${JSON.stringify({ challenge: pow.challenge, difficulty: pow.difficulty, scrypt: { N: pow.N, r: pow.r, p: pow.p } })})`);
+      assert.equal(Number(solved.nonce), firstNonce(pow, 100_000), 'the first nonce node:crypto finds');
+      totalMs += solved.ms;
+      totalAttempts += solved.attempts;
+    }
+    t.diagnostic(`default difficulty 17 (${17 - SCRYPT_COST_BITS} scrypt bits): ${runs} solves, mean ${(totalMs / runs).toFixed(0)} ms, mean ${(totalAttempts / runs).toFixed(1)} evaluations (expected ${2 ** (17 - SCRYPT_COST_BITS)}), ${(totalMs / totalAttempts).toFixed(2)} ms each`);
   });
 });
