@@ -21,7 +21,7 @@ import type { ChallengeErrorCode } from './errors.js';
 import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 import { sealToken, openToken } from './pass-token.js';
 import { checkPowAnswer, checkPowSolution, openPowChallenge, POW_ALGORITHMS, sealPowChallenge } from './proof-of-work.js';
-import { SCRYPT_PARAMS, scryptBits } from './scrypt-pow.js';
+import { SCRYPT_PARAMS, SCRYPT_VERIFIES_PER_CHALLENGE, scryptBits } from './scrypt-pow.js';
 import { createKeyring, normaliseSecrets } from './signed-envelope.js';
 import type { Keyring } from './signed-envelope.js';
 import type { SlideRecord } from './slide-record.js';
@@ -369,8 +369,16 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (t >= claims.expiresAt) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
     // Issued before the store lost its one-time markers: whether it was solved then is unknown.
     if (claims.stateEpoch !== stateEpoch) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
+    let left = 1;
+    if (claims.algorithm === 'scrypt') {
+      // A scrypt evaluation costs the server ~30x a SHA-256 verify, and a wrong nonce or a
+      // replayed solution would cost it again each time: each challenge gets a few.
+      const n = await store.incr(`${prefix}pa:${claims.challengeId}`, Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
+      if (n > SCRYPT_VERIFIES_PER_CHALLENGE) return failed(fail('CHALLENGE_ERR_ATTEMPTS_EXHAUSTED', false, 0));
+      left = SCRYPT_VERIFIES_PER_CHALLENGE - n;
+    }
     // After the cheap checks: a scrypt evaluation is the costliest step of a verify.
-    if (!checkPowAnswer(id, nonce, claims)) return failed(fail('CHALLENGE_ERR_POW_INSUFFICIENT', true, 1));
+    if (!checkPowAnswer(id, nonce, claims)) return failed(fail('CHALLENGE_ERR_POW_INSUFFICIENT', left > 0, left));
     const fresh = await store.add(`${prefix}p:${claims.challengeId}`, '1', Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
     if (!fresh) return failed(fail('CHALLENGE_ERR_ALREADY_SOLVED', false, 0));
     return passToken(claims.sitekey, claims.hostname, claims.action, claims.cdata, 'pow');

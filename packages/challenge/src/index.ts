@@ -48,7 +48,7 @@ export type { GeometryReason, TimingReason } from './trace-context-checks.js';
 export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';
 export { checkPowSolution, leadingZeroBits, POW_ALGORITHMS, solvePow } from './proof-of-work.js';
 export type { PowAlgorithm } from './proof-of-work.js';
-export { checkScryptSolution, SCRYPT_COST_BITS, SCRYPT_PARAMS, scryptBits, scryptDigest, solveScryptPow } from './scrypt-pow.js';
+export { checkScryptSolution, SCRYPT_COST_BITS, SCRYPT_PARAMS, SCRYPT_VERIFIES_PER_CHALLENGE, scryptBits, scryptDigest, solveScryptPow } from './scrypt-pow.js';
 export type { ScryptParams } from './scrypt-pow.js';
 export { ANSWER_CHECK_CODES, CHALLENGE_ERROR_CODES, ChallengeError, isChallengeError } from './errors.js';
 export type { ChallengeErrorCode } from './errors.js';

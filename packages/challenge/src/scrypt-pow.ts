@@ -29,6 +29,12 @@ export const SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 512, r: 8, p: 1 })
  */
 export const SCRYPT_COST_BITS = 11;
 
+/**
+ * How many answers one scrypt challenge may have checked (each an evaluation): a right one
+ * after a slip or two, never a flood of wrong or replayed nonces at ~1.5 ms of CPU each.
+ */
+export const SCRYPT_VERIFIES_PER_CHALLENGE = 3;
+
 /** Leading zero bits a scrypt challenge of `difficulty` SHA-256-equivalent bits asks of its digest. */
 export function scryptBits(difficulty: number): number {
   return Math.max(0, difficulty - SCRYPT_COST_BITS);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import {
-  SCRYPT_COST_BITS, SCRYPT_PARAMS, checkPowSolution, checkScryptSolution, createMemoryStore, isChallengeError,
+  SCRYPT_COST_BITS, SCRYPT_PARAMS, SCRYPT_VERIFIES_PER_CHALLENGE, checkPowSolution, checkScryptSolution, createMemoryStore, isChallengeError,
   leadingZeroBits, scryptBits, scryptDigest, solveScryptPow,
 } from '../src/index.js';
 import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
@@ -82,6 +82,30 @@ describe('scrypt proof of work', () => {
     assert.equal(v.success, true);
     const again = await engine.verify({ id: c.id, answer: { nonce } });
     assert.ok(!again.success && again.code === 'CHALLENGE_ERR_ALREADY_SOLVED');
+  });
+
+  it('a challenge has at most SCRYPT_VERIFIES_PER_CHALLENGE answers checked: wrong ones, then the right one too, are refused', async () => {
+    assert.equal(SCRYPT_VERIFIES_PER_CHALLENGE, 3);
+    const c = await engine.issue({ site });
+    const nonce = solveScryptPow(c.id, 4) as string;
+    const wrong: string[] = [];
+    for (let n = 0; wrong.length < SCRYPT_VERIFIES_PER_CHALLENGE; n++) if (!checkScryptSolution(c.id, String(n), 4, SCRYPT_PARAMS)) wrong.push(String(n));
+    const results = [];
+    for (const w of wrong) results.push(await engine.verify({ id: c.id, answer: { nonce: w } }));
+    assert.deepEqual(results.map((r) => !r.success && [r.code, r.retry, r.attemptsLeft]), [
+      ['CHALLENGE_ERR_POW_INSUFFICIENT', true, 2], ['CHALLENGE_ERR_POW_INSUFFICIENT', true, 1], ['CHALLENGE_ERR_POW_INSUFFICIENT', false, 0],
+    ]);
+    const late = await engine.verify({ id: c.id, answer: { nonce } });
+    assert.ok(!late.success && late.code === 'CHALLENGE_ERR_ATTEMPTS_EXHAUSTED' && !late.retry);
+    // A solved challenge replayed: refused as solved, then without an evaluation at all.
+    const d = await engine.issue({ site });
+    const good = solveScryptPow(d.id, 4) as string;
+    assert.equal((await engine.verify({ id: d.id, answer: { nonce: good } })).success, true);
+    const replays = [];
+    for (let i = 0; i < 4; i++) replays.push(await engine.verify({ id: d.id, answer: { nonce: good } }));
+    assert.deepEqual(replays.map((r) => !r.success && r.code), [
+      'CHALLENGE_ERR_ALREADY_SOLVED', 'CHALLENGE_ERR_ALREADY_SOLVED', 'CHALLENGE_ERR_ATTEMPTS_EXHAUSTED', 'CHALLENGE_ERR_ATTEMPTS_EXHAUSTED',
+    ]);
   });
 
   it('a SHA-256 solution does not solve a scrypt challenge', async () => {
