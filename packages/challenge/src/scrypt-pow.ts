@@ -25,7 +25,7 @@ export const SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 512, r: 8, p: 1 })
  * challenge asks `difficulty - SCRYPT_COST_BITS` leading zero bits of the scrypt output, so a
  * visitor's browser spends about what the SHA-256 challenge of that difficulty would cost it.
  * Measured in headless Chromium (the widget's worker: SHA-256 hashes per second over scrypt
- * evaluations per second, log2 10.5-10.9) and in Node (10.5); see the package README.
+ * evaluations per second, log2 10.5-11.7 over five runs) and in Node (10.5); see the package README.
  */
 export const SCRYPT_COST_BITS = 11;
 
