@@ -60,6 +60,8 @@ export const MIGRATIONS: readonly string[] = [
   // the analytics cells, and the (hashed) networks behind refusals, failures and escalations.
   `${RISK_ANALYTICS_COLUMNS_MIGRATION}
   ${RISK_PREFIX_TABLE}`,
+  // The proof of work's hash ('sha256' or 'scrypt'); existing sites keep SHA-256.
+  "ALTER TABLE sites ADD COLUMN pow_algorithm TEXT NOT NULL DEFAULT 'sha256';",
 ];
 
 /**
@@ -95,7 +97,7 @@ export interface SiteStats {
 }
 
 export const SITE_STATS_SQL = `SELECT COUNT(*) AS sites, COALESCE(SUM(LENGTH(sitekey) + LENGTH(name) + LENGTH(secret_hash)
-  + COALESCE(LENGTH(prev_secret_hash), 0) + LENGTH(hostnames) + LENGTH(challenge_types) + LENGTH(image_set)), 0) AS text_bytes FROM sites`;
+  + COALESCE(LENGTH(prev_secret_hash), 0) + LENGTH(hostnames) + LENGTH(challenge_types) + LENGTH(image_set) + LENGTH(pow_algorithm)), 0) AS text_bytes FROM sites`;
 
 /** A lease holder as stored in table `leases`. */
 export interface LeaseHolder {
@@ -153,6 +155,7 @@ export interface SiteRow {
   rate_limit_per_second: number;
   keyboard_solve: number;
   risk: string;
+  pow_algorithm: string;
   enabled: number;
   created_at: number | string;
   updated_at: number | string;
@@ -172,6 +175,7 @@ export function rowToSite(row: SiteRow): SiteRecord {
     rateLimitPerSecond: Number(row.rate_limit_per_second),
     keyboardSolve: Number(row.keyboard_solve) === 1,
     ...(row.risk ? { risk: parseStoredSiteRisk(row.risk) } : {}),
+    powAlgorithm: powAlgorithmOf(row.pow_algorithm),
     enabled: Number(row.enabled) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -184,10 +188,16 @@ export function siteToParams(site: SiteRecord): unknown[] {
     JSON.stringify(site.hostnames), JSON.stringify(site.challengeTypes), site.difficulty, site.imageSet,
     site.rateLimitPerSecond, site.keyboardSolve ? 1 : 0, site.enabled ? 1 : 0, site.createdAt, site.updatedAt,
     site.risk === undefined ? '' : JSON.stringify(site.risk),
+    site.powAlgorithm ?? 'sha256',
   ];
 }
 
-export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at, risk';
+export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at, risk, pow_algorithm';
+
+/** The stored algorithm; anything but 'scrypt' (a value from a newer or older writer) reads as SHA-256. */
+function powAlgorithmOf(stored: unknown): 'sha256' | 'scrypt' {
+  return stored === 'scrypt' ? 'scrypt' : 'sha256';
+}
 
 /** A row of {@link changesSql}: a site row (deleted 0) or a tombstone (deleted 1, the rest NULL). */
 export type ChangeRow = SiteRow & { change_seq: number | string; deleted: number | string };
@@ -224,6 +234,7 @@ export function arrayToChange(r: readonly unknown[]): SiteChange {
       difficulty: Number(r[9]), imageSet: r[10] as string, rateLimitPerSecond: Number(r[11]),
       keyboardSolve: Number(r[12]) === 1, enabled: Number(r[13]) === 1, createdAt: Number(r[14]), updatedAt: Number(r[15]),
       ...(r[16] ? { risk: parseStoredSiteRisk(r[16] as string) } : {}),
+      powAlgorithm: powAlgorithmOf(r[17]),
     },
   };
 }

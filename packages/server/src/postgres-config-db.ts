@@ -10,7 +10,7 @@ import type { RiskPrefixDbRow } from './risk-prefix-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToChange, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { ChangeRow, LeaseRow, SiteRow } from './config-db-schema.js';
 
-/** Rows per INSERT of a bulk load (15 parameters each, well under PostgreSQL's 65535). */
+/** Rows per INSERT of a bulk load (17 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 
 const CHANNEL = 'hurdle_sites';

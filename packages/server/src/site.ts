@@ -3,6 +3,8 @@
  * validation of admin input and secret generation/hashing.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { POW_ALGORITHMS } from '@hurdle/challenge';
+import type { PowAlgorithm } from '@hurdle/challenge';
 import { ServerError } from './errors.js';
 import { validateSiteRisk } from './risk/site-risk-settings.js';
 import type { SiteRiskSettings } from './risk/site-risk-settings.js';
@@ -25,8 +27,14 @@ export interface SiteRecord {
   hostnames: string[];
   /** Challenge types this site allows; the first is the default. */
   challengeTypes: ChallengeType[];
-  /** Proof-of-work difficulty, leading zero bits. */
+  /** Proof-of-work difficulty, leading zero bits of SHA-256 (for scrypt: SHA-256-equivalent bits). */
   difficulty: number;
+  /**
+   * Hash of the site's proof of work: `sha256`, or the memory-hard `scrypt` (GPUs and ASICs
+   * gain little over a browser). Absent on a record mirrored from an instance that predates
+   * the field: `sha256`.
+   */
+  powAlgorithm?: PowAlgorithm;
   /** Image set of slide puzzles ('' = procedural backgrounds). */
   imageSet: string;
   /** Challenge requests per second for this site; 0 = the server default. */
@@ -57,6 +65,7 @@ export interface SiteInput {
   hostnames?: string[];
   challengeTypes?: ChallengeType[];
   difficulty?: number;
+  powAlgorithm?: PowAlgorithm;
   imageSet?: string;
   rateLimitPerSecond?: number;
   keyboardSolve?: boolean;
@@ -80,6 +89,7 @@ export function siteView(site: SiteRecord): SiteView {
     hostnames: [...site.hostnames],
     challengeTypes: [...site.challengeTypes],
     difficulty: site.difficulty,
+    powAlgorithm: site.powAlgorithm ?? 'sha256',
     imageSet: site.imageSet,
     rateLimitPerSecond: site.rateLimitPerSecond,
     keyboardSolve: site.keyboardSolve,
@@ -141,6 +151,10 @@ export function validateSiteInput(input: SiteInput): ValidSiteInput {
   if (input.difficulty !== undefined) {
     if (!Number.isInteger(input.difficulty) || input.difficulty < 1 || input.difficulty > 32) throw bad('difficulty', 'an integer from 1 to 32 (leading zero bits)');
     out.difficulty = input.difficulty;
+  }
+  if (input.powAlgorithm !== undefined) {
+    if (!POW_ALGORITHMS.includes(input.powAlgorithm)) throw bad('powAlgorithm', `one of ${POW_ALGORITHMS.map((a) => `'${a}'`).join(', ')}`);
+    out.powAlgorithm = input.powAlgorithm;
   }
   if (input.imageSet !== undefined) {
     if (typeof input.imageSet !== 'string' || input.imageSet.length > 200) throw bad('imageSet', 'a string of at most 200 characters');

@@ -72,6 +72,20 @@ describe('PostgreSQL config DB', () => {
     assert.equal((shown.json() as { site: { keyboardSolve: boolean } }).site.keyboardSolve, true);
   });
 
+  it('stores powAlgorithm in PostgreSQL (the migration adds its column); the workers issue scrypt challenges', async () => {
+    const created = await post('/admin/api/sites', { name: 'pg scrypt', challengeTypes: ['pow'], powAlgorithm: 'scrypt' }, admin());
+    assert.equal(created.status, 201, created.text);
+    const site = created.body.site as { sitekey: string; powAlgorithm: string };
+    assert.equal(site.powAlgorithm, 'scrypt');
+    const c = await post('/v1/challenge', { sitekey: site.sitekey });
+    assert.equal(c.status, 200, c.text);
+    assert.equal((c.body.pow as { algorithm: string }).algorithm, 'scrypt');
+    const patched = await http(server.port, 'PATCH', `/admin/api/sites/${site.sitekey}`, { powAlgorithm: 'sha256' }, admin());
+    assert.equal(patched.status, 200, patched.text);
+    const shown = await http(server.port, 'GET', `/admin/api/sites/${site.sitekey}`, undefined, admin());
+    assert.equal((shown.json() as { site: { powAlgorithm: string } }).site.powAlgorithm, 'sha256');
+  });
+
   it('per-site analytics: two workers report over IPC, the primary batches them into PostgreSQL; the audit log too', async () => {
     const created = await post('/admin/api/sites', { name: 'pg analytics', challengeTypes: ['pow'], difficulty: 3 }, admin());
     assert.equal(created.status, 201, created.text);

@@ -42,7 +42,7 @@ function hostnameOf(req: FastifyRequest): string {
 function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>>): SiteProfile {
   const imageSet = site.imageSet !== '' && Object.hasOwn(imageSets, site.imageSet) ? site.imageSet : undefined;
   // `!== false`: a record mirrored from an instance that predates the setting keeps the keys.
-  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false };
+  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false, powAlgorithm: site.powAlgorithm ?? 'sha256' };
 }
 
 export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits, analytics, risk }) => {
