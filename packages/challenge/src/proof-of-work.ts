@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './sha256.js';
 import type { Keyring } from './signed-envelope.js';
 
 /** Fields bound into a proof-of-work challenge string (all covered by the HMAC). */
@@ -58,7 +58,7 @@ export function leadingZeroBits(digest: Uint8Array): number {
 
 /** True when SHA-256(UTF-8(`${challenge}:${nonce}`)) has at least `difficulty` leading zero bits. */
 export function checkPowSolution(challenge: string, nonce: string, difficulty: number): boolean {
-  const digest = createHash('sha256').update(`${challenge}:${nonce}`, 'utf8').digest();
+  const digest = sha256(`${challenge}:${nonce}`);
   return leadingZeroBits(digest) >= difficulty;
 }
 
@@ -70,7 +70,7 @@ export function checkPowSolution(challenge: string, nonce: string, difficulty: n
 export function solvePow(challenge: string, difficulty: number, maxIterations = 2 ** 32): string | undefined {
   const prefix = `${challenge}:`;
   for (let nonce = 0; nonce < maxIterations; nonce++) {
-    const digest = createHash('sha256').update(prefix + nonce, 'utf8').digest();
+    const digest = sha256(prefix + nonce);
     if (leadingZeroBits(digest) >= difficulty) return String(nonce);
   }
   return undefined;
