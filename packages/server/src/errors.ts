@@ -106,8 +106,8 @@ export class ServerError extends Error {
 
   constructor(code: ServerErrorCode, message: string, options?: { cause?: unknown; retryAfterS?: number }) {
     // A 4xx or a shed request is an answer to the client, not a fault: nothing logs its stack,
-    // and capturing one costs several µs, a sixth of a 404's CPU and more than a 429 or a 503
-    // under a flood can spare. Faults (5xx) keep theirs for the error log.
+    // and capturing one costs several µs (an eighth of a worker's CPU when it answers 404s),
+    // which a flood of 429s or 503s should not cost. Faults (5xx) keep theirs for the error log.
     const answer = STATUS[code] < 500 || code === 'SERVER_ERR_OVERLOADED';
     const limit = Error.stackTraceLimit;
     if (answer) Error.stackTraceLimit = 0;
