@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { leadingZeroBits } from './leading-zero-bits.js';
 import { checkScryptSolution, scryptParamsValid } from './scrypt-pow.js';
 import type { ScryptParams } from './scrypt-pow.js';
+import { sha256 } from './sha256.js';
 import type { Keyring } from './signed-envelope.js';
 
 export { leadingZeroBits };
@@ -79,7 +79,7 @@ export function checkPowAnswer(challenge: string, nonce: string, claims: PowClai
 
 /** True when SHA-256(UTF-8(`${challenge}:${nonce}`)) has at least `difficulty` leading zero bits. */
 export function checkPowSolution(challenge: string, nonce: string, difficulty: number): boolean {
-  const digest = createHash('sha256').update(`${challenge}:${nonce}`, 'utf8').digest();
+  const digest = sha256(`${challenge}:${nonce}`);
   return leadingZeroBits(digest) >= difficulty;
 }
 
@@ -91,7 +91,7 @@ export function checkPowSolution(challenge: string, nonce: string, difficulty: n
 export function solvePow(challenge: string, difficulty: number, maxIterations = 2 ** 32): string | undefined {
   const prefix = `${challenge}:`;
   for (let nonce = 0; nonce < maxIterations; nonce++) {
-    const digest = createHash('sha256').update(prefix + nonce, 'utf8').digest();
+    const digest = sha256(prefix + nonce);
     if (leadingZeroBits(digest) >= difficulty) return String(nonce);
   }
   return undefined;
