@@ -7,6 +7,7 @@ import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, a
 import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToChange, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { ChangeRow, LeaseRow, SiteRow } from './config-db-schema.js';
+import { snapshotFromChangeLog } from './config-snapshot.js';
 
 /** Rows per INSERT of a bulk load (15 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
@@ -127,6 +128,9 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     },
     async changesSince(afterSeq, limit) {
       return (await query<ChangeRow>(changesSql((n) => `$${n}`), [afterSeq, limit])).rows.map(rowToChange);
+    },
+    snapshot(pageSize, onPage) {
+      return snapshotFromChangeLog((afterSeq, limit) => db.changesSince(afterSeq, limit), pageSize, onPage);
     },
     async changeLogHead(sitekey) {
       const row = (await query<{ seq: string | null; site_seq: string }>(changeLogHeadSql((n) => `$${n}`), [sitekey])).rows[0];
