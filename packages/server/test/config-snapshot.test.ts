@@ -128,6 +128,22 @@ describe('config snapshot (SQLite)', () => {
     assert.equal((await db.getSite(site(1).sitekey))?.name, 'after');
   });
 
+  it('sizes a large table from a spread sample of rows, a small one exactly', async () => {
+    const { db, file } = await freshDb();
+    // Names of two lengths in runs: a sample from one end of the table would miss by a third.
+    const sites = Array.from({ length: 12_000 }, (_, i) => site(i, { name: i < 6000 ? 'short' : 'a much longer name '.repeat(4) }));
+    await db.insertSites(sites.slice(0, 2000));
+    const raw = new Database(file, { readonly: true });
+    const exact = (): number => (raw.prepare('SELECT SUM(LENGTH(sitekey) + LENGTH(name) + LENGTH(secret_hash) + COALESCE(LENGTH(prev_secret_hash), 0) + LENGTH(hostnames) + LENGTH(challenge_types) + LENGTH(image_set)) AS n FROM sites').get() as { n: number }).n;
+    assert.deepEqual(await db.siteStats(), { sites: 2000, textBytes: exact() }, 'exact under the sampling threshold');
+    await db.insertSites(sites.slice(2000));
+    const stats = await db.siteStats();
+    assert.equal(stats.sites, 12_000, 'the count is exact');
+    const want = exact();
+    raw.close();
+    assert.ok(Math.abs(stats.textBytes - want) / want < 0.05, `estimate ${stats.textBytes} within 5% of ${want}`);
+  });
+
   it('fills a mirror that serves every site, by sitekey and by current and previous secret', async () => {
     const { db } = await freshDb();
     const rotated = site(7, { secretHash: hashSecret('new-7'), prevSecretHash: hashSecret('old-7'), prevSecretExpiresAt: Date.now() + 60_000 });
