@@ -27,6 +27,12 @@ export interface SnapshotEnd {
 const q = (column: string): string => `json_quote(${column})`;
 
 /**
+ * A NOT NULL number column as JSON: `+ 0` makes it numeric whatever it holds, and SQLite's
+ * text of a number is a JSON number (cheaper than a `json_quote` call, which counts per row).
+ */
+const num = (column: string): string => `(${column} + 0)`;
+
+/**
  * A JSON array column, spliced as it is when it holds one of the values the site service
  * writes (the common case, checked by comparison), else through `json()`, which fails the
  * read on a malformed value as `JSON.parse` did.
@@ -46,11 +52,11 @@ export const SQLITE_SITE_JSON = `'{"sitekey":' || ${q('sitekey')} || ',"name":' 
   || ',"secretHash":' || ${q('secret_hash')} || ',"prevSecretHash":' || ${q('prev_secret_hash')}
   || ',"prevSecretExpiresAt":' || ${q('prev_secret_expires_at')}
   || ',"hostnames":' || ${jsonArray('hostnames', ['[]'])} || ',"challengeTypes":' || ${jsonArray('challenge_types', KNOWN_CHALLENGE_TYPES)}
-  || ',"difficulty":' || ${q('difficulty')} || ',"imageSet":' || ${q('image_set')}
-  || ',"rateLimitPerSecond":' || ${q('rate_limit_per_second')}
+  || ',"difficulty":' || ${num('difficulty')} || ',"imageSet":' || ${q('image_set')}
+  || ',"rateLimitPerSecond":' || ${num('rate_limit_per_second')}
   || ',"keyboardSolve":' || CASE WHEN keyboard_solve = 1 THEN 'true' ELSE 'false' END
   || ',"enabled":' || CASE WHEN enabled = 1 THEN 'true' ELSE 'false' END
-  || ',"createdAt":' || ${q('created_at')} || ',"updatedAt":' || ${q('updated_at')} || '}'`;
+  || ',"createdAt":' || ${num('created_at')} || ',"updatedAt":' || ${num('updated_at')} || '}'`;
 
 /**
  * SQLite: one page of the snapshot in table order (the rowid b-tree, no index lookups),
