@@ -1,6 +1,7 @@
 /** What a config DB connection offers, whichever engine holds it (SQLite or PostgreSQL). */
 import type { AnalyticsQuery, AnalyticsRow, AuditEntry } from './analytics-schema.js';
 import type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
+import type { SnapshotEnd, SnapshotPageHandler } from './config-snapshot.js';
 import type { RiskPrefixQuery, RiskPrefixRow } from './risk-prefix-schema.js';
 import type { SiteRecord } from './site.js';
 
@@ -22,6 +23,13 @@ export interface ConfigDb {
    * each site deleted since. Read in one statement, so a page is one consistent snapshot.
    */
   changesSince(afterSeq: number, limit: number): Promise<SiteChange[]>;
+  /**
+   * Every site as of one moment, `pageSize` sites per call of `onPage` (each site as the
+   * strings the config mirror stores: see config-snapshot.ts), and the last change-log entry
+   * that moment covers, after which {@link changesSince} goes on. What a fresh mirror is
+   * filled from. An error thrown by `onPage` ends the read and is rethrown as it is.
+   */
+  snapshot(pageSize: number, onPage: SnapshotPageHandler): Promise<SnapshotEnd>;
   /**
    * Where the change log stands: the last sequence handed out, and the sequence of `sitekey`'s
    * last write or delete (-1 when the DB has no trace of it). A reader checks with these that

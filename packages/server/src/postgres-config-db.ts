@@ -9,6 +9,7 @@ import { RISK_PREFIX_COLUMNS, riskPrefixToParams, riskPrefixUpsert, rowToRiskPre
 import type { RiskPrefixDbRow } from './risk-prefix-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToChange, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { ChangeRow, LeaseRow, SiteRow } from './config-db-schema.js';
+import { snapshotFromChangeLog } from './config-snapshot.js';
 
 /** Rows per INSERT of a bulk load (17 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
@@ -129,6 +130,9 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     },
     async changesSince(afterSeq, limit) {
       return (await query<ChangeRow>(changesSql((n) => `$${n}`), [afterSeq, limit])).rows.map(rowToChange);
+    },
+    snapshot(pageSize, onPage) {
+      return snapshotFromChangeLog((afterSeq, limit) => db.changesSince(afterSeq, limit), pageSize, onPage);
     },
     async changeLogHead(sitekey) {
       const row = (await query<{ seq: string | null; site_seq: string }>(changeLogHeadSql((n) => `$${n}`), [sitekey])).rows[0];
