@@ -6,17 +6,20 @@
 import { RISK_ALLOWANCE as A, FAST_SOLVE_MS, RISK_WEIGHTS as W, SENSITIVITY_FACTOR } from './risk-weights.js';
 import type { SiteRiskSettings } from './site-risk-settings.js';
 
-/** Sliding one-minute counts the score reads (see risk-counters.ts). */
+/**
+ * Sliding one-minute counts the score reads (see risk-counters.ts). `topSolves` are the tokens
+ * won on challenges issued at the top paid step (`slide_pow`).
+ */
 export interface RiskSignals {
-  readonly address: { readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number; readonly refusals: number };
-  readonly prefix: { readonly issues: number; readonly solves: number; readonly failures: number; readonly refusals: number };
+  readonly address: { readonly issues: number; readonly solves: number; readonly topSolves: number; readonly failures: number; readonly replays: number; readonly refusals: number };
+  readonly prefix: { readonly issues: number; readonly solves: number; readonly topSolves: number; readonly failures: number; readonly refusals: number };
   readonly site: { readonly issues: number; readonly failures: number };
 }
 
 /** Stable names of what raised a score (siteverify `reasons`, metrics labels). */
 export type RiskReason =
-  | 'address_issues' | 'address_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
-  | 'prefix_issues' | 'prefix_solves' | 'prefix_failures' | 'prefix_refusals'
+  | 'address_issues' | 'address_solves' | 'address_top_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
+  | 'prefix_issues' | 'prefix_solves' | 'prefix_top_solves' | 'prefix_failures' | 'prefix_refusals'
   | 'site_failure_rate'
   | 'trace_distance' | 'keyboard_claim' | 'fast_solve';
 
@@ -42,6 +45,7 @@ export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskA
     parts.push(
       ['address_issues', W.addressIssues * over(s.address.issues, A.addressIssues)],
       ['address_solves', W.addressSolves * over(s.address.solves, A.addressSolves)],
+      ['address_top_solves', W.addressTopSolves * over(s.address.topSolves, A.addressTopSolves)],
       ['address_failures', W.addressFailures * over(s.address.failures, A.addressFailures)],
       ['address_replays', W.addressReplays * s.address.replays],
       ['address_refusals', W.addressRefusals * s.address.refusals],
@@ -52,6 +56,7 @@ export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskA
     parts.push(
       ['prefix_issues', W.prefixIssues * over(s.prefix.issues, A.prefixIssues)],
       ['prefix_solves', W.prefixSolves * over(s.prefix.solves, A.prefixSolves)],
+      ['prefix_top_solves', W.prefixTopSolves * over(s.prefix.topSolves, A.prefixTopSolves)],
       ['prefix_failures', W.prefixFailures * over(s.prefix.failures, A.prefixFailures)],
       ['prefix_refusals', W.prefixRefusals * s.prefix.refusals],
     );
