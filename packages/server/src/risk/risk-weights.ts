@@ -39,7 +39,7 @@ export const RISK_WEIGHTS = Object.freeze({
    * the top step, one such token crosses the refusal line. A farm that pays the top step's cost
    * but solves too slowly to reach the solve-rate line is refused this way.
    */
-  addressTopSolves: 1.0,
+  addressTopSolves: 0.6,
   addressFailures: 0.25,
   /** A replayed trace is a recording being reused: heavy, and no allowance. */
   addressReplays: 1.0,
