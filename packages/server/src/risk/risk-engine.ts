@@ -108,8 +108,12 @@ function keysOfAddress(address: string): AddressKeys {
   return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: [as, at, ps, pt], failed: [af, pf], replayed: [af, ar, pf] };
 }
 
-/** Most addresses (and sites) whose keys a worker keeps; the whole table is dropped when full. */
-const KEY_CACHE_MAX = 4096;
+/**
+ * Most addresses (and sites) whose keys a worker keeps; the whole table is dropped when full.
+ * Small on purpose: a visitor's verify follows its issue within seconds, and a table that
+ * lives longer than the young generation costs more in garbage collection than it saves.
+ */
+const KEY_CACHE_MAX = 256;
 
 function isTrace(value: unknown): value is TraceSample[] {
   return Array.isArray(value) && value.length > 0 && value.every((s) => Array.isArray(s) && s.length === 3 && s.every((v) => typeof v === 'number'));
@@ -124,7 +128,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
   const now = options.now ?? Date.now;
   const exempt = options.exempt ?? (() => false);
   const calibration = options.calibration ?? HUMAN_TRACE_CALIBRATION;
-  const idDigest = createIdDigests();
+  const idDigest = createIdDigests(KEY_CACHE_MAX);
   const addressKeys = new Map<string, AddressKeys>();
   const keysOf = (address: string): AddressKeys => {
     let k = addressKeys.get(address);
@@ -169,11 +173,15 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     // The message names the scope, never the address (it goes to logs).
     return new ServerError('SERVER_ERR_RISK_REFUSED', `too many challenges solved or failed from this ${scope === 'address' ? 'address' : 'network'}; try again later`, { retryAfterS: Math.max(1, Math.ceil(ms / 1000)) });
   };
-  const fetchRecord = async (id: string): Promise<ChallengeRiskRecord | undefined> => {
+  const parseRecord = (raw: string | undefined): ChallengeRiskRecord | undefined => (raw === undefined ? undefined : parseChallengeRecord(raw));
+  const fetchRecord = (id: string): MaybePromise<ChallengeRiskRecord | undefined> => {
     try {
       const r = counters.fetch(`rk:ch:${idDigest(id)}`);
-      const raw = isPromise(r) ? await r : r;
-      return raw === undefined ? undefined : parseChallengeRecord(raw);
+      if (!isPromise(r)) return parseRecord(r);
+      return r.then(parseRecord, () => {
+        storeError();
+        return undefined;
+      });
     } catch {
       storeError();
       return undefined;
@@ -239,7 +247,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     },
 
     async recordVerify(address, request, result) {
-      const record = await fetchRecord(request.id);
+      const fetched = fetchRecord(request.id);
+      const record = isPromise(fetched) ? await fetched : fetched;
       const settings = (record && options.settingsOf(record.sitekey)) ?? DEFAULT_SITE_RISK;
       let counted: Promise<void> | undefined;
       let siteCounted: Promise<void> | undefined;
@@ -258,7 +267,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
         // and step, with its own issue time (the solve time is measured per round).
         if (record !== undefined) {
           const next = encodeChallengeRecord({ ...record, issuedAtMs: now() });
-          await write(() => counters.keep(`rk:ch:${idDigest(result.next.id)}`, next, options.challengeTtlMs));
+          const kept = write(() => counters.keep(`rk:ch:${idDigest(result.next.id)}`, next, options.challengeTtlMs));
+          if (kept !== undefined) await kept;
         }
         return;
       }
@@ -278,7 +288,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       );
       metrics?.riskScore.observe({ phase: 'verify' }, scored.risk);
       const kept = encodeTokenScore({ score: publicScore(scored.risk), reasons: scored.reasons });
-      await write(() => counters.keep(`rk:tok:${digestKey(result.token)}`, kept, options.tokenTtlMs));
+      const written = write(() => counters.keep(`rk:tok:${digestKey(result.token)}`, kept, options.tokenTtlMs));
+      if (written !== undefined) await written;
     },
 
     async tokenScore(token) {
