@@ -158,7 +158,7 @@ try {
   const normal = await runNormalVisitors({ base: hurdle.base, sitekey: hurdle.sitekey, n: NORMAL_VISITORS, baseDifficulty: DIFFICULTY, addressOf: (i) => personAddress(i, 2) });
   log(`normal visitors: ${normal.escalated}/${normal.n} escalated`);
   const farmPhase = async (name: string, addressOf: (i: number) => string): Promise<Awaited<ReturnType<typeof runFarm>>> => {
-    const r = await runFarm({ base: hurdle.base, sitekey: hurdle.sitekey, secret: hurdle.secret, durationS: FARM_S, addressOf, backoffMs: 1000 });
+    const r = await runFarm({ base: hurdle.base, sitekey: hurdle.sitekey, secret: hurdle.secret, durationS: FARM_S, addressOf, backoffMs: 1000, baseDifficulty: DIFFICULTY });
     log(`  ${name.padEnd(16)} ${r.tokens}/${r.attempts} tokens (${r.refused} refused)  after 1 min ${r.tokens_after_1min}/${r.attempts_after_1min} = ${(r.pass_after_1min * 100).toFixed(1)} %  cpu/token ${r.cpu_ms_per_token_start ?? '-'} ms at start -> ${r.cpu_ms_per_token_after_1min ?? '-'} ms after 1 min (x${r.cost_growth ?? '-'}${r.cost_growth_lower_bound ? ' at least' : ''})  difficulty/15 s ${JSON.stringify(r.difficulty_by_15s)}`);
     return r;
   };
@@ -235,7 +235,7 @@ try {
     normal_visitor_escalated: normal.escalated_rate,
     risk_us_per_request: riskCost.risk_us_per_request,
     risk_cost: { ...riskCost, how: 'in the bench process over a shared-memory map: the risk engine\'s work for a challenge, its verify and its siteverify, per request (bench/src/risk-cost.ts)' },
-    farm: { one_address: farmOne, one_24: farmSpread, duration_s: FARM_S, backoff_ms_after_refusal: 1000, cost_start: 'CPU per token of the attempts up to the phase\'s first 3 tokens: its cost before the server had seen it (base step)', cost_after: 'attempts started after 60 s; with no token there, CPU after 60 s / 1 as a lower bound (cost_growth_lower_bound)' },
+    farm: { one_address: farmOne, one_24: farmSpread, duration_s: FARM_S, backoff_ms_after_refusal: 1000, cost_start: 'CPU per token of the attempts before the first one the server escalated or refused: the farm\'s cost before the server had seen it (base step)', cost_after: 'attempts started after 60 s; with no token there, CPU after 60 s / 1 as a lower bound (cost_growth_lower_bound)' },
     normal_visitors: normal,
     cv,
     attackers,

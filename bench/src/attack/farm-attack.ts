@@ -4,8 +4,8 @@
  * address, then spread over one /24. It never waits out a refusal: a refused request is
  * tried again after `backoffMs`, as a farm that wants every token it can get would. Each
  * attempt is timed and its client CPU measured, so pass rate and cost per token can be read
- * per period of the run: its first tokens (what the server asks of a stranger) against the
- * attempts after the first minute.
+ * per period of the run: its tokens before the server first raised the price (what a stranger
+ * pays) against the attempts after the first minute.
  */
 import { ApiRefusal, createApiClient } from './api-client.js';
 import { solvePowNative } from './pow-attack.js';
@@ -31,11 +31,10 @@ export interface FarmOptions {
   /** Wait after a refusal before the next attempt. */
   readonly backoffMs: number;
   /**
-   * Cost "at the start" is the CPU per token of the attempts up to the farm's first this many
-   * tokens: the cost before the server had seen the farm (the allowances keep them at the base
-   * step for one address and for one /24 alike). @default 3
+   * The site's base difficulty. Cost "at the start" is the CPU per token of the attempts before
+   * the first one served above it (or refused): the farm's cost before the server had seen it.
    */
-  readonly startTokens?: number;
+  readonly baseDifficulty: number;
 }
 
 export interface FarmResult {
@@ -48,7 +47,7 @@ export interface FarmResult {
   readonly pass_after_1min_interval: readonly [number, number];
   readonly attempts_after_1min: number;
   readonly tokens_after_1min: number;
-  /** Client CPU per accepted token over the first `startTokens` tokens, and after the first minute. */
+  /** Client CPU per accepted token before the server first raised the price, and after the first minute. */
   readonly cpu_ms_per_token_start: number | null;
   readonly cpu_ms_per_token_after_1min: number | null;
   /** Client CPU of every attempt started after the first minute, ms. */
@@ -71,7 +70,6 @@ export interface FarmResult {
 const round = (v: number, d = 3): number => Number(v.toFixed(d));
 
 export async function runFarm(o: FarmOptions): Promise<FarmResult> {
-  const startTokens = o.startTokens ?? 3;
   const attempts: Attempt[] = [];
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
@@ -104,9 +102,9 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
     const inside = attempts.filter((a) => a.atS >= from && a.atS < to);
     return { n: inside.length, tokens: inside.filter((a) => a.passed).length, cpu: inside.reduce((s, a) => s + a.cpuMs, 0), wall: (Math.min(to, wallEnd) - from) * 1000 };
   };
-  // The start: every attempt up to the end of the farm's `startTokens`-th token.
-  let won = 0;
-  const firstTokens = attempts.slice(0, attempts.findIndex((a) => a.passed && ++won === startTokens) + 1 || attempts.length);
+  // The start: every attempt before the first one the server escalated or refused.
+  const reacted = attempts.findIndex((a) => a.refused || (a.difficulty !== null && a.difficulty > o.baseDifficulty));
+  const firstTokens = attempts.slice(0, reacted < 0 ? attempts.length : reacted);
   const lastFirst = firstTokens[firstTokens.length - 1];
   const start = {
     tokens: firstTokens.filter((a) => a.passed).length,
