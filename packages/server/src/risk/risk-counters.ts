@@ -3,7 +3,7 @@
  * windows, read as a sliding one-minute estimate, "paused" markers with an expiry, and the
  * short records the engine keeps per challenge and per token. On one machine they live in the
  * shared-memory segment (every worker sees every other's at once) and every call is
- * synchronous, so the engine's hot path allocates no promise; across machines in the Redis
+ * synchronous, so the engine waits on no promise per counter; across machines in the Redis
  * ring through the store's `incr`, so every machine sees the same picture.
  */
 import type { ChallengeStore } from '@hurdle/challenge';
