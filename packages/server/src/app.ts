@@ -175,7 +175,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installConnectionGuard(app.server, { options, metrics });
   const risk = createRiskEngine({
     counters: deps.riskCounters ?? createStoreRiskCounters(store),
-    store,
     settingsOf: (sitekey) => {
       const site = sites.site(sitekey);
       return site === undefined ? undefined : siteRiskOf(site);
