@@ -22,7 +22,7 @@ import type { ChallengeRiskRecord, TokenScore } from './risk-records.js';
 import { RiskRefusedError } from './risk-refusal.js';
 import { assessAnswer, assessSignals, publicScore } from './risk-score.js';
 import type { RiskAssessment, RiskSignals } from './risk-score.js';
-import { RISK_PAUSE_MS } from './risk-weights.js';
+import { ESCALATION_THRESHOLDS, RISK_PAUSE_MS } from './risk-weights.js';
 import { DEFAULT_SITE_RISK } from './site-risk-settings.js';
 import type { SiteRiskSettings } from './site-risk-settings.js';
 import { HUMAN_TRACE_CALIBRATION } from './trace-calibration.js';
@@ -96,8 +96,10 @@ interface AddressKeys {
   readonly signals: readonly string[];
   readonly issued: readonly string[];
   readonly solved: readonly string[];
-  /** A token won at the top paid step counts as a solve and as a top solve. */
+  /** A token won at the top paid step counts as a solve and as a top solve of the address... */
   readonly solvedAtTop: readonly string[];
+  /** ... and of the network too when the network's own risk put it there. */
+  readonly solvedAtNetworkTop: readonly string[];
   readonly failed: readonly string[];
   readonly replayed: readonly string[];
 }
@@ -108,7 +110,7 @@ function keysOfAddress(address: string): AddressKeys {
   const signals = [`${a}:i`, `${a}:s`, `${a}:t`, `${a}:f`, `${a}:r`, `${p}:i`, `${p}:s`, `${p}:t`, `${p}:f`] as const;
   const [ai, as, at, af, ar, pi, ps, pt, pf] = signals;
   // The counters read keys of one entity that follow one another together: keep them grouped.
-  return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: [as, at, ps, pt], failed: [af, pf], replayed: [af, ar, pf] };
+  return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: [as, at, ps], solvedAtNetworkTop: [as, at, ps, pt], failed: [af, pf], replayed: [af, ar, pf] };
 }
 
 /**
@@ -240,7 +242,9 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     },
 
     recordIssue(address, sitekey, challengeId, decision) {
-      const record = encodeChallengeRecord({ sitekey, level: decision.step.level, risk: decision.assessment.risk, reasons: decision.assessment.reasons, issuedAtMs: now() });
+      const level = decision.step.level;
+      const byNetwork = level === 'slide_pow' && decision.assessment.prefixRisk >= ESCALATION_THRESHOLDS.slidePow;
+      const record = encodeChallengeRecord({ sitekey, level, byNetwork, risk: decision.assessment.risk, reasons: decision.assessment.reasons, issuedAtMs: now() });
       const kept = write(() => counters.keep(`rk:ch:${idDigest(challengeId)}`, record, options.challengeTtlMs));
       if (exempt(address)) return kept ?? Promise.resolve();
       const issued = write(() => counters.add(keysOf(address).issued));
@@ -257,7 +261,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       if (!exempt(address)) {
         const k = keysOf(address);
         if (result.success) {
-          counted = write(() => counters.add(record?.level === 'slide_pow' ? k.solvedAtTop : k.solved));
+          counted = write(() => counters.add(record?.level !== 'slide_pow' ? k.solved : record.byNetwork ? k.solvedAtNetworkTop : k.solvedAtTop));
         } else if (ANSWER_FAILURES.has(result.code)) {
           counted = write(() => counters.add(result.code === 'CHALLENGE_ERR_REPLAY_DETECTED' ? k.replayed : k.failed));
           if (record) siteCounted = write(() => counters.add(keysOfSite(record.sitekey).failed));

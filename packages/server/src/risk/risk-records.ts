@@ -14,6 +14,12 @@ export interface ChallengeRiskRecord {
   readonly sitekey: string;
   /** The step it was issued at (the top step's solves are counted apart). */
   readonly level: Exclude<EscalationLevel, 'refuse'>;
+  /**
+   * The network's own risk put it at the top step (not only its address's): only then does a
+   * token won there count against the whole network, so one scripted address does not push its
+   * neighbours up.
+   */
+  readonly byNetwork: boolean;
   /** Risk at issue, in [0, 1], three decimals. */
   readonly risk: number;
   readonly reasons: readonly RiskReason[];
@@ -32,9 +38,9 @@ const LEVELS: ReadonlySet<string> = new Set(['base', 'slide', 'slide_pow']);
 const NO_REASONS: readonly RiskReason[] = Object.freeze([]);
 const reasonsOf = (text: string): readonly RiskReason[] => (text === '' ? NO_REASONS : text.split(',') as RiskReason[]);
 
-/** `level|issuedAtMs|risk|reasons|sitekey`; the sitekey last, so any character in it reads back. */
+/** `level|issuedAtMs|risk|reasons|byNetwork|sitekey`; the sitekey last, so any character in it reads back. */
 export function encodeChallengeRecord(r: ChallengeRiskRecord): string {
-  return `${r.level}|${Math.floor(r.issuedAtMs)}|${Math.round(r.risk * 1000) / 1000}|${r.reasons.join(',')}|${r.sitekey}`;
+  return `${r.level}|${Math.floor(r.issuedAtMs)}|${Math.round(r.risk * 1000) / 1000}|${r.reasons.join(',')}|${r.byNetwork ? '1' : '0'}|${r.sitekey}`;
 }
 
 /** The record `encodeChallengeRecord` wrote; undefined for anything else (read as no record: the engine fails open). */
@@ -43,12 +49,14 @@ export function parseChallengeRecord(text: string): ChallengeRiskRecord | undefi
   const b = text.indexOf('|', a + 1);
   const c = text.indexOf('|', b + 1);
   const d = text.indexOf('|', c + 1);
-  if (a < 0 || b < 0 || c < 0 || d < 0) return undefined;
+  const e = text.indexOf('|', d + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0 || e !== d + 2) return undefined;
+  const flag = text.charCodeAt(d + 1);
   const level = text.slice(0, a);
   const issuedAtMs = Number(text.slice(a + 1, b));
   const risk = Number(text.slice(b + 1, c));
-  if (!LEVELS.has(level) || !Number.isFinite(issuedAtMs) || !(risk >= 0 && risk <= 1)) return undefined;
-  return { level: level as ChallengeRiskRecord['level'], issuedAtMs, risk, reasons: reasonsOf(text.slice(c + 1, d)), sitekey: text.slice(d + 1) };
+  if (!LEVELS.has(level) || !Number.isFinite(issuedAtMs) || !(risk >= 0 && risk <= 1) || (flag !== 0x30 && flag !== 0x31)) return undefined;
+  return { level: level as ChallengeRiskRecord['level'], byNetwork: flag === 0x31, issuedAtMs, risk, reasons: reasonsOf(text.slice(c + 1, d)), sitekey: text.slice(e + 1) };
 }
 
 /** `score|reasons`. */

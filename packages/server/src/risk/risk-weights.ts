@@ -22,8 +22,13 @@ export const RISK_ALLOWANCE = Object.freeze({
    * token, and the next issue is refused.
    */
   addressTopSolves: 0,
-  /** The network gets one token at the top step free of this signal (a busy /24 has many people). */
-  prefixTopSolves: 1,
+  /**
+   * Tokens won at the top step where the network's own risk put the visitor there: a network
+   * that hovers at the top line (a farm spread over a /24 whose cost keeps it near the line)
+   * is refused on its first such token. Tokens at the top because of one address's own
+   * pressure do not count here, so one scripted address does not push its neighbours up.
+   */
+  prefixTopSolves: 0,
   /** Site failure rate counts only once the site saw this many issues in the minute. */
   siteMinIssues: 50,
   /** Failure share the site may have before it adds pressure (people fail puzzles too). */
