@@ -11,6 +11,9 @@ import {
   createChallengeEngine,
   createMemoryStore,
   createRenderThreads,
+  SCRYPT_COST_BITS,
+  SCRYPT_PARAMS,
+  scryptDigest,
   solvePow,
 } from '@hurdle/challenge';
 import type { BackgroundFormat, ChallengeEngine, RenderTask, RenderedPuzzle, SlideRenderer } from '@hurdle/challenge';
@@ -118,9 +121,10 @@ function humanTrace(travel: number, seed: number): [number, number, number][] {
   for (let t = 0; t < duration; t += 12 + rnd() * 8) {
     const u = t / duration;
     wobble = (wobble + rnd() - 0.5) * 0.9;
-    out.push([20 + (10 * u ** 3 - 15 * u ** 4 + 6 * u ** 5) * travel, 80 + wobble + Math.sin(u * 3) * 1.5, t]);
+    // Pressed on the handle (x 0, on the track's line), as the geometry checks want.
+    out.push([(10 * u ** 3 - 15 * u ** 4 + 6 * u ** 5) * travel, wobble + Math.sin(u * 3) * 1.5, t]);
   }
-  out.push([20 + travel, 80, duration + 15]);
+  out.push([travel, 0, duration + 15]);
   return out;
 }
 
@@ -210,15 +214,46 @@ async function timed(n: number, op: (i: number) => Promise<unknown> | unknown): 
   return { wallUs: ((performance.now() - t0) * 1000) / n, cpuUs: (cpuSeconds(cpu0) * 1e6) / n };
 }
 
+/**
+ * What a scrypt site's verify costs the server: the engine's whole verify (HMAC, one scrypt
+ * evaluation, the once-marker, the token) at the default parameters, the evaluation alone, and
+ * the evaluation at N = 1024 (1 MiB), the memory the parameters would have wanted.
+ */
+async function scryptCosts(): Promise<{ verify: Cost; evaluation: Cost; evaluation1MiB: Cost }> {
+  const engine = createChallengeEngine({ store: createMemoryStore(), secrets: [SECRET], renderThreads: 0, pool: false });
+  // SCRYPT_COST_BITS of SHA-256-equivalent difficulty is 0 bits of scrypt: any nonce passes,
+  // so each verify runs exactly one evaluation, as it does for a real solution.
+  const site = { sitekey: 'bench-scrypt', challengeTypes: ['pow' as const], difficulty: SCRYPT_COST_BITS, powAlgorithm: 'scrypt' as const };
+  const N = 300;
+  const ids = await Promise.all(Array.from({ length: N + 50 }, () => engine.issue({ site }).then((c) => c.id)));
+  for (let i = 0; i < 50; i++) await engine.verify({ id: ids[N + i], answer: { nonce: '0' } });
+  const verify = await timed(N, async (i) => {
+    const v = await engine.verify({ id: ids[i], answer: { nonce: '0' } });
+    if (!v.success) throw new Error(`bench scrypt verify failed: ${v.code}`);
+  });
+  await engine.close();
+  const evaluation = await timed(N, (i) => scryptDigest(ids[i] as string, String(i), SCRYPT_PARAMS));
+  const evaluation1MiB = await timed(N / 3, (i) => scryptDigest(ids[i] as string, String(i), { ...SCRYPT_PARAMS, N: 1024 }));
+  return { verify, evaluation, evaluation1MiB };
+}
+
 async function verifyCosts(): Promise<{ slide: Cost; trajectory: Cost; pow: Cost; redeem: Cost }> {
   const threads = createRenderThreads({ threads: 1 });
   const puzzle = await threads.render({ width: 320, height: 160, level: 2, format: 'jpeg', quality: 80, seed: 1 });
   await threads.close();
+  // A trace claims a person's drag time, which the timing checks hold against the time since
+  // issue: the engine's clock runs a minute ahead at verify instead of the bench sleeping.
+  let clockAheadMs = 0;
   const engine: ChallengeEngine = createChallengeEngine({
     store: createMemoryStore(),
     secrets: [SECRET],
     renderer: fixedRenderer(puzzle),
     pool: false,
+    now: () => Date.now() + clockAheadMs,
+    // Fifty traces answer 3000 puzzles: the replay memory would refuse the repeats.
+    replayWindowMs: 0,
+    // One verify per token: the cost of one answer, not of a challenge's rounds.
+    slideRounds: 1,
   });
   const site = { sitekey: 'bench', challengeTypes: ['slide' as const, 'pow' as const], difficulty: 4 };
   const N = 3000;
@@ -226,12 +261,18 @@ async function verifyCosts(): Promise<{ slide: Cost; trajectory: Cost; pow: Cost
   const traces = Array.from({ length: 50 }, (_, i) => humanTrace(puzzle.x, i + 1));
   const tokens: string[] = [];
   // Warm the JIT on every path measured below.
-  for (let i = 0; i < 2000; i++) await engine.verify({ id: (await engine.issue({ site })).id, answer: { x: puzzle.x }, trajectory: traces[i % 50] });
+  for (let i = 0; i < 2000; i++) {
+    const id = (await engine.issue({ site })).id;
+    clockAheadMs = 60_000;
+    await engine.verify({ id, answer: { x: puzzle.x }, trajectory: traces[i % 50] });
+    clockAheadMs = 0;
+  }
   for (let i = 0; i < 1000; i++) {
     const c = await engine.issue({ site, type: 'pow' });
     const v = await engine.verify({ id: c.id, answer: { nonce: solvePow(c.id, 4) } });
     if (v.success) await engine.redeem(v.token, { sitekey: 'bench' });
   }
+  clockAheadMs = 60_000;
   const slide = await timed(N, async (i) => {
     const v = await engine.verify({ id: (slides[i] as { id: string }).id, answer: { x: puzzle.x }, trajectory: traces[i % 50] });
     if (!v.success) throw new Error(`bench verify failed: ${v.code}`);
@@ -258,6 +299,8 @@ async function main(): Promise<void> {
   const jpeg = await renderRates('jpeg', { one: 100, all: 150 * cores });
   log(`render jpeg: ${jpeg.perThread.cpu.toFixed(0)}/cpu-s per thread, ${jpeg.allCores.wall.toFixed(0)}/s on ${cores} threads, ceiling ${jpeg.ceiling.wall.toFixed(0)}/s`);
   const pool = await poolIssue();
+  const scrypt = await scryptCosts();
+  log(`verify scrypt pow: ${(scrypt.verify.cpuUs / 1000).toFixed(3)} ms CPU (one evaluation ${(scrypt.evaluation.cpuUs / 1000).toFixed(3)} ms; at N=1024 ${(scrypt.evaluation1MiB.cpuUs / 1000).toFixed(3)} ms)`);
   const verify = await verifyCosts();
   const r1 = (v: number): number => Number(v.toFixed(1));
   const result = {
@@ -289,6 +332,11 @@ async function main(): Promise<void> {
     verify_pow_us: r1(verify.pow.cpuUs),
     verify_pow_wall_us: r1(verify.pow.wallUs),
     redeem_token_us: r1(verify.redeem.cpuUs),
+    scrypt_params: SCRYPT_PARAMS,
+    scrypt_verify_ms: Number((scrypt.verify.cpuUs / 1000).toFixed(3)),
+    scrypt_verify_wall_ms: Number((scrypt.verify.wallUs / 1000).toFixed(3)),
+    scrypt_eval_ms: Number((scrypt.evaluation.cpuUs / 1000).toFixed(3)),
+    scrypt_1mib_eval_ms: Number((scrypt.evaluation1MiB.cpuUs / 1000).toFixed(3)),
     elapsed_s: Number(((Date.now() - started) / 1000).toFixed(1)),
   };
   if (json) {
@@ -306,6 +354,7 @@ async function main(): Promise<void> {
     ['verify slide (answer + trajectory + token)', `${result.verify_slide_us} us`, `CPU; wall ${result.verify_slide_wall_us} us; trajectory rules alone ${result.trajectory_check_us} us`],
     ['verify pow (HMAC + SHA-256 + once + token)', `${result.verify_pow_us} us`, `CPU; wall ${result.verify_pow_wall_us} us`],
     ['redeem token (siteverify)', `${result.redeem_token_us} us`, 'CPU'],
+    [`verify scrypt pow (N=${SCRYPT_PARAMS.N} r=${SCRYPT_PARAMS.r} p=${SCRYPT_PARAMS.p})`, `${result.scrypt_verify_ms} ms`, `CPU (budget 2 ms); wall ${result.scrypt_verify_wall_ms} ms; one evaluation ${result.scrypt_eval_ms} ms, at N=1024 (1 MiB) ${result.scrypt_1mib_eval_ms} ms`],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));

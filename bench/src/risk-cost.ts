@@ -22,7 +22,7 @@ export async function measureRiskCost(flows = 20_000): Promise<RiskCost> {
   try {
     const handle = createShmStore(map);
     if (handle.riskCounters === undefined) throw new Error('the shared-memory store has no risk counters');
-    const risk = createRiskEngine({ counters: handle.riskCounters, store: handle.store, settingsOf: () => undefined, challengeTtlMs: 120_000, tokenTtlMs: 300_000 });
+    const risk = createRiskEngine({ counters: handle.riskCounters, settingsOf: () => undefined, challengeTtlMs: 120_000, tokenTtlMs: 300_000 });
     const site = { challengeTypes: ['slide', 'pow'] as ('slide' | 'pow')[], difficulty: 16 };
     const trace: [number, number, number][] = Array.from({ length: 40 }, (_, i) => [i * 4 + Math.sin(i) * 2, Math.cos(i) * 3, i * 16]);
     const issue = async (i: number): Promise<void> => {

@@ -4,15 +4,17 @@
  * address, then spread over one /24. It never waits out a refusal: a refused request is
  * tried again after `backoffMs`, as a farm that wants every token it can get would. Each
  * attempt is timed and its client CPU measured, so pass rate and cost per token can be read
- * per period of the run (the first seconds against after the first minute).
+ * per period of the run: its tokens before the server first raised the price (what a stranger
+ * pays) against the attempts after the first minute.
  */
 import { ApiRefusal, createApiClient } from './api-client.js';
 import { solvePowNative } from './pow-attack.js';
 import { wilsonInterval } from './wilson-interval.js';
 
 interface Attempt {
-  /** Seconds since the farm started. */
+  /** Seconds since the farm started, at the attempt's start and end. */
   readonly atS: number;
+  readonly endS: number;
   readonly passed: boolean;
   readonly refused: boolean;
   readonly cpuMs: number;
@@ -28,8 +30,11 @@ export interface FarmOptions {
   readonly addressOf: (i: number) => string;
   /** Wait after a refusal before the next attempt. */
   readonly backoffMs: number;
-  /** Cost "at the start" is measured over the first this many seconds. @default 15 */
-  readonly startS?: number;
+  /**
+   * The site's base difficulty. Cost "at the start" is the CPU per token of the attempts before
+   * the first one served above it (or refused): the farm's cost before the server had seen it.
+   */
+  readonly baseDifficulty: number;
 }
 
 export interface FarmResult {
@@ -42,14 +47,21 @@ export interface FarmResult {
   readonly pass_after_1min_interval: readonly [number, number];
   readonly attempts_after_1min: number;
   readonly tokens_after_1min: number;
-  /** Client CPU per accepted token over the first `startS` seconds, and after the first minute. */
+  /** Client CPU per accepted token before the server first raised the price, and after the first minute. */
   readonly cpu_ms_per_token_start: number | null;
   readonly cpu_ms_per_token_after_1min: number | null;
+  /** Client CPU of every attempt started after the first minute, ms. */
+  readonly cpu_ms_after_1min: number;
   /** Wall time per accepted token over the same periods (refused time included). */
   readonly wall_ms_per_token_start: number | null;
   readonly wall_ms_per_token_after_1min: number | null;
-  /** Cost per token after the first minute / at the start (CPU); null when no token came after the first minute. */
+  /**
+   * CPU per token after the first minute / at the start. With no token after the first minute
+   * it is a lower bound, CPU after the first minute / 1 (`cost_growth_lower_bound`): one more
+   * token would have cost at least that. Null only when the farm won no token at the start.
+   */
   readonly cost_growth: number | null;
+  readonly cost_growth_lower_bound: boolean;
   /** Difficulties served, per 15 s of the run (max), to read the escalation over time. */
   readonly difficulty_by_15s: readonly (number | null)[];
   readonly tokens_by_15s: readonly number[];
@@ -58,7 +70,6 @@ export interface FarmResult {
 const round = (v: number, d = 3): number => Number(v.toFixed(d));
 
 export async function runFarm(o: FarmOptions): Promise<FarmResult> {
-  const startS = o.startS ?? 15;
   const attempts: Attempt[] = [];
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
@@ -83,7 +94,7 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
       refused = true;
     }
     const cpu = process.cpuUsage(cpu0);
-    attempts.push({ atS, passed, refused, cpuMs: (cpu.user + cpu.system) / 1000, difficulty });
+    attempts.push({ atS, endS: seconds(), passed, refused, cpuMs: (cpu.user + cpu.system) / 1000, difficulty });
     if (refused) await new Promise((r) => setTimeout(r, o.backoffMs));
   }
   const wallEnd = seconds();
@@ -91,11 +102,21 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
     const inside = attempts.filter((a) => a.atS >= from && a.atS < to);
     return { n: inside.length, tokens: inside.filter((a) => a.passed).length, cpu: inside.reduce((s, a) => s + a.cpuMs, 0), wall: (Math.min(to, wallEnd) - from) * 1000 };
   };
-  const start = period(0, startS);
+  // The start: every attempt before the first one the server escalated or refused.
+  const reacted = attempts.findIndex((a) => a.refused || (a.difficulty !== null && a.difficulty > o.baseDifficulty));
+  const firstTokens = attempts.slice(0, reacted < 0 ? attempts.length : reacted);
+  const lastFirst = firstTokens[firstTokens.length - 1];
+  const start = {
+    tokens: firstTokens.filter((a) => a.passed).length,
+    cpu: firstTokens.reduce((s, a) => s + a.cpuMs, 0),
+    wall: lastFirst === undefined ? 0 : lastFirst.endS * 1000,
+  };
   const after = period(60, Number.POSITIVE_INFINITY);
   const perToken = (p: { tokens: number }, v: number): number | null => (p.tokens > 0 ? round(v / p.tokens, 2) : null);
   const cpuStart = perToken(start, start.cpu);
   const cpuAfter = perToken(after, after.cpu);
+  const lowerBound = after.tokens === 0;
+  const growthOf = cpuStart === null || cpuStart <= 0 ? null : round((lowerBound ? after.cpu : after.cpu / after.tokens) / cpuStart, 2);
   const buckets = Math.ceil(o.durationS / 15);
   const w = wilsonInterval(after.tokens, after.n);
   const tokens = attempts.filter((a) => a.passed).length;
@@ -110,9 +131,11 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
     tokens_after_1min: after.tokens,
     cpu_ms_per_token_start: cpuStart,
     cpu_ms_per_token_after_1min: cpuAfter,
+    cpu_ms_after_1min: round(after.cpu, 1),
     wall_ms_per_token_start: perToken(start, start.wall),
     wall_ms_per_token_after_1min: perToken(after, after.wall),
-    cost_growth: cpuStart !== null && cpuAfter !== null && cpuStart > 0 ? round(cpuAfter / cpuStart, 2) : null,
+    cost_growth: growthOf,
+    cost_growth_lower_bound: lowerBound,
     difficulty_by_15s: Array.from({ length: buckets }, (_, b) => {
       const ds = attempts.filter((a) => a.atS >= b * 15 && a.atS < (b + 1) * 15 && a.difficulty !== null).map((a) => a.difficulty as number);
       return ds.length > 0 ? Math.max(...ds) : null;

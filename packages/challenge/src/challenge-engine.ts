@@ -20,7 +20,8 @@ import { ChallengeError, describeValue } from './errors.js';
 import type { ChallengeErrorCode } from './errors.js';
 import { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 import { sealToken, openToken } from './pass-token.js';
-import { checkPowSolution, openPowChallenge, sealPowChallenge } from './proof-of-work.js';
+import { checkPowAnswer, checkPowSolution, openPowChallenge, POW_ALGORITHMS, sealPowChallenge } from './proof-of-work.js';
+import { SCRYPT_PARAMS, SCRYPT_VERIFIES_PER_CHALLENGE, scryptBits } from './scrypt-pow.js';
 import { issueProbe, probeSignals } from './browser-probe.js';
 import { createKeyring, normaliseSecrets } from './signed-envelope.js';
 import type { Keyring } from './signed-envelope.js';
@@ -173,6 +174,9 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (typeof s.difficulty !== 'number' || !Number.isInteger(s.difficulty) || s.difficulty < 0 || s.difficulty > 32) {
       throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.difficulty: expected an integer in [0, 32], got ${describeValue(s.difficulty)}`);
     }
+    if (s.powAlgorithm !== undefined && !POW_ALGORITHMS.includes(s.powAlgorithm)) {
+      throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.powAlgorithm: expected ${POW_ALGORITHMS.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(s.powAlgorithm)}`);
+    }
     if (s.slideLevel !== undefined && (!Number.isInteger(s.slideLevel) || s.slideLevel < 1 || s.slideLevel > 3)) {
       throw new ChallengeError('CHALLENGE_ERR_BAD_SITE', `site.slideLevel: expected 1, 2 or 3, got ${describeValue(s.slideLevel)}`);
     }
@@ -258,11 +262,14 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   function issuePow(site: SiteProfile, hostname: string, action: string, cdata: string, difficulty: number): PublicChallenge {
     const t = Math.floor(now());
     const expiresAt = t + opts.challengeTtlMs;
-    const challenge = sealPowChallenge(powKeys, {
-      challengeId: randomId(), sitekey: site.sitekey, hostname, action, cdata,
-      difficulty, issuedAt: t, expiresAt, stateEpoch,
-    });
+    const claims = { challengeId: randomId(), sitekey: site.sitekey, hostname, action, cdata, issuedAt: t, expiresAt, stateEpoch };
     counters.pow++;
+    if (site.powAlgorithm === 'scrypt') {
+      const bits = scryptBits(difficulty);
+      const challenge = sealPowChallenge(powKeys, { ...claims, difficulty: bits, algorithm: 'scrypt', scrypt: SCRYPT_PARAMS });
+      return { id: challenge, type: 'pow', expiresAt, attemptsLeft: 1, pow: { algorithm: 'scrypt', challenge, difficulty: bits, ...SCRYPT_PARAMS } };
+    }
+    const challenge = sealPowChallenge(powKeys, { ...claims, difficulty, algorithm: 'sha256' });
     return {
       id: challenge,
       type: 'pow',
@@ -370,7 +377,16 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
     if (t >= claims.expiresAt) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
     // Issued before the store lost its one-time markers: whether it was solved then is unknown.
     if (claims.stateEpoch !== stateEpoch) return failed(fail('CHALLENGE_ERR_EXPIRED', false, 0));
-    if (!checkPowSolution(id, nonce, claims.difficulty)) return failed(fail('CHALLENGE_ERR_POW_INSUFFICIENT', true, 1));
+    let left = 1;
+    if (claims.algorithm === 'scrypt') {
+      // A scrypt evaluation costs the server ~30x a SHA-256 verify, and a wrong nonce or a
+      // replayed solution would cost it again each time: each challenge gets a few.
+      const n = await store.incr(`${prefix}pa:${claims.challengeId}`, Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
+      if (n > SCRYPT_VERIFIES_PER_CHALLENGE) return failed(fail('CHALLENGE_ERR_ATTEMPTS_EXHAUSTED', false, 0));
+      left = SCRYPT_VERIFIES_PER_CHALLENGE - n;
+    }
+    // After the cheap checks: a scrypt evaluation is the costliest step of a verify.
+    if (!checkPowAnswer(id, nonce, claims)) return failed(fail('CHALLENGE_ERR_POW_INSUFFICIENT', left > 0, left));
     const fresh = await store.add(`${prefix}p:${claims.challengeId}`, '1', Math.max(1, claims.expiresAt - t) + 1000).catch(storeError);
     if (!fresh) return failed(fail('CHALLENGE_ERR_ALREADY_SOLVED', false, 0));
     return passToken(claims.sitekey, claims.hostname, claims.action, claims.cdata, 'pow');

@@ -21,8 +21,18 @@ export interface SiteProfile {
   readonly sitekey: string;
   /** Types the site allows; the first is the default when `issue` names none. */
   readonly challengeTypes: readonly ChallengeType[];
-  /** Proof-of-work difficulty in leading zero bits (raise it under load). Range 0-32. */
+  /**
+   * Proof-of-work difficulty in leading zero bits of SHA-256 (raise it under load). Range 0-32.
+   * With `powAlgorithm: 'scrypt'` it stays in SHA-256-equivalent bits: the challenge asks
+   * `difficulty - SCRYPT_COST_BITS` bits (at least 0) of the scrypt digest.
+   */
   readonly difficulty: number;
+  /**
+   * Hash of the site's `pow` challenges: `sha256`, or the memory-hard `scrypt` (parameters
+   * `SCRYPT_PARAMS`), where a GPU or ASIC gains little over a browser. Slide proofs
+   * (`keyboardPow`, `answerPow`) stay SHA-256. @default 'sha256'
+   */
+  readonly powAlgorithm?: 'sha256' | 'scrypt' | undefined;
   /** Name of an image set given in the engine's `imageSets` option; procedural images when absent. */
   readonly imageSet?: string | undefined;
   /** Slide puzzle strength 1-3 (a stronger colour change of the piece and more lines when higher). @default 2 */
@@ -111,12 +121,33 @@ export interface SlidePayload {
   readonly answerPow?: { readonly difficulty: number };
 }
 
-/** Proof-of-work part of a public challenge (HTTP contract). */
-export interface PowPayload {
+/** Proof-of-work part of a public challenge (HTTP contract): one of two algorithms. */
+export type PowPayload = Sha256PowPayload | ScryptPowPayload;
+
+/** A SHA-256 proof of work. */
+export interface Sha256PowPayload {
   readonly algorithm: 'sha256';
   /** Find a non-negative integer nonce with SHA-256(UTF-8(`${challenge}:${nonce}`)) having `difficulty` leading zero bits. */
   readonly challenge: string;
   readonly difficulty: number;
+}
+
+/** A scrypt (memory-hard) proof of work. */
+export interface ScryptPowPayload {
+  readonly algorithm: 'scrypt';
+  /**
+   * Find a non-negative integer nonce whose scrypt(P = UTF-8(nonce), S = UTF-8(challenge),
+   * N, r, p, dkLen = 32) has `difficulty` leading zero bits.
+   */
+  readonly challenge: string;
+  /** Leading zero bits of the scrypt digest (the site's difficulty less SCRYPT_COST_BITS). */
+  readonly difficulty: number;
+  /** CPU/memory cost (a power of two); one evaluation uses 128 · r · N bytes. */
+  readonly N: number;
+  /** Block size. */
+  readonly r: number;
+  /** Parallelism. */
+  readonly p: number;
 }
 
 /** The public challenge returned to the widget (exact HTTP contract of POST /v1/challenge). */

@@ -80,12 +80,31 @@ export const CHALLENGE_ERROR_CODES = [
 /** Union of every stable error code. */
 export type ChallengeErrorCode = (typeof CHALLENGE_ERROR_CODES)[number];
 
+/** The codes that mean something broke rather than that a caller sent something wrong. */
+const FAULT_CODES: ReadonlySet<ChallengeErrorCode> = new Set<ChallengeErrorCode>([
+  'CHALLENGE_ERR_INVALID_OPTION',
+  'CHALLENGE_ERR_BAD_SITE',
+  'CHALLENGE_ERR_RENDER_FAILED',
+  'CHALLENGE_ERR_STORE_UNAVAILABLE',
+  'CHALLENGE_ERR_CLOSED',
+]);
+
 /** The one error class of this package; match on `code`, never on `message`. */
 export class ChallengeError extends Error {
   readonly code: ChallengeErrorCode;
 
   constructor(code: ChallengeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // A verdict on what a caller sent (a bad answer, a replayed token) is answered, never
+    // logged with a stack, and bots send them by the thousand: capturing a stack would cost
+    // several µs each. Faults (options, rendering, the store, a closed engine) keep theirs.
+    const verdict = !FAULT_CODES.has(code);
+    const limit = Error.stackTraceLimit;
+    if (verdict) Error.stackTraceLimit = 0;
+    try {
+      super(message, options);
+    } finally {
+      if (verdict) Error.stackTraceLimit = limit;
+    }
     this.name = 'ChallengeError';
     this.code = code;
   }

@@ -19,6 +19,8 @@ export type {
   PoolOptions,
   PoolProfileStats,
   PowPayload,
+  ScryptPowPayload,
+  Sha256PowPayload,
   PublicChallenge,
   RedeemOptions,
   RedeemResult,
@@ -44,7 +46,10 @@ export { checkKeyboardTrajectory } from './keyboard-trajectory-check.js';
 export { checkTraceGeometry, checkTraceTiming } from './trace-context-checks.js';
 export type { GeometryReason, TimingReason } from './trace-context-checks.js';
 export type { KeyboardTrajectoryVerdict } from './keyboard-trajectory-check.js';
-export { checkPowSolution, leadingZeroBits, solvePow } from './proof-of-work.js';
+export { checkPowSolution, leadingZeroBits, POW_ALGORITHMS, solvePow } from './proof-of-work.js';
+export type { PowAlgorithm } from './proof-of-work.js';
+export { checkScryptSolution, SCRYPT_COST_BITS, SCRYPT_PARAMS, SCRYPT_VERIFIES_PER_CHALLENGE, scryptBits, scryptDigest, solveScryptPow } from './scrypt-pow.js';
+export type { ScryptParams } from './scrypt-pow.js';
 export { PROBE_ENV_KEYS, PROBE_INPUT_KEYS, PROBE_SIGNALS, PROBE_SLOW_MS, answerProbe, probeMac, probeMessage, traceDigest } from './browser-probe.js';
 export type { ProbeAnswerContext, ProbeResult, ProbeSignal, PublicProbe } from './browser-probe.js';
 export { PROBE_CHECKS, expectedProbeOutput } from './probe-checks.js';

@@ -22,6 +22,8 @@ const PURPOSE_TAG: Record<EnvelopePurpose, number> = { pow: 0x50, token: 0x54, p
 
 interface DerivedKey {
   readonly id: Buffer;
+  /** `id` as a big-endian u32: matched against an envelope's key id without a Buffer view. */
+  readonly idValue: number;
   /** A KeyObject, imported once: a Buffer key would be copied into a new key on every HMAC. */
   readonly key: KeyObject;
 }
@@ -50,31 +52,33 @@ export function normaliseSecrets(secrets: unknown): Buffer[] {
 }
 
 export function createKeyring(secrets: readonly Buffer[], purpose: EnvelopePurpose): Keyring {
-  const keys: DerivedKey[] = secrets.map((secret) => ({
-    key: createSecretKey(createHmac('sha256', secret).update(`hurdle/${purpose}/v${ENVELOPE_VERSION}`).digest()),
-    id: createHmac('sha256', secret).update('hurdle/key-id').digest().subarray(0, 4),
-  }));
+  const keys: DerivedKey[] = secrets.map((secret) => {
+    const id = createHmac('sha256', secret).update('hurdle/key-id').digest().subarray(0, 4);
+    return { key: createSecretKey(createHmac('sha256', secret).update(`hurdle/${purpose}/v${ENVELOPE_VERSION}`).digest()), id, idValue: id.readUInt32BE(0) };
+  });
   const signer = keys[0] as DerivedKey;
   const tag = PURPOSE_TAG[purpose];
 
   return {
     seal(fields) {
-      const parts = fields.map((f) => Buffer.from(f, 'utf8'));
+      // The fields are written straight into the envelope: no Buffer per field (a seal is on
+      // every challenge and every pass).
       let size = HEADER_BYTES + MAC_BYTES;
-      for (const p of parts) {
-        if (p.length > 0xffff) throw new RangeError('envelope field over 65535 bytes');
-        size += 2 + p.length;
+      for (const f of fields) {
+        const n = Buffer.byteLength(f, 'utf8');
+        if (n > 0xffff) throw new RangeError('envelope field over 65535 bytes');
+        size += 2 + n;
       }
       const buf = Buffer.allocUnsafe(size);
       buf[0] = tag;
       buf[1] = ENVELOPE_VERSION;
       signer.id.copy(buf, 2);
-      buf[6] = parts.length;
+      buf[6] = fields.length;
       let o = HEADER_BYTES;
-      for (const p of parts) {
-        buf.writeUInt16BE(p.length, o);
-        p.copy(buf, o + 2);
-        o += 2 + p.length;
+      for (const f of fields) {
+        const n = buf.write(f, o + 2, 'utf8');
+        buf.writeUInt16BE(n, o);
+        o += 2 + n;
       }
       createHmac('sha256', signer.key).update(buf.subarray(0, o)).digest().copy(buf, o);
       return buf.toString('base64url');
@@ -86,7 +90,14 @@ export function createKeyring(secrets: readonly Buffer[], purpose: EnvelopePurpo
       if (buf[0] !== tag || buf[1] !== ENVELOPE_VERSION) return undefined;
       const body = buf.subarray(0, buf.length - MAC_BYTES);
       const mac = buf.subarray(buf.length - MAC_BYTES);
-      const key = keys.find((k) => k.id.equals(buf.subarray(2, 6)));
+      const id = buf.readUInt32BE(2);
+      let key: DerivedKey | undefined;
+      for (const k of keys) {
+        if (k.idValue === id) {
+          key = k;
+          break;
+        }
+      }
       if (key === undefined) return undefined;
       const expected = createHmac('sha256', key.key).update(body).digest();
       if (!timingSafeEqual(expected, mac)) return undefined;

@@ -22,4 +22,16 @@ describe('error codes', () => {
     assert.ok(!isChallengeError(e, 'CHALLENGE_ERR_NOT_FOUND'));
     assert.ok(!isChallengeError(new Error('x')));
   });
+
+  it('captures a stack for faults only, and leaves the stack limit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const verdict = new ChallengeError('CHALLENGE_ERR_TOKEN_REPLAYED', 'token already redeemed');
+    assert.equal(Error.stackTraceLimit, limit);
+    assert.doesNotMatch(verdict.stack ?? '', /\n\s+at /, 'a verdict has no stack frames');
+    assert.match(verdict.stack ?? '', /token already redeemed/);
+    const fault = new ChallengeError('CHALLENGE_ERR_STORE_UNAVAILABLE', 'store down', { cause: new Error('econnrefused') });
+    assert.match(fault.stack ?? '', /\n\s+at /, 'a fault keeps its stack frames');
+    assert.equal((fault.cause as Error).message, 'econnrefused');
+    assert.equal(Error.stackTraceLimit, limit);
+  });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { checkPowSolution, createChallengeEngine, createMemoryStore, isChallengeError, leadingZeroBits, solvePow } from '../src/index.js';
+import { sha256 } from '../src/sha256.js';
 import { createEngineWithHooks, peekAnswer } from './engine-with-hooks.js';
 
 const SECRET = 'pow-test-secret-0123456789';
@@ -123,5 +124,14 @@ describe('proof of work', () => {
     const nonce = Number(solvePow(c.id, 10));
     const v = await engine.verify({ id: c.id, answer: { nonce } });
     assert.equal(v.success, true);
+  });
+});
+
+describe('sha256', () => {
+  it('is SHA-256 of the UTF-8 bytes, as createHash computes it', () => {
+    for (const text of ['', 'abc', 'UAGwUygACQAW:12345', 'é€😀 non-ASCII', 'x'.repeat(300)]) {
+      assert.deepEqual(sha256(text), createHash('sha256').update(text, 'utf8').digest(), text);
+    }
+    assert.equal(sha256('abc').toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });

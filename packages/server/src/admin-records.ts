@@ -1,6 +1,6 @@
 /**
- * What the admin API reads and keeps besides sites: per-site analytics (report and CSV) and
- * the audit log of admin actions. Runs where the config DB is open (the primary, or the one
+ * What the admin API reads and keeps besides sites: per-site analytics (report and CSV), the
+ * networks behind a site's refusals, failures and escalations, and the audit log of admin actions. Runs where the config DB is open (the primary, or the one
  * process that serves alone); workers reach it over IPC like the site operations.
  */
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,9 @@ import { csvOf, readRange, reportOf } from './analytics-report.js';
 import type { AnalyticsReport, AnalyticsRequest } from './analytics-report.js';
 import type { AuditEntry } from './analytics-schema.js';
 import type { ConfigDb } from './config-db.js';
+import { prefixReportOf, prefixWindowOf } from './risk-prefix-report.js';
+import type { RiskPrefixReport, RiskPrefixRequest } from './risk-prefix-report.js';
+import type { RiskPrefixQuery, RiskPrefixRow } from './risk-prefix-schema.js';
 
 /** An admin action to record: everything but the id and time, which are stamped here. */
 export type AuditInput = Omit<AuditEntry, 'id' | 'at'>;
@@ -20,6 +23,8 @@ export interface AdminRecords {
   analytics(req: AnalyticsRequest): Promise<AnalyticsReport>;
   /** The same cells as CSV. */
   analyticsCsv(req: AnalyticsRequest): Promise<string>;
+  /** One site's top networks (keyed hashes) by refusals, failures and escalations over a range. */
+  riskPrefixes(req: RiskPrefixRequest): Promise<RiskPrefixReport>;
   /** Audit entries, newest first. */
   auditLog(limit: number, beforeMs?: number): Promise<AuditEntry[]>;
   /** Append an admin action to the audit log. */
@@ -30,6 +35,8 @@ export interface AdminRecordsOptions {
   readonly db: ConfigDb;
   /** Writes the analytics counted but not yet stored (called before a read). */
   readonly flush: () => Promise<void>;
+  /** The network counts held in memory, not yet written (the minutes in progress). @default none */
+  readonly heldNetworks?: ((q: RiskPrefixQuery) => Promise<RiskPrefixRow[]>) | undefined;
   readonly now?: () => number;
 }
 
@@ -49,6 +56,13 @@ export function createAdminRecords(options: AdminRecordsOptions): AdminRecords {
     },
     async analyticsCsv(req) {
       return csvOf((await current(req)).rows);
+    },
+    async riskPrefixes(req) {
+      await flush();
+      const window = prefixWindowOf(req.range, now());
+      const q = { sitekey: req.sitekey, ...window };
+      const [stored, held] = await Promise.all([db.readRiskPrefixes(q), options.heldNetworks?.(q) ?? []]);
+      return prefixReportOf(req, [...stored, ...held], window);
     },
     async auditLog(limit, beforeMs) {
       return db.listAudit(Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(limit))), beforeMs);

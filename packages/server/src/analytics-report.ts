@@ -1,9 +1,12 @@
 /**
  * Per-site analytics, the reading side: turns stored cells into the console's report (a
- * dense time series, totals, failures by reason, top hostnames and actions) and into CSV.
+ * dense time series, totals, failures by reason, top hostnames and actions, the risk
+ * engine's escalations by level, refusals by reason and the verify-time score histogram) and
+ * into CSV.
  */
 import type { AnalyticsResolution, AnalyticsRow } from './analytics-schema.js';
 import type { ConfigDb } from './config-db.js';
+import { SCORE_BUCKETS, emptyScores, scoreBucketLabel } from './risk/score-buckets.js';
 import { HOUR_MS, MINUTE_MS } from './site-analytics.js';
 
 /** The ranges a report may cover, and the resolution each is read at. */
@@ -42,6 +45,12 @@ export interface AnalyticsReport {
   /** The 20 busiest hostnames and actions of the range. */
   readonly byHostname: ({ hostname: string } & Counts)[];
   readonly byAction: ({ action: string } & Counts)[];
+  /** Escalations by the step issued; `refuse` counts the refusals (429). */
+  readonly escalationsByLevel: { slide: number; slide_pow: number; refuse: number };
+  /** Refusals by scope and leading reason, most first. */
+  readonly refusalsByReason: { scope: string; reason: string; refusals: number }[];
+  /** Passed answers by verify-time score (siteverify's `score`), in buckets of 0.1, lowest first. */
+  readonly scoreHistogram: { from: number; to: number; label: string; count: number }[];
 }
 
 const zero = (): Counts => ({ challenges: 0, passes: 0, failures: 0, escalations: 0 });
@@ -75,7 +84,15 @@ export function reportOf(req: AnalyticsRequest, rows: readonly AnalyticsRow[], w
   const failuresByReason: Record<string, number> = {};
   const hosts = new Map<string, Counts>();
   const actions = new Map<string, Counts>();
+  const levels = { slide: 0, slide_pow: 0, refuse: 0 };
+  const refusals = new Map<string, number>();
+  const scores = emptyScores();
   for (const r of rows) {
+    levels.slide += r.escalationsSlide;
+    levels.slide_pow += r.escalationsSlidePow;
+    levels.refuse += r.refusals;
+    if (r.refusals > 0) refusals.set(r.reason, (refusals.get(r.reason) ?? 0) + r.refusals);
+    for (let i = 0; i < SCORE_BUCKETS; i++) scores[i] = (scores[i] ?? 0) + (r.scores[i] ?? 0);
     const point = points[Math.floor((r.bucket - fromMs) / stepMs)];
     if (point !== undefined) add(point, r);
     add(totals, r);
@@ -94,10 +111,19 @@ export function reportOf(req: AnalyticsRequest, rows: readonly AnalyticsRow[], w
     totals, failuresByReason, series: points,
     byHostname: top(hosts).map(([hostname, c]) => ({ hostname, ...c })),
     byAction: top(actions).map(([action, c]) => ({ action, ...c })),
+    escalationsByLevel: levels,
+    refusalsByReason: [...refusals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([key, n]) => {
+      // `refused:<scope>:<reason>` (analytics-schema.ts refusalReason).
+      const [, scope = '', ...reason] = key.split(':');
+      return { scope, reason: reason.join(':'), refusals: n };
+    }),
+    scoreHistogram: scores.map((count, i) => ({ from: i / SCORE_BUCKETS, to: (i + 1) / SCORE_BUCKETS, label: scoreBucketLabel(i), count })),
   };
 }
 
-export const CSV_HEADER = 'bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations';
+/** Score columns are named by their bucket: `score_0.0_0.1` .. `score_0.9_1.0`. */
+export const CSV_HEADER = `bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations,escalations_slide,escalations_slide_pow,refusals,${
+  Array.from({ length: SCORE_BUCKETS }, (_, i) => `score_${scoreBucketLabel(i).replace('-', '_')}`).join(',')}`;
 
 /**
  * One CSV field. Hostnames and actions come from visitors' requests, so a field a
@@ -114,7 +140,8 @@ export function csvOf(rows: readonly AnalyticsRow[]): string {
   for (const r of rows) {
     lines.push([
       new Date(r.bucket).toISOString(), r.resolution, csvField(r.sitekey), csvField(r.hostname), csvField(r.action), csvField(r.reason),
-      r.challenges, r.passes, r.failures, r.escalations,
+      r.challenges, r.passes, r.failures, r.escalations, r.escalationsSlide, r.escalationsSlidePow, r.refusals,
+      ...Array.from({ length: SCORE_BUCKETS }, (_, i) => r.scores[i] ?? 0),
     ].join(','));
   }
   return `${lines.join('\r\n')}\r\n`;

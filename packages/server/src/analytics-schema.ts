@@ -2,6 +2,7 @@
  * The config DB's tables for per-site analytics and the audit log, shared by the SQLite and
  * PostgreSQL modules: the migration, the row shapes and the statements both engines accept.
  */
+import { SCORE_BUCKETS } from './risk/score-buckets.js';
 
 /**
  * `site_analytics`: one row per (resolution, bucket, site, hostname, action, reason) cell.
@@ -33,6 +34,25 @@ export const ANALYTICS_AND_AUDIT_TABLES = `CREATE TABLE IF NOT EXISTS site_analy
   );
   CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at);`;
 
+/**
+ * The risk engine's per-site counts, added to `site_analytics` (appended to the migrations):
+ * escalations by level (the `escalations` column keeps counting every step above the base,
+ * refusals included), refusals, and verify-time scores in ten fixed buckets `score_0` (0.0-0.1)
+ * .. `score_9` (0.9-1.0). Refusals sit on rows whose `reason` is `refused:<scope>:<reason>`;
+ * the rest on the row with reason ''. Rows written before this migration read as zeros.
+ */
+export const RISK_ANALYTICS_COLUMNS_MIGRATION = [
+  'ALTER TABLE site_analytics ADD COLUMN escalations_slide BIGINT NOT NULL DEFAULT 0;',
+  'ALTER TABLE site_analytics ADD COLUMN escalations_slide_pow BIGINT NOT NULL DEFAULT 0;',
+  'ALTER TABLE site_analytics ADD COLUMN refusals BIGINT NOT NULL DEFAULT 0;',
+  ...Array.from({ length: SCORE_BUCKETS }, (_, i) => `ALTER TABLE site_analytics ADD COLUMN score_${i} BIGINT NOT NULL DEFAULT 0;`),
+].join('\n  ');
+
+/** The `reason` of a refusal row: scope and the leading risk reason. */
+export function refusalReason(scope: string, reason: string): string {
+  return `refused:${scope}:${reason}`;
+}
+
 export type AnalyticsResolution = 'minute' | 'hour';
 
 /** One stored analytics cell. */
@@ -49,6 +69,13 @@ export interface AnalyticsRow {
   readonly passes: number;
   readonly failures: number;
   readonly escalations: number;
+  /** Of the escalations: to a slide, and to a slide plus a costlier proof of work. */
+  readonly escalationsSlide: number;
+  readonly escalationsSlidePow: number;
+  /** Issue requests refused (429), on the row of the refusal's scope and reason. */
+  readonly refusals: number;
+  /** Passed answers by verify-time score, {@link SCORE_BUCKETS} buckets of 0.1, lowest first. */
+  readonly scores: readonly number[];
 }
 
 /** What {@link ConfigDb.readAnalytics} selects: one resolution, a time range, maybe one site. */
@@ -79,21 +106,26 @@ export interface AuditEntry {
   readonly detail: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
-export const ANALYTICS_COLUMNS = 'resolution, bucket, sitekey, hostname, action, reason, challenges, passes, failures, escalations';
+const SCORE_COLUMNS = Array.from({ length: SCORE_BUCKETS }, (_, i) => `score_${i}`);
+/** The counted columns, in {@link analyticsToParams} order after the key. */
+const COUNT_COLUMNS = ['challenges', 'passes', 'failures', 'escalations', 'escalations_slide', 'escalations_slide_pow', 'refusals', ...SCORE_COLUMNS];
+export const ANALYTICS_COLUMNS = `resolution, bucket, sitekey, hostname, action, reason, ${COUNT_COLUMNS.join(', ')}`;
+/** Parameters per row of {@link analyticsToParams}. */
+export const ANALYTICS_PARAMS = 6 + COUNT_COLUMNS.length;
 export const AUDIT_COLUMNS = 'id, at, actor, action, target, address, detail';
 
 /** The upsert both engines run: counts add up. `values` is the VALUES list. */
 export function analyticsUpsert(values: string): string {
   return `INSERT INTO site_analytics (${ANALYTICS_COLUMNS}) VALUES ${values}
     ON CONFLICT (resolution, bucket, sitekey, hostname, action, reason) DO UPDATE SET
-    challenges = site_analytics.challenges + excluded.challenges,
-    passes = site_analytics.passes + excluded.passes,
-    failures = site_analytics.failures + excluded.failures,
-    escalations = site_analytics.escalations + excluded.escalations`;
+    ${COUNT_COLUMNS.map((c) => `${c} = site_analytics.${c} + excluded.${c}`).join(',\n    ')}`;
 }
 
 export function analyticsToParams(r: AnalyticsRow): unknown[] {
-  return [r.resolution, r.bucket, r.sitekey, r.hostname, r.action, r.reason, r.challenges, r.passes, r.failures, r.escalations];
+  return [
+    r.resolution, r.bucket, r.sitekey, r.hostname, r.action, r.reason, r.challenges, r.passes, r.failures, r.escalations,
+    r.escalationsSlide, r.escalationsSlidePow, r.refusals, ...Array.from({ length: SCORE_BUCKETS }, (_, i) => r.scores[i] ?? 0),
+  ];
 }
 
 export interface AnalyticsDbRow {
@@ -107,6 +139,10 @@ export interface AnalyticsDbRow {
   passes: number | string;
   failures: number | string;
   escalations: number | string;
+  escalations_slide: number | string;
+  escalations_slide_pow: number | string;
+  refusals: number | string;
+  [score: `score_${number}`]: number | string;
 }
 
 export function rowToAnalytics(row: AnalyticsDbRow): AnalyticsRow {
@@ -114,6 +150,8 @@ export function rowToAnalytics(row: AnalyticsDbRow): AnalyticsRow {
     resolution: row.resolution === 'hour' ? 'hour' : 'minute',
     bucket: Number(row.bucket), sitekey: row.sitekey, hostname: row.hostname, action: row.action, reason: row.reason,
     challenges: Number(row.challenges), passes: Number(row.passes), failures: Number(row.failures), escalations: Number(row.escalations),
+    escalationsSlide: Number(row.escalations_slide), escalationsSlidePow: Number(row.escalations_slide_pow), refusals: Number(row.refusals),
+    scores: SCORE_COLUMNS.map((c) => Number(row[c as `score_${number}`] ?? 0)),
   };
 }
 

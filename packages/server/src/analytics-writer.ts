@@ -5,6 +5,10 @@
  * (minutes after a day, hours after 90 days). Requests never wait on it: a report is a
  * `Map` merge, the DB write runs on a timer.
  *
+ * The networks behind refusals, failures and escalations (risk/prefix-batch.ts) ride along:
+ * each site's minute is written once it is over, as at most 20 rows of keyed hashes
+ * (risk/prefix-hash.ts), and kept a day like the minute cells.
+ *
  * Failure model: a failed write keeps the batch and merges it into the next one (bounded by
  * {@link MAX_PENDING_CELLS}; past that the oldest minute is dropped and counted in
  * `dropped`), so a DB outage loses nothing short of that. A crash loses at most one
@@ -13,6 +17,10 @@
 import type { Logger } from 'pino';
 import type { AnalyticsRow } from './analytics-schema.js';
 import type { ConfigDb } from './config-db.js';
+import { PrefixBatch } from './risk/prefix-batch.js';
+import { DAY_MS, PrefixHasher, prefixKeyName } from './risk/prefix-hash.js';
+import type { PrefixDelta } from './risk/prefix-tally.js';
+import type { RiskPrefixQuery, RiskPrefixRow } from './risk-prefix-schema.js';
 import { HOUR_MS, MINUTE_MS, mergeDeltas } from './site-analytics.js';
 import type { AnalyticsDelta } from './site-analytics.js';
 
@@ -43,6 +51,10 @@ export class AnalyticsWriter {
   #writing: Promise<void> | undefined;
   #lastPruneAt = 0;
   #failing = false;
+  readonly #networks = new PrefixBatch();
+  readonly #hasher: PrefixHasher;
+  /** Set by {@link stop}: the minutes still open are written too. */
+  #final = false;
   /** Cells dropped because the DB was down too long (see the failure model). */
   dropped = 0;
   /** Batches written. */
@@ -56,6 +68,7 @@ export class AnalyticsWriter {
       throw new TypeError(`AnalyticsWriter: flushIntervalMs must be an integer >= 10, got ${String(options.flushIntervalMs)}`);
     }
     this.#now = options.now ?? Date.now;
+    this.#hasher = new PrefixHasher(this.#db);
   }
 
   /** Start the batch timer. */
@@ -71,15 +84,30 @@ export class AnalyticsWriter {
     this.#bound();
   }
 
+  /** Take a report's network counts (a worker's drained {@link PrefixTally}). */
+  addNetworks(deltas: readonly PrefixDelta[]): void {
+    this.#networks.add(deltas);
+  }
+
   /** Cells waiting for the next batch. */
   get pending(): number {
     return this.#pending.size;
   }
 
+  /** Network report entries dropped while too many site-minutes were held. */
+  get droppedNetworks(): number {
+    return this.#networks.dropped;
+  }
+
+  /** One site's networks held in memory (the minutes not yet written), hashed as they will be stored. */
+  async heldNetworks(q: RiskPrefixQuery): Promise<RiskPrefixRow[]> {
+    return this.#hashed(this.#networks.held(q.sitekey, q.fromMs, q.toMs));
+  }
+
   /** Write what is pending now (one batch; concurrent calls share it). */
   async flush(): Promise<void> {
     while (this.#writing !== undefined) await this.#writing;
-    if (this.#pending.size === 0 && this.#now() - this.#lastPruneAt < PRUNE_EVERY_MS) return;
+    if (this.#pending.size === 0 && !this.#networks.due(this.#now(), this.#final) && this.#now() - this.#lastPruneAt < PRUNE_EVERY_MS) return;
     this.#writing = this.#write().finally(() => { this.#writing = undefined; });
     await this.#writing;
   }
@@ -88,6 +116,7 @@ export class AnalyticsWriter {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#final = true;
     await this.flush();
   }
 
@@ -110,12 +139,44 @@ export class AnalyticsWriter {
       }
     }
     const t = this.#now();
+    const networks = this.#networks.take(t, this.#final);
+    if (networks.length > 0) {
+      try {
+        await this.#db.addRiskPrefixes(await this.#hashed(networks));
+      } catch (err) {
+        this.#networks.add(networks);
+        if (!this.#failing) this.#logger.warn({ event: 'analytics_write_failed', err: { message: (err as Error).message }, pending: this.#networks.size }, 'network counts not written to the config DB; kept for the next batch');
+        this.#failing = true;
+        return;
+      }
+    }
     if (t - this.#lastPruneAt >= PRUNE_EVERY_MS) {
       this.#lastPruneAt = t;
       await this.#db.pruneAnalytics(t - MINUTE_RETENTION_MS, t - HOUR_RETENTION_MS).catch((err: unknown) => {
         this.#logger.warn({ event: 'analytics_prune_failed', err: { message: (err as Error).message } }, 'old analytics rows not pruned; retried later');
       });
+      // The network rows go with the minute cells; a day's hashing key once no row of its day
+      // can be left (yesterday's rows live into today, so yesterday's key stays until tomorrow).
+      await this.#db.pruneRiskPrefixes(t - MINUTE_RETENTION_MS, prefixKeyName(Math.floor(t / DAY_MS) - 1)).catch((err: unknown) => {
+        this.#logger.warn({ event: 'analytics_prune_failed', err: { message: (err as Error).message } }, 'old network rows not pruned; retried later');
+      });
     }
+  }
+
+  /** Report entries as rows: each network by its day's keyed hash, never the prefix. */
+  async #hashed(deltas: readonly PrefixDelta[]): Promise<RiskPrefixRow[]> {
+    const rows = new Map<string, RiskPrefixRow>();
+    for (const d of deltas) {
+      const network = await this.#hasher.hash(d.prefix, d.minute);
+      const key = `${d.sitekey}\n${d.minute}\n${network}`;
+      const had = rows.get(key);
+      // Two prefixes with one hash (a 72-bit collision) add up rather than break the upsert.
+      rows.set(key, {
+        sitekey: d.sitekey, bucket: d.minute, network,
+        refusals: d.refusals + (had?.refusals ?? 0), failures: d.failures + (had?.failures ?? 0), escalations: d.escalations + (had?.escalations ?? 0),
+      });
+    }
+    return [...rows.values()];
   }
 
   #bound(): void {
@@ -137,11 +198,16 @@ export function rowsOf(cells: Iterable<AnalyticsDelta>): AnalyticsRow[] {
   const hours = new Map<string, AnalyticsDelta>();
   const out: AnalyticsRow[] = [];
   for (const c of cells) {
-    out.push({ resolution: 'minute', bucket: c.minute, sitekey: c.sitekey, hostname: c.hostname, action: c.action, reason: c.reason, challenges: c.challenges, passes: c.passes, failures: c.failures, escalations: c.escalations });
+    out.push(rowOf('minute', c));
     mergeDeltas(hours, [{ ...c, minute: Math.floor(c.minute / HOUR_MS) * HOUR_MS }]);
   }
   for (const h of hours.values()) {
-    out.push({ resolution: 'hour', bucket: h.minute, sitekey: h.sitekey, hostname: h.hostname, action: h.action, reason: h.reason, challenges: h.challenges, passes: h.passes, failures: h.failures, escalations: h.escalations });
+    out.push(rowOf('hour', h));
   }
   return out;
+}
+
+function rowOf(resolution: AnalyticsRow['resolution'], c: AnalyticsDelta): AnalyticsRow {
+  const { minute, ...rest } = c;
+  return { resolution, bucket: minute, ...rest, scores: [...c.scores] };
 }

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { ControlPlane } from './control-plane.js';
 import { ServerError } from './errors.js';
 import type { EventLoopMonitor } from './event-loop-monitor.js';
-import { installAccessLog } from './http/access-log.js';
+import { writeAccessLog } from './http/access-log.js';
 import { installAdmission } from './http/admission.js';
 import { createAuthFailureLimit } from './http/auth-failure-limit.js';
 import { clientErrorHandler } from './http/client-error.js';
@@ -26,7 +26,7 @@ import { installConnectionGuard } from './http/connection-guard.js';
 import { corsHeaders } from './http/cors.js';
 import { sendError } from './http/error-reply.js';
 import { createRateLimits } from './http/rate-limit.js';
-import { installRequestMetrics } from './http/request-metrics.js';
+import { requestRecorder } from './http/request-metrics.js';
 import { installWorkerGauges } from './http/worker-gauges.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
@@ -145,23 +145,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Hooks on the root instance, so every route (widget's included) has them, in this order.
-  // One hook for the request id and CORS: each hook is a step of Fastify's hook runner on
-  // every request, so the headers every answer needs are set in one.
+  // Hooks on the root instance, so every route (widget's included) has them. One hook per
+  // phase: each hook is another step of Fastify's hook runner on every request, so the steps
+  // run in one, in this order: the request id and CORS headers (every answer needs them,
+  // a shed one too), then admission.
+  const admission = installAdmission(app, { options, loop, metrics });
+  const { admit } = admission;
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
-    corsHeaders(req, reply, done);
+    corsHeaders(req, reply);
+    admit(req, reply, done);
   });
-  const admission = installAdmission(app, { options, loop, metrics });
-  installRequestMetrics(app, metrics);
-  if (options.accessLog) installAccessLog(app);
-  installWorkerGauges(app, { metrics, loop, admission, engine, workerId });
+  const record = requestRecorder(metrics);
+  if (options.accessLog) {
+    app.addHook('onResponse', (req, reply, done) => {
+      record(req, reply);
+      writeAccessLog(req, reply);
+      done();
+    });
+  } else {
+    app.addHook('onResponse', (req, reply, done) => {
+      record(req, reply);
+      done();
+    });
+  }
+  installWorkerGauges(app, { metrics, loop, admission: admission.queue, engine, workerId });
   const limits = createRateLimits({ options, store, rateCounters: deps.rateCounters, metrics });
   const authLimit = createAuthFailureLimit({ options, store, rateCounters: deps.rateCounters, metrics });
   installConnectionGuard(app.server, { options, metrics });
   const risk = createRiskEngine({
     counters: deps.riskCounters ?? createStoreRiskCounters(store),
-    store,
     settingsOf: (sitekey) => {
       const site = sites.site(sitekey);
       return site === undefined ? undefined : siteRiskOf(site);

@@ -1,6 +1,8 @@
 /** What a config DB connection offers, whichever engine holds it (SQLite or PostgreSQL). */
 import type { AnalyticsQuery, AnalyticsRow, AuditEntry } from './analytics-schema.js';
 import type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
+import type { SnapshotEnd, SnapshotPageHandler } from './config-snapshot.js';
+import type { RiskPrefixQuery, RiskPrefixRow } from './risk-prefix-schema.js';
 import type { SiteRecord } from './site.js';
 
 export type { LeaseHolder, SiteChange, SiteStats } from './config-db-schema.js';
@@ -21,6 +23,13 @@ export interface ConfigDb {
    * each site deleted since. Read in one statement, so a page is one consistent snapshot.
    */
   changesSince(afterSeq: number, limit: number): Promise<SiteChange[]>;
+  /**
+   * Every site as of one moment, `pageSize` sites per call of `onPage` (each site as the
+   * strings the config mirror stores: see config-snapshot.ts), and the last change-log entry
+   * that moment covers, after which {@link changesSince} goes on. What a fresh mirror is
+   * filled from. An error thrown by `onPage` ends the read and is rethrown as it is.
+   */
+  snapshot(pageSize: number, onPage: SnapshotPageHandler): Promise<SnapshotEnd>;
   /**
    * Where the change log stands: the last sequence handed out, and the sequence of `sitekey`'s
    * last write or delete (-1 when the DB has no trace of it). A reader checks with these that
@@ -72,6 +81,15 @@ export interface ConfigDb {
   readAnalytics(query: AnalyticsQuery, limit?: number): Promise<AnalyticsRow[]>;
   /** Delete minute cells before `minuteBeforeMs` and hour cells before `hourBeforeMs`; returns rows deleted. */
   pruneAnalytics(minuteBeforeMs: number, hourBeforeMs: number): Promise<number>;
+  /** Add the networks of sites' minutes (counts add up) in one transaction; each key once in `rows`. */
+  addRiskPrefixes(rows: readonly RiskPrefixRow[]): Promise<void>;
+  /** One site's stored networks in `[fromMs, toMs)`, oldest first, at most `limit` (default 100 000). */
+  readRiskPrefixes(query: RiskPrefixQuery, limit?: number): Promise<RiskPrefixRow[]>;
+  /**
+   * Delete network rows before `beforeMs`, and the hashing keys (`meta` rows named by
+   * `keyNameBefore`'s prefix) that sort before `keyNameBefore`; returns rows deleted.
+   */
+  pruneRiskPrefixes(beforeMs: number, keyNameBefore: string): Promise<number>;
   /** Append one audit log entry. */
   addAudit(entry: AuditEntry): Promise<void>;
   /** Audit entries newest first, before `beforeMs` (exclusive) when given, at most `limit`. */

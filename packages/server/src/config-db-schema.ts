@@ -2,7 +2,8 @@
  * The config DB's tables, shared by the SQLite and PostgreSQL modules: migrations, the row
  * shape and its mapping to {@link SiteRecord}.
  */
-import { ANALYTICS_AND_AUDIT_TABLES } from './analytics-schema.js';
+import { ANALYTICS_AND_AUDIT_TABLES, RISK_ANALYTICS_COLUMNS_MIGRATION } from './analytics-schema.js';
+import { RISK_PREFIX_TABLE } from './risk-prefix-schema.js';
 import { parseStoredSiteRisk } from './risk/site-risk-settings.js';
 import type { SiteRecord } from './site.js';
 
@@ -55,6 +56,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS site_tombstones_change_seq ON site_tombstones (change_seq);`,
   // Risk engine settings as one JSON object (docs/risk.md); '' = the defaults.
   "ALTER TABLE sites ADD COLUMN risk TEXT NOT NULL DEFAULT '';",
+  // The risk engine's per-site dashboard: escalations by level, refusals and score buckets in
+  // the analytics cells, and the (hashed) networks behind refusals, failures and escalations.
+  `${RISK_ANALYTICS_COLUMNS_MIGRATION}
+  ${RISK_PREFIX_TABLE}`,
+  // The proof of work's hash ('sha256' or 'scrypt'); existing sites keep SHA-256.
+  "ALTER TABLE sites ADD COLUMN pow_algorithm TEXT NOT NULL DEFAULT 'sha256';",
 ];
 
 /**
@@ -86,11 +93,26 @@ export interface SiteChange {
 /** Row count and the summed length of the text columns: what sizing the mirror's segment needs. */
 export interface SiteStats {
   readonly sites: number;
+  /** Summed over every row, or (SQLite, large tables) estimated from a spread sample of rows. */
   readonly textBytes: number;
 }
 
-export const SITE_STATS_SQL = `SELECT COUNT(*) AS sites, COALESCE(SUM(LENGTH(sitekey) + LENGTH(name) + LENGTH(secret_hash)
-  + COALESCE(LENGTH(prev_secret_hash), 0) + LENGTH(hostnames) + LENGTH(challenge_types) + LENGTH(image_set)), 0) AS text_bytes FROM sites`;
+const TEXT_BYTES = `LENGTH(sitekey) + LENGTH(name) + LENGTH(secret_hash)
+  + COALESCE(LENGTH(prev_secret_hash), 0) + LENGTH(hostnames) + LENGTH(challenge_types) + LENGTH(image_set) + LENGTH(pow_algorithm)`;
+
+export const SITE_STATS_SQL = `SELECT COUNT(*) AS sites, COALESCE(SUM(${TEXT_BYTES}), 0) AS text_bytes FROM sites`;
+
+/** Rows a sampled {@link SiteStats} reads (SQLite). */
+export const SITE_SAMPLE_ROWS = 2048;
+
+/**
+ * SQLite: the text length of up to {@link SITE_SAMPLE_ROWS} rows spread evenly over the rowid
+ * range (point lookups: milliseconds, where summing a million rows reads them all), and the
+ * row count (SQLite counts from the b-tree's pages, not the rows' contents).
+ */
+export const SITE_SAMPLE_STATS_SQL = `WITH RECURSIVE pick(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM pick WHERE i < ${SITE_SAMPLE_ROWS})
+  SELECT (SELECT COUNT(*) FROM sites) AS sites, COUNT(*) AS sampled, COALESCE(SUM(${TEXT_BYTES}), 0) AS text_bytes FROM sites
+  WHERE rowid IN (SELECT (i * (SELECT MAX(rowid) FROM sites)) / ${SITE_SAMPLE_ROWS} FROM pick)`;
 
 /** A lease holder as stored in table `leases`. */
 export interface LeaseHolder {
@@ -148,6 +170,7 @@ export interface SiteRow {
   rate_limit_per_second: number;
   keyboard_solve: number;
   risk: string;
+  pow_algorithm: string;
   enabled: number;
   created_at: number | string;
   updated_at: number | string;
@@ -167,6 +190,7 @@ export function rowToSite(row: SiteRow): SiteRecord {
     rateLimitPerSecond: Number(row.rate_limit_per_second),
     keyboardSolve: Number(row.keyboard_solve) === 1,
     ...(row.risk ? { risk: parseStoredSiteRisk(row.risk) } : {}),
+    powAlgorithm: powAlgorithmOf(row.pow_algorithm),
     enabled: Number(row.enabled) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -179,10 +203,16 @@ export function siteToParams(site: SiteRecord): unknown[] {
     JSON.stringify(site.hostnames), JSON.stringify(site.challengeTypes), site.difficulty, site.imageSet,
     site.rateLimitPerSecond, site.keyboardSolve ? 1 : 0, site.enabled ? 1 : 0, site.createdAt, site.updatedAt,
     site.risk === undefined ? '' : JSON.stringify(site.risk),
+    site.powAlgorithm ?? 'sha256',
   ];
 }
 
-export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at, risk';
+export const SITE_COLUMNS = 'sitekey, name, secret_hash, prev_secret_hash, prev_secret_expires_at, hostnames, challenge_types, difficulty, image_set, rate_limit_per_second, keyboard_solve, enabled, created_at, updated_at, risk, pow_algorithm';
+
+/** The stored algorithm; anything but 'scrypt' (a value from a newer or older writer) reads as SHA-256. */
+function powAlgorithmOf(stored: unknown): 'sha256' | 'scrypt' {
+  return stored === 'scrypt' ? 'scrypt' : 'sha256';
+}
 
 /** A row of {@link changesSql}: a site row (deleted 0) or a tombstone (deleted 1, the rest NULL). */
 export type ChangeRow = SiteRow & { change_seq: number | string; deleted: number | string };
@@ -219,6 +249,7 @@ export function arrayToChange(r: readonly unknown[]): SiteChange {
       difficulty: Number(r[9]), imageSet: r[10] as string, rateLimitPerSecond: Number(r[11]),
       keyboardSolve: Number(r[12]) === 1, enabled: Number(r[13]) === 1, createdAt: Number(r[14]), updatedAt: Number(r[15]),
       ...(r[16] ? { risk: parseStoredSiteRisk(r[16] as string) } : {}),
+      powAlgorithm: powAlgorithmOf(r[17]),
     },
   };
 }

@@ -100,7 +100,7 @@ export class ConfigMirror {
     const t0 = performance.now();
     for (const [k, v] of Object.entries(this.#o.meta ?? {})) this.#meta.set(`meta:${k}`, v);
     try {
-      await this.#fill(this.#state, true);
+      await this.#load(this.#state);
     } catch (err) {
       if (!isSegmentFull(err)) throw err;
       await this.#rebuild(true, true);
@@ -152,7 +152,7 @@ export class ConfigMirror {
           changed = await this.#rebuild(false, true);
         } else {
           // An idle poll stops at the head: nothing after the last sequence applied.
-          changed = head === 'level' ? false : await this.#fill(this.#state, false);
+          changed = head === 'level' ? false : await this.#fill(this.#state);
         }
         changed = await this.#readMeta(this.#state, false) || changed;
       } catch (err) {
@@ -177,10 +177,10 @@ export class ConfigMirror {
   }
 
   /**
-   * Apply the change log after `state.seq` to `state.map`, a page per batch. `fresh`: the map
-   * is empty, so there are no old entries to look up. True when anything was applied.
+   * Apply the change log after `state.seq` to `state.map`, a page per batch (an empty map is
+   * filled by {@link #load} instead). True when anything was applied.
    */
-  async #fill(state: MapState, fresh: boolean): Promise<boolean> {
+  async #fill(state: MapState): Promise<boolean> {
     let applied = false;
     // Bounded: each page moves the sequence forward; a log that keeps growing faster than it
     // is read still ends here, and the rest waits for the next refresh.
@@ -189,7 +189,7 @@ export class ConfigMirror {
       if (page.length === 0) break;
       const changes: Change[] = [];
       let sites = state.sites;
-      for (const c of page) sites += this.#change(state.map, c, changes, fresh);
+      for (const c of page) sites += this.#change(state.map, c, changes);
       state.map.batch(changes);
       state.sites = sites;
       const last = page[page.length - 1]!;
@@ -201,9 +201,36 @@ export class ConfigMirror {
     return applied;
   }
 
+  /**
+   * Fill an empty map from a snapshot of the DB, a page per bulk write: each site's record
+   * (as the DB wrote its JSON) and its secrets' index entries, no object made per site. The
+   * map then stands where the snapshot ends in the change log.
+   */
+  async #load(state: MapState): Promise<void> {
+    const end = await this.#o.db.snapshot(this.#pageSize, (sites) => {
+      const keys: string[] = [];
+      const texts: string[] = [];
+      for (const [sitekey, secretHash, prevSecretHash, json] of sites) {
+        const owner = JSON.stringify(sitekey);
+        keys.push(`secret:${secretHash}`);
+        texts.push(owner);
+        if (prevSecretHash && prevSecretHash !== secretHash) {
+          keys.push(`secret:${prevSecretHash}`);
+          texts.push(owner);
+        }
+        keys.push(`site:${sitekey}`);
+        texts.push(json);
+      }
+      state.map.setJson(keys, texts);
+      state.sites += sites.length;
+    });
+    state.seq = end.seq;
+    state.lastKey = end.sitekey;
+  }
+
   /** Append the map changes of one change-log entry; returns the change in the site count. */
-  #change(map: MirrorWriterMap, c: SiteChange, changes: Change[], fresh: boolean): number {
-    const old = fresh ? undefined : map.get(`site:${c.sitekey}`) as SiteRecord | undefined;
+  #change(map: MirrorWriterMap, c: SiteChange, changes: Change[]): number {
+    const old = map.get(`site:${c.sitekey}`) as SiteRecord | undefined;
     const site = c.site;
     const live = new Set<string>();
     if (site) {
@@ -278,14 +305,14 @@ export class ConfigMirror {
   async #rebuild(larger: boolean, required: boolean): Promise<boolean> {
     if (!larger && !this.#o.replace) {
       this.#state.seq = 0;
-      return this.#fill(this.#state, false);
+      return this.#fill(this.#state);
     }
     for (let attempt = 0; attempt < 4; attempt++) {
       const next = this.#o.replace?.(larger || attempt > 0);
       if (!next) break;
       const state: MapState = { map: next.map, seq: 0, lastKey: undefined, sites: 0 };
       try {
-        await this.#fill(state, true);
+        await this.#load(state);
         await this.#readMeta(state, true);
       } catch (err) {
         next.discard();

@@ -6,14 +6,15 @@
 import { ServerError } from './errors.js';
 import type { ServerErrorCode } from './errors.js';
 import type { MetricsJson } from './metrics.js';
-import type { AnalyticsDelta } from './site-analytics.js';
 import type { ServerOptions } from './options.js';
+import type { PrefixDelta } from './risk/prefix-tally.js';
+import type { AnalyticsDelta } from './site-analytics.js';
 
 export type AdminOp = 'listSites' | 'getSite' | 'createSite' | 'updateSite' | 'rotateSecret' | 'disableSite'
-  | 'analytics' | 'analyticsCsv' | 'auditLog' | 'recordAudit';
+  | 'analytics' | 'analyticsCsv' | 'riskPrefixes' | 'auditLog' | 'recordAudit';
 
 /** Every {@link AdminOp}: the primary answers only these. */
-export const ADMIN_OPS: readonly AdminOp[] = ['listSites', 'getSite', 'createSite', 'updateSite', 'rotateSecret', 'disableSite', 'analytics', 'analyticsCsv', 'auditLog', 'recordAudit'];
+export const ADMIN_OPS: readonly AdminOp[] = ['listSites', 'getSite', 'createSite', 'updateSite', 'rotateSecret', 'disableSite', 'analytics', 'analyticsCsv', 'riskPrefixes', 'auditLog', 'recordAudit'];
 
 /** Primary -> worker: everything a worker needs to start. */
 export interface InitMessage {
@@ -47,7 +48,7 @@ export type WorkerToPrimary =
   | { hurdle: 'listening'; port: number; host: string }
   | { hurdle: 'ready' }
   /** Per-site analytics counted since the worker's last report (never waited for). */
-  | { hurdle: 'analytics'; deltas: AnalyticsDelta[] }
+  | { hurdle: 'analytics'; deltas: AnalyticsDelta[]; networks?: PrefixDelta[] }
   /** This worker reads config segment `name` now. */
   | { hurdle: 'config-segment-switched'; name: string }
   /** The worker could not start (bad port, segment missing…): the reason, no secrets. */

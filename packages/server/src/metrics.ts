@@ -8,6 +8,7 @@ import client from 'prom-client';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ShedReason, PriorityClass } from './admission-queue.js';
 import { RouteRequestStats } from './route-request-stats.js';
+import { SlotCounter, SlotHistogram } from './slot-metrics.js';
 
 export type MetricsJson = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>;
 
@@ -22,8 +23,9 @@ export class WorkerMetrics {
   readonly rateLimited: client.Counter<'scope'>;
   readonly authFailures: client.Counter<'kind'>;
   readonly connectionsRefused: client.Counter;
-  readonly verify: client.Counter<'type' | 'result' | 'reason'>;
-  readonly siteverify: client.Counter<'result' | 'reason'>;
+  /** Counted on every verify and siteverify: slot counters (slot-metrics.ts), not prom-client's. */
+  readonly verify: SlotCounter<'type' | 'result' | 'reason'>;
+  readonly siteverify: SlotCounter<'result' | 'reason'>;
   readonly storeErrors: client.Counter<'op'>;
   readonly loopDelay: client.Gauge<'worker'>;
   readonly loopUtilization: client.Gauge<'worker'>;
@@ -32,9 +34,9 @@ export class WorkerMetrics {
   readonly poolDepth: client.Gauge<'worker'>;
   readonly ringNodeUp: client.Gauge<'node'>;
   /** Risk scores (0 person .. 1 bot) per phase: `issue` (what chose the step) and `verify` (what siteverify reports). */
-  readonly riskScore: client.Histogram<'phase'>;
+  readonly riskScore: SlotHistogram<'phase'>;
   /** Challenges issued per escalation step (risk/escalation.ts). */
-  readonly escalations: client.Counter<'level'>;
+  readonly escalations: SlotCounter<'level'>;
   /** Issue requests refused by the risk engine, by the scope refused and the leading reason. */
   readonly riskRefused: client.Counter<'scope' | 'reason'>;
   /** Browser probe signals per passed or next-round answer (bounded: the PROBE_SIGNALS names). */
@@ -47,8 +49,8 @@ export class WorkerMetrics {
     this.rateLimited = new client.Counter({ name: 'hurdle_rate_limited_total', help: 'Requests refused by rate limits (429)', labelNames: ['scope'], registers: r });
     this.authFailures = new client.Counter({ name: 'hurdle_auth_failures_total', help: 'Failed credentials by kind (siteverify secret, admin token)', labelNames: ['kind'], registers: r });
     this.connectionsRefused = new client.Counter({ name: 'hurdle_connections_refused_total', help: 'Sockets closed on accept: over connections.maxPerAddress', registers: r });
-    this.verify = new client.Counter({ name: 'hurdle_verify_total', help: 'Challenge answers by type, result and reason', labelNames: ['type', 'result', 'reason'], registers: r });
-    this.siteverify = new client.Counter({ name: 'hurdle_siteverify_total', help: 'siteverify results by reason', labelNames: ['result', 'reason'], registers: r });
+    this.verify = new SlotCounter({ name: 'hurdle_verify_total', help: 'Challenge answers by type, result and reason', labelNames: ['type', 'result', 'reason'], registers: r });
+    this.siteverify = new SlotCounter({ name: 'hurdle_siteverify_total', help: 'siteverify results by reason', labelNames: ['result', 'reason'], registers: r });
     this.storeErrors = new client.Counter({ name: 'hurdle_store_errors_total', help: 'State store failures by operation', labelNames: ['op'], registers: r });
     this.loopDelay = new client.Gauge({ name: 'hurdle_event_loop_delay_seconds', help: 'Event-loop delay p99 per worker', labelNames: ['worker'], registers: r });
     this.loopUtilization = new client.Gauge({ name: 'hurdle_event_loop_utilization', help: 'Event-loop utilisation (0..1) per worker', labelNames: ['worker'], registers: r });
@@ -56,8 +58,8 @@ export class WorkerMetrics {
     this.inFlight = new client.Gauge({ name: 'hurdle_requests_in_flight', help: 'Requests in service per worker', labelNames: ['worker'], registers: r });
     this.poolDepth = new client.Gauge({ name: 'hurdle_pool_depth', help: 'Ready pre-generated challenges per worker', labelNames: ['worker'], registers: r });
     this.ringNodeUp = new client.Gauge({ name: 'hurdle_ring_node_up', help: 'Ring node state as seen by this machine (1 up, 0 down)', labelNames: ['node'], registers: r, aggregator: 'min' });
-    this.riskScore = new client.Histogram({ name: 'hurdle_risk_score', help: 'Risk scores (0 person .. 1 bot) at issue and at a passed verify', labelNames: ['phase'], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 0.95, 1], registers: r });
-    this.escalations = new client.Counter({ name: 'hurdle_escalations_total', help: 'Challenges issued per escalation step (base, slide, slide_pow)', labelNames: ['level'], registers: r });
+    this.riskScore = new SlotHistogram({ name: 'hurdle_risk_score', help: 'Risk scores (0 person .. 1 bot) at issue and at a passed verify', labelNames: ['phase'], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 0.95, 1], registers: r });
+    this.escalations = new SlotCounter({ name: 'hurdle_escalations_total', help: 'Challenges issued per escalation step (base, slide, slide_pow)', labelNames: ['level'], registers: r });
     this.riskRefused = new client.Counter({ name: 'hurdle_risk_refused_total', help: 'Challenge requests refused by the risk engine (429), by scope and leading reason', labelNames: ['scope', 'reason'], registers: r });
     this.probeSignals = new client.Counter({ name: 'hurdle_probe_signals_total', help: 'Browser probe signals raised by answers that passed their checks (docs/browser-probe.md)', labelNames: ['signal'], registers: r });
   }

@@ -3,12 +3,15 @@ import pg from 'pg';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
-import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
+import { ANALYTICS_COLUMNS, ANALYTICS_PARAMS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
 import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
+import { RISK_PREFIX_COLUMNS, riskPrefixToParams, riskPrefixUpsert, rowToRiskPrefix } from './risk-prefix-schema.js';
+import type { RiskPrefixDbRow } from './risk-prefix-schema.js';
 import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToChange, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { ChangeRow, LeaseRow, SiteRow } from './config-db-schema.js';
+import { snapshotFromChangeLog } from './config-snapshot.js';
 
-/** Rows per INSERT of a bulk load (15 parameters each, well under PostgreSQL's 65535). */
+/** Rows per INSERT of a bulk load (17 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 
 const CHANNEL = 'hurdle_sites';
@@ -128,6 +131,9 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     async changesSince(afterSeq, limit) {
       return (await query<ChangeRow>(changesSql((n) => `$${n}`), [afterSeq, limit])).rows.map(rowToChange);
     },
+    snapshot(pageSize, onPage) {
+      return snapshotFromChangeLog((afterSeq, limit) => db.changesSince(afterSeq, limit), pageSize, onPage);
+    },
     async changeLogHead(sitekey) {
       const row = (await query<{ seq: string | null; site_seq: string }>(changeLogHeadSql((n) => `$${n}`), [sitekey])).rows[0];
       return { seq: Number(row?.seq ?? 0), siteSeq: Number(row?.site_seq ?? -1) };
@@ -218,10 +224,10 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
       });
       try {
         await client.query('BEGIN');
-        // Multi-row statements of at most 500 cells (10 parameters each, well under PostgreSQL's 65 535).
+        // Multi-row statements of at most 500 cells (ANALYTICS_PARAMS each, 23: well under PostgreSQL's 65 535).
         for (let i = 0; i < rows.length; i += 500) {
           const chunk = rows.slice(i, i + 500);
-          const values = chunk.map((_, j) => `(${Array.from({ length: 10 }, (__, k) => `$${j * 10 + k + 1}`).join(', ')})`).join(', ');
+          const values = chunk.map((_, j) => `(${Array.from({ length: ANALYTICS_PARAMS }, (__, k) => `$${j * ANALYTICS_PARAMS + k + 1}`).join(', ')})`).join(', ');
           await client.query(analyticsUpsert(values), chunk.flatMap(analyticsToParams));
         }
         await client.query('COMMIT');
@@ -240,6 +246,36 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     },
     async pruneAnalytics(minuteBeforeMs, hourBeforeMs) {
       const res = await query("DELETE FROM site_analytics WHERE (resolution = 'minute' AND bucket < $1) OR (resolution = 'hour' AND bucket < $2)", [minuteBeforeMs, hourBeforeMs]);
+      return res.rowCount ?? 0;
+    },
+    async addRiskPrefixes(rows) {
+      if (rows.length === 0) return;
+      queries += 1;
+      const client = await pool.connect().catch((err: Error) => {
+        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL (${describe(url)}): ${err.message}`);
+      });
+      try {
+        await client.query('BEGIN');
+        for (let i = 0; i < rows.length; i += 500) {
+          const chunk = rows.slice(i, i + 500);
+          const values = chunk.map((_, j) => `(${Array.from({ length: 6 }, (__, k) => `$${j * 6 + k + 1}`).join(', ')})`).join(', ');
+          await client.query(riskPrefixUpsert(values), chunk.flatMap(riskPrefixToParams));
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
+      } finally {
+        client.release();
+      }
+    },
+    async readRiskPrefixes(q, limit = 100_000) {
+      return (await query<RiskPrefixDbRow & pg.QueryResultRow>(`SELECT ${RISK_PREFIX_COLUMNS} FROM site_risk_prefixes WHERE sitekey = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket LIMIT $4`, [q.sitekey, q.fromMs, q.toMs, limit]))
+        .rows.map(rowToRiskPrefix);
+    },
+    async pruneRiskPrefixes(beforeMs, keyNameBefore) {
+      const res = await query('DELETE FROM site_risk_prefixes WHERE bucket < $1', [beforeMs]);
+      await query('DELETE FROM meta WHERE key >= $1 AND key < $2', [keyNameBefore.replace(/[0-9]+$/, ''), keyNameBefore]);
       return res.rowCount ?? 0;
     },
     async addAudit(entry) {

@@ -30,6 +30,7 @@ import type { MetricsJson } from './metrics.js';
 import { redactOptions } from './options.js';
 import type { ServerOptions } from './options.js';
 import { PRIMARY_WORKER_LABEL, processMetrics } from './process-metrics.js';
+import { isPrefixDelta } from './risk/prefix-tally.js';
 import { isAnalyticsDelta } from './site-analytics.js';
 import { createSiteService } from './site-service.js';
 import { settleStateEpoch } from './state-epoch.js';
@@ -59,7 +60,8 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
 
   if (opts.singleProcess) return startSingleProcess(opts, logger, boot, lease);
   sweepStaleSegments(logger);
-  // The supervisor is made after the mirror's first load; a growth before that has no one to tell.
+  // Set after the mirror's first load: a growth before that has no one to tell (the workers,
+  // forked already, are sent the current segment's name once it is complete).
   const forked: { supervisor?: WorkerSupervisor } = {};
   let config: ConfigSegment;
   try {
@@ -85,8 +87,11 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     return startSingleProcess(opts, logger, boot, lease);
   }
   let stateMap: SharedMap<string> | undefined;
+  /** Made during the start: what a failed start ends, and what a worker's restart counts in. */
+  const started: { workers?: WorkerSupervisor; machine?: MachineStats } = {};
   /** A start that failed after the segments were made leaves nothing behind. */
   const abandonStart = async (err: unknown): Promise<never> => {
+    started.workers?.abort();
     stateMap?.close();
     config.unlink();
     await lease?.release();
@@ -113,6 +118,25 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     logger,
     meta: boot.demo ? { demo: boot.demo } : {},
   });
+  const collector = new WorkerMetricsCollector();
+  let releaseWorkers: () => void = () => undefined;
+  const mirrorLoaded = new Promise<void>((resolve) => {
+    releaseWorkers = resolve;
+  });
+  // Forked before the mirror loads, so that their start-up overlaps the load; each is sent its
+  // start-up message (and reads the segment) only after it, when the replies below are wired.
+  const supervisor = new WorkerSupervisor({
+    options: opts,
+    logger,
+    initAfter: mirrorLoaded,
+    // The current segment's name: a worker started after a growth gets the larger one.
+    init: (workerId) => ({ hurdle: 'init', workerId, options: opts as ServerOptions, configSegment: config.name, stateSegment: stateMap ? stateSegmentName(opts) : undefined }),
+    onMessage: (worker, msg) => void onWorkerMessage(worker, msg),
+    onRestart: () => started.machine?.metrics.workerRestarts.inc(),
+  });
+  started.workers = supervisor;
+  // Handled below, once the load is done; a failure during it must not go unhandled meanwhile.
+  supervisor.listening.catch(() => undefined);
   try {
     await mirror.start();
   } catch (err) {
@@ -124,22 +148,14 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   analytics.start();
   const admin = {
     ...withMirroredReads(createSiteService({ db, afterWrite: () => mirror.refresh() }), mirror, logger),
-    ...createAdminRecords({ db, flush: () => analytics.flush() }),
+    ...createAdminRecords({ db, flush: () => analytics.flush(), heldNetworks: (q) => analytics.heldNetworks(q) }),
   };
 
-  const collector = new WorkerMetricsCollector();
-  const workers: WorkerSupervisor = new WorkerSupervisor({
-    options: opts,
-    logger,
-    // The current segment's name: a worker started after a growth gets the larger one.
-    init: (workerId) => ({ hurdle: 'init', workerId, options: opts as ServerOptions, configSegment: config.name, stateSegment: stateMap ? stateSegmentName(opts) : undefined }),
-    onMessage: (worker, msg) => void onWorkerMessage(worker, msg),
-    onRestart: () => machine.metrics.workerRestarts.inc(),
-  });
-  forked.supervisor = workers;
-  const machine = new MachineStats({ mirror, db, workers: () => workers.count, segments: () => [['config', config.map], ['state', stateMap]] });
+  forked.supervisor = supervisor;
+  const stats = new MachineStats({ mirror, db, workers: () => supervisor.count, segments: () => [['config', config.map], ['state', stateMap]] });
+  started.machine = stats;
   const gather = async (): Promise<MetricsJson[]> => [
-    ...await collector.collect(workers.connected()), await machine.collect(), await runtimeMetrics.getMetricsAsJSON(),
+    ...await collector.collect(supervisor.connected()), await stats.collect(), await runtimeMetrics.getMetricsAsJSON(),
   ];
 
   const reply = (worker: Worker, msg: PrimaryReply): void => {
@@ -147,7 +163,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   };
   async function answer(req: WorkerRequest): Promise<unknown> {
     if (req.op === 'metrics') return aggregateMetrics(await gather());
-    if (req.op === 'stats') return machine.dashboard(await gather());
+    if (req.op === 'stats') return stats.dashboard(await gather());
     if (!ADMIN_OPS.includes(req.method)) throw new Error(`unknown admin operation ${String(req.method).slice(0, 40)}`);
     const fn = admin[req.method as AdminOp] as (...a: unknown[]) => Promise<unknown>;
     return fn(...req.args);
@@ -159,6 +175,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     }
     if (msg.hurdle === 'analytics') {
       if (Array.isArray(msg.deltas)) analytics.add(msg.deltas.filter(isAnalyticsDelta));
+      if (Array.isArray(msg.networks)) analytics.addNetworks(msg.networks.filter(isPrefixDelta));
       return;
     }
     if (msg.hurdle === 'config-segment-switched') {
@@ -181,7 +198,7 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
   function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info({ event: 'shutdown' }, 'shutting down: draining workers');
-      await workers.stop();
+      await supervisor.stop();
       // The workers' last reports came in as they drained; they are written before the DB closes.
       await analytics.stop().catch(() => undefined);
       mirror.stop();
@@ -196,7 +213,8 @@ export async function startPrimary(options: Readonly<ServerOptions>, logger: Log
     return stopping;
   }
 
-  const listening = workers.listening.then((port) => {
+  releaseWorkers();
+  const listening = supervisor.listening.then((port) => {
     const url = listenUrl(opts, port);
     logger.info({ event: 'listening', port, workers: opts.workers, db: db.description, store: stateMap ? 'shm' : 'ring' }, `Hurdle listening on ${url}`);
     process.stderr.write(banner(boot, url));

@@ -88,9 +88,12 @@ export const challengeResponse = {
     pow: {
       type: 'object',
       properties: {
-        algorithm: { type: 'string', enum: ['sha256'] },
+        algorithm: { type: 'string', enum: ['sha256', 'scrypt'] },
         challenge: { type: 'string' },
-        difficulty: { type: 'integer', description: 'leading zero bits' },
+        difficulty: { type: 'integer', description: 'leading zero bits of the digest (scrypt: the site difficulty less SCRYPT_COST_BITS)' },
+        N: { type: 'integer', description: 'scrypt only: CPU/memory cost (a power of two)' },
+        r: { type: 'integer', description: 'scrypt only: block size' },
+        p: { type: 'integer', description: 'scrypt only: parallelism' },
       },
     },
     probe: {
@@ -236,11 +239,21 @@ export const analyticsQuery = {
     sitekey: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'One site; absent: every site' },
   },
 } as const;
-export const analyticsResponse = openObject('Per-site analytics: range, resolution, stepMs, fromMs, toMs, sitekey, totals, failuresByReason, series [{ t, challenges, passes, failures, escalations }], byHostname, byAction (see docs/api.md)');
+export const analyticsResponse = openObject('Per-site analytics: range, resolution, stepMs, fromMs, toMs, sitekey, totals, failuresByReason, series [{ t, challenges, passes, failures, escalations }], byHostname, byAction, escalationsByLevel, refusalsByReason, scoreHistogram (see docs/api.md)');
 export const analyticsCsvResponse = {
-  description: 'CSV (RFC 4180): bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations',
+  description: 'CSV (RFC 4180): bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations,escalations_slide,escalations_slide_pow,refusals,score_0.0_0.1 .. score_0.9_1.0',
   content: { 'text/csv': { schema: { type: 'string' } } },
 } as const;
+export const riskPrefixesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sitekey'],
+  properties: {
+    range: { type: 'string', enum: ['1h', '24h'], description: 'Network counts are kept a day (default 24h)' },
+    sitekey: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'The site' },
+  },
+} as const;
+export const riskPrefixesResponse = openObject('One site\'s top networks by refusals, failures and escalations: range, sitekey, fromMs, toMs, networks [{ network, family, events, refusals, failures, escalations, minutes }]; a network is a keyed hash, never a prefix or an address (see docs/risk.md)');
 export const auditQuery = {
   type: 'object',
   additionalProperties: false,
@@ -346,6 +359,7 @@ const siteView = {
     hostnames: { type: 'array', items: { type: 'string' } },
     challengeTypes: { type: 'array', items: { type: 'string', enum: ['slide', 'pow'] } },
     difficulty: { type: 'integer' },
+    powAlgorithm: { type: 'string', enum: ['sha256', 'scrypt'], description: "hash of the proof of work ('scrypt': memory-hard)" },
     imageSet: { type: 'string' },
     rateLimitPerSecond: { type: 'integer' },
     keyboardSolve: { type: 'boolean', description: 'false: a slide solved with the arrow keys fails' },
@@ -362,6 +376,7 @@ const siteFields = {
   hostnames: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 } },
   challengeTypes: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', enum: ['slide', 'pow'] } },
   difficulty: { type: 'integer', minimum: 1, maximum: 32 },
+  powAlgorithm: { type: 'string', enum: ['sha256', 'scrypt'], description: "hash of the proof of work: 'sha256' (default) or the memory-hard 'scrypt'; difficulty stays in SHA-256-equivalent bits" },
   imageSet: { type: 'string', maxLength: 200 },
   rateLimitPerSecond: { type: 'integer', minimum: 0, maximum: 1000000000 },
   keyboardSolve: { type: 'boolean', description: 'whether a slide may be solved with the arrow keys (default true)' },

@@ -119,11 +119,12 @@ export async function createService(input: ServiceInput = {}): Promise<Service> 
   const writer = new AnalyticsWriter({ db: boot.db, logger, ...(input.analyticsFlushIntervalMs === undefined ? {} : { flushIntervalMs: input.analyticsFlushIntervalMs }) });
   const flushAnalytics = async (): Promise<void> => {
     writer.add(tally.drain());
+    writer.addNetworks(tally.drainNetworks());
     await writer.flush();
   };
   const batchTimer = setInterval(() => void flushAnalytics(), input.analyticsFlushIntervalMs ?? 5000);
   batchTimer.unref();
-  const records = createAdminRecords({ db: boot.db, flush: flushAnalytics });
+  const records = createAdminRecords({ db: boot.db, flush: flushAnalytics, heldNetworks: (q) => writer.heldNetworks(q) });
   const control: ControlPlane = {
     ...withMirroredReads(createSiteService({ db: boot.db, afterWrite: () => mirror.refresh() }), mirror, logger),
     ...records,

@@ -1,10 +1,19 @@
 /**
  * Per-site analytics, the counting side: each worker adds challenges, passes, failures (by
- * reason) and escalations per minute, site, hostname and action into a small in-memory table,
+ * reason), escalations (by level), refusals (by scope and reason) and verify-time scores (in
+ * fixed buckets) per minute, site, hostname and action into a small in-memory table,
  * which it hands to the primary every few seconds over IPC. Counting is a `Map` update on the
  * request path; nothing here touches the config DB (the primary's {@link AnalyticsWriter}
- * does, in batches).
+ * does, in batches). The tally also holds the sketches of the networks behind each site's
+ * refusals, failures and escalations (risk/prefix-tally.ts), reported with the cells.
  */
+
+import { refusalReason } from './analytics-schema.js';
+import { networkPrefix } from './risk/network-prefix.js';
+import type { PrefixEventKind } from './risk/prefix-sketch.js';
+import { PrefixTally } from './risk/prefix-tally.js';
+import type { PrefixDelta } from './risk/prefix-tally.js';
+import { SCORE_BUCKETS, emptyScores, scoreBucket } from './risk/score-buckets.js';
 
 /** Minute and hour buckets, epoch ms. */
 export const MINUTE_MS = 60_000;
@@ -22,7 +31,14 @@ export interface AnalyticsDelta {
   challenges: number;
   passes: number;
   failures: number;
+  /** Every step above the base (slide, slide_pow, refuse). */
   escalations: number;
+  escalationsSlide: number;
+  escalationsSlidePow: number;
+  /** On a cell whose reason is `refused:<scope>:<reason>`. */
+  refusals: number;
+  /** Passed answers by verify-time score bucket (risk/score-buckets.ts). */
+  scores: number[];
 }
 
 /** Where one counted event belongs. */
@@ -47,9 +63,12 @@ const clip = (s: string): string => (s.length > MAX_LABEL_CHARS ? s.slice(0, MAX
 export class AnalyticsTally {
   readonly #cells = new Map<string, AnalyticsDelta>();
   readonly #now: () => number;
+  /** The networks behind each site's refusals, failures and escalations (top 20 per site and minute). */
+  readonly networks: PrefixTally;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
+    this.networks = new PrefixTally(now);
   }
 
   /** A challenge was issued. */
@@ -67,14 +86,45 @@ export class AnalyticsTally {
     this.#cell(s, reason === '' ? 'unknown' : reason).failures += 1;
   }
 
-  /** The risk engine asked this visitor for more than the site's usual challenge. */
-  escalation(s: AnalyticsSubject): void {
-    this.#cell(s, '').escalations += 1;
+  /**
+   * The risk engine asked this visitor for more than the site's usual challenge (`slide`,
+   * `slide_pow`), or refused it (`refuse`: counted with {@link refusal} too).
+   */
+  escalation(s: AnalyticsSubject, level: 'slide' | 'slide_pow' | 'refuse'): void {
+    const cell = this.#cell(s, '');
+    cell.escalations += 1;
+    if (level === 'slide') cell.escalationsSlide += 1;
+    else if (level === 'slide_pow') cell.escalationsSlidePow += 1;
   }
 
-  /** Cells counted since the last drain. */
+  /** The risk engine refused an issue request (429) for `scope`, `reason` leading. */
+  refusal(s: AnalyticsSubject, scope: string, reason: string): void {
+    this.#cell(s, refusalReason(scope, reason)).refusals += 1;
+  }
+
+  /** A passed answer's verify-time score (siteverify's `score`, 0.0 .. 1.0). */
+  score(s: AnalyticsSubject, score: number): void {
+    const cell = this.#cell(s, '');
+    const i = scoreBucket(score);
+    cell.scores[i] = (cell.scores[i] ?? 0) + 1;
+  }
+
+  /**
+   * A refusal, answer failure or escalation from `address` on `sitekey`, counted for its
+   * network (/24 or /48); the address itself is not kept.
+   */
+  offense(sitekey: string, address: string, kind: PrefixEventKind): void {
+    this.networks.count(sitekey, networkPrefix(address), kind);
+  }
+
+  /** Cells and network sketches counted since the last drain. */
   get size(): number {
-    return this.#cells.size;
+    return this.#cells.size + this.networks.size;
+  }
+
+  /** The network counts since the last drain, and start afresh. */
+  drainNetworks(): PrefixDelta[] {
+    return this.networks.drain();
   }
 
   /** Everything counted since the last drain, and start afresh. */
@@ -98,11 +148,16 @@ export class AnalyticsTally {
       cell = this.#cells.get(key);
     }
     if (cell === undefined) {
-      cell = { minute, sitekey: s.sitekey, hostname, action, reason: r, challenges: 0, passes: 0, failures: 0, escalations: 0 };
+      cell = { minute, sitekey: s.sitekey, hostname, action, reason: r, ...emptyCounts() };
       this.#cells.set(key, cell);
     }
     return cell;
   }
+}
+
+/** The counts of a fresh cell. */
+export function emptyCounts(): Pick<AnalyticsDelta, 'challenges' | 'passes' | 'failures' | 'escalations' | 'escalationsSlide' | 'escalationsSlidePow' | 'refusals' | 'scores'> {
+  return { challenges: 0, passes: 0, failures: 0, escalations: 0, escalationsSlide: 0, escalationsSlidePow: 0, refusals: 0, scores: emptyScores() };
 }
 
 /** Add `from` into `into` by cell (the primary merges the workers' reports with it). */
@@ -111,12 +166,16 @@ export function mergeDeltas(into: Map<string, AnalyticsDelta>, from: readonly An
     const key = `${d.minute}\n${d.sitekey}\n${d.hostname}\n${d.action}\n${d.reason}`;
     const cell = into.get(key);
     if (cell === undefined) {
-      into.set(key, { ...d });
+      into.set(key, { ...d, scores: [...d.scores] });
     } else {
       cell.challenges += d.challenges;
       cell.passes += d.passes;
       cell.failures += d.failures;
       cell.escalations += d.escalations;
+      cell.escalationsSlide += d.escalationsSlide;
+      cell.escalationsSlidePow += d.escalationsSlidePow;
+      cell.refusals += d.refusals;
+      for (let i = 0; i < SCORE_BUCKETS; i++) cell.scores[i] = (cell.scores[i] ?? 0) + (d.scores[i] ?? 0);
     }
   }
 }
@@ -128,5 +187,7 @@ export function isAnalyticsDelta(value: unknown): value is AnalyticsDelta {
   const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
   return Number.isSafeInteger(d['minute']) && typeof d['sitekey'] === 'string' && typeof d['hostname'] === 'string'
     && typeof d['action'] === 'string' && typeof d['reason'] === 'string'
-    && count(d['challenges']) && count(d['passes']) && count(d['failures']) && count(d['escalations']);
+    && count(d['challenges']) && count(d['passes']) && count(d['failures']) && count(d['escalations'])
+    && count(d['escalationsSlide']) && count(d['escalationsSlidePow']) && count(d['refusals'])
+    && Array.isArray(d['scores']) && d['scores'].length === SCORE_BUCKETS && (d['scores'] as unknown[]).every(count);
 }

@@ -18,6 +18,11 @@ export interface MirrorWriterMap {
   get(key: string): unknown;
   /** Apply all changes at once; a value of `undefined` deletes the key. */
   batch(changes: readonly { key: string; value: unknown }[]): void;
+  /**
+   * Set `keys[i]` to the value whose JSON text is `texts[i]`, all at once (a bulk load: no
+   * object is made for a value on the way in). The texts must be well-formed JSON.
+   */
+  setJson(keys: readonly string[], texts: readonly string[]): void;
   /** Share of the map's room in use, 0..1 (maps without a bound leave it out). */
   fill?(): number;
   /** The values of every key that starts with `prefix` (whole-map read: rare paths only). */
@@ -48,6 +53,9 @@ export function createMemoryMirrorMap(): MirrorWriterMap & { size: number } {
         if (value === undefined) map.delete(key);
         else map.set(key, structuredClone(value));
       }
+    },
+    setJson(keys, texts) {
+      keys.forEach((key, i) => map.set(key, JSON.parse(texts[i]!)));
     },
     *scan(prefix) {
       for (const [key, value] of map) if (key.startsWith(prefix)) yield value;

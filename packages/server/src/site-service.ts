@@ -28,6 +28,7 @@ export const SITE_DEFAULTS = Object.freeze({
   // slide rounds (attack bench: about 260-320 ms of CPU per token); 2^17 SHA-256 hashes are
   // about 500 ms for a native script and a fraction of a second in the widget's worker.
   difficulty: 17,
+  powAlgorithm: 'sha256' as NonNullable<SiteRecord['powAlgorithm']>,
   imageSet: '',
   rateLimitPerSecond: 0,
   keyboardSolve: true,
@@ -82,6 +83,7 @@ export function createSiteService(options: SiteServiceOptions): AdminOperations 
         hostnames: clean.hostnames ?? [...SITE_DEFAULTS.hostnames],
         challengeTypes: clean.challengeTypes ?? [...SITE_DEFAULTS.challengeTypes],
         difficulty: clean.difficulty ?? SITE_DEFAULTS.difficulty,
+        powAlgorithm: clean.powAlgorithm ?? SITE_DEFAULTS.powAlgorithm,
         imageSet: clean.imageSet ?? SITE_DEFAULTS.imageSet,
         rateLimitPerSecond: clean.rateLimitPerSecond ?? SITE_DEFAULTS.rateLimitPerSecond,
         keyboardSolve: clean.keyboardSolve ?? SITE_DEFAULTS.keyboardSolve,

@@ -2,7 +2,10 @@
  * Site settings: the record kept in the config DB and mirrored into shared memory, plus
  * validation of admin input and secret generation/hashing.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { POW_ALGORITHMS } from '@hurdle/challenge';
+import type { PowAlgorithm } from '@hurdle/challenge';
 import { ServerError } from './errors.js';
 import { validateSiteRisk } from './risk/site-risk-settings.js';
 import type { SiteRiskSettings } from './risk/site-risk-settings.js';
@@ -25,8 +28,14 @@ export interface SiteRecord {
   hostnames: string[];
   /** Challenge types this site allows; the first is the default. */
   challengeTypes: ChallengeType[];
-  /** Proof-of-work difficulty, leading zero bits. */
+  /** Proof-of-work difficulty, leading zero bits of SHA-256 (for scrypt: SHA-256-equivalent bits). */
   difficulty: number;
+  /**
+   * Hash of the site's proof of work: `sha256`, or the memory-hard `scrypt` (GPUs and ASICs
+   * gain little over a browser). Absent on a record mirrored from an instance that predates
+   * the field: `sha256`.
+   */
+  powAlgorithm?: PowAlgorithm;
   /** Image set of slide puzzles ('' = procedural backgrounds). */
   imageSet: string;
   /** Challenge requests per second for this site; 0 = the server default. */
@@ -57,6 +66,7 @@ export interface SiteInput {
   hostnames?: string[];
   challengeTypes?: ChallengeType[];
   difficulty?: number;
+  powAlgorithm?: PowAlgorithm;
   imageSet?: string;
   rateLimitPerSecond?: number;
   keyboardSolve?: boolean;
@@ -80,6 +90,7 @@ export function siteView(site: SiteRecord): SiteView {
     hostnames: [...site.hostnames],
     challengeTypes: [...site.challengeTypes],
     difficulty: site.difficulty,
+    powAlgorithm: site.powAlgorithm ?? 'sha256',
     imageSet: site.imageSet,
     rateLimitPerSecond: site.rateLimitPerSecond,
     keyboardSolve: site.keyboardSolve,
@@ -91,10 +102,14 @@ export function siteView(site: SiteRecord): SiteView {
   };
 }
 
-/** SHA-256 hex of a secret (secrets are 192-bit random, so a fast hash is enough). */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
+/**
+ * SHA-256 hex of a secret (secrets are 192-bit random, so a fast hash is enough). Every
+ * siteverify hashes the secret it was sent: `crypto.hash` (Node >= 20.12) does it in one
+ * call, without a Hash object; older Node falls back.
+ */
+export const hashSecret: (secret: string) => string = typeof crypto.hash === 'function'
+  ? (secret) => crypto.hash('sha256', secret, 'hex')
+  : (secret) => crypto.createHash('sha256').update(secret, 'utf8').digest('hex');
 
 /** Constant-time comparison of two hex hashes. */
 export function hashesEqual(a: string, b: string): boolean {
@@ -141,6 +156,10 @@ export function validateSiteInput(input: SiteInput): ValidSiteInput {
   if (input.difficulty !== undefined) {
     if (!Number.isInteger(input.difficulty) || input.difficulty < 1 || input.difficulty > 32) throw bad('difficulty', 'an integer from 1 to 32 (leading zero bits)');
     out.difficulty = input.difficulty;
+  }
+  if (input.powAlgorithm !== undefined) {
+    if (!POW_ALGORITHMS.includes(input.powAlgorithm)) throw bad('powAlgorithm', `one of ${POW_ALGORITHMS.map((a) => `'${a}'`).join(', ')}`);
+    out.powAlgorithm = input.powAlgorithm;
   }
   if (input.imageSet !== undefined) {
     if (typeof input.imageSet !== 'string' || input.imageSet.length > 200) throw bad('imageSet', 'a string of at most 200 characters');

@@ -3,10 +3,14 @@ import Database from 'better-sqlite3';
 import { ServerError } from './errors.js';
 import type { SiteRecord } from './site.js';
 import type { ConfigDb } from './config-db-connection.js';
-import { ANALYTICS_COLUMNS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
+import { ANALYTICS_COLUMNS, ANALYTICS_PARAMS, AUDIT_COLUMNS, analyticsToParams, analyticsUpsert, auditToParams, rowToAnalytics, rowToAudit } from './analytics-schema.js';
 import type { AnalyticsDbRow, AuditDbRow } from './analytics-schema.js';
-import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_STATS_SQL, arrayToChange, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
+import { RISK_PREFIX_COLUMNS, riskPrefixToParams, riskPrefixUpsert, rowToRiskPrefix } from './risk-prefix-schema.js';
+import type { RiskPrefixDbRow } from './risk-prefix-schema.js';
+import { LEASE_COLUMNS, MIGRATIONS, SITE_COLUMNS, SITE_SAMPLE_ROWS, SITE_SAMPLE_STATS_SQL, SITE_STATS_SQL, arrayToChange, changeLogHeadSql, changesSql, leaseToParams, nextSeqSql, rowToLease, rowToSite, siteToParams } from './config-db-schema.js';
 import type { LeaseRow, SiteRow } from './config-db-schema.js';
+import { SQLITE_LAST_TOMBSTONE_SQL, SQLITE_SNAPSHOT_PAGE_SQL, withRisk } from './config-snapshot.js';
+import type { SnapshotEnd, SnapshotPageHandler, SnapshotSite } from './config-snapshot.js';
 
 /** How often another process's commits to the file are looked for (one cheap pragma, no table read). */
 const WATCH_INTERVAL_MS = 50;
@@ -76,6 +80,31 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     stmt('INSERT INTO site_tombstones (sitekey, change_seq) VALUES (?, ?) ON CONFLICT (sitekey) DO UPDATE SET change_seq = excluded.change_seq').run(sitekey, seq);
     return 1;
   });
+  // One read transaction: every page sees the same moment, whatever commits meanwhile.
+  const readSnapshot = db.transaction((pageSize: number, onPage: SnapshotPageHandler): SnapshotEnd => {
+    const page = stmt(SQLITE_SNAPSHOT_PAGE_SQL).raw(true);
+    let seq = 0;
+    let sitekey: string | undefined;
+    let afterRowid = 0;
+    for (;;) {
+      const rows = page.all(afterRowid, pageSize) as unknown[][];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        const rowSeq = Number(r[5]);
+        if (rowSeq > seq) {
+          seq = rowSeq;
+          sitekey = r[0] as string;
+        }
+        if (r[4]) r[3] = withRisk(r[3] as string, r[4] as string);
+      }
+      afterRowid = Number(rows[rows.length - 1]![6]);
+      onPage(rows as unknown as SnapshotSite[]);
+      if (rows.length < pageSize) break;
+    }
+    const tomb = stmt(SQLITE_LAST_TOMBSTONE_SQL).get() as { change_seq: number; sitekey: string } | undefined;
+    if (tomb && Number(tomb.change_seq) > seq) return { seq: Number(tomb.change_seq), sitekey: tomb.sitekey };
+    return { seq, sitekey };
+  });
   let watch: NodeJS.Timeout | undefined;
   const listeners: (() => void)[] = [];
   return {
@@ -95,11 +124,31 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     }),
     listSites: () => wrap(() => (db.prepare(`SELECT ${SITE_COLUMNS} FROM sites ORDER BY created_at, sitekey`).all() as SiteRow[]).map(rowToSite)),
     changesSince: (afterSeq, limit) => wrap(() => (stmt(changesSql(() => '?')).raw(true).all(afterSeq, afterSeq, limit) as unknown[][]).map(arrayToChange)),
+    snapshot: (pageSize, onPage) => {
+      // The handler's own error (e.g. SHM_ERR_SEGMENT_FULL) passes through as it is.
+      let handlerError: { err: unknown } | undefined;
+      return wrap(() => readSnapshot(pageSize, (sites) => {
+        try {
+          onPage(sites);
+        } catch (err) {
+          handlerError = { err };
+          throw err;
+        }
+      })).catch((err: unknown) => {
+        throw handlerError ? handlerError.err : err;
+      });
+    },
     changeLogHead: (sitekey) => wrap(() => {
       const row = stmt(changeLogHeadSql(() => '?')).get(sitekey, sitekey) as { seq: number | null; site_seq: number };
       return { seq: Number(row.seq ?? 0), siteSeq: Number(row.site_seq) };
     }),
     siteStats: () => wrap(() => {
+      // A large table is sized from a sample (the segment has headroom, and grows if it must).
+      const sample = stmt(SITE_SAMPLE_STATS_SQL).get() as { sites: number; sampled: number; text_bytes: number };
+      const sites = Number(sample.sites);
+      if (sites > 4 * SITE_SAMPLE_ROWS && sample.sampled >= SITE_SAMPLE_ROWS / 4) {
+        return { sites, textBytes: Math.round((Number(sample.text_bytes) / Number(sample.sampled)) * sites) };
+      }
       const row = stmt(SITE_STATS_SQL).get() as { sites: number; text_bytes: number };
       return { sites: Number(row.sites), textBytes: Number(row.text_bytes) };
     }),
@@ -138,7 +187,7 @@ export function openSqliteConfigDb(path: string): ConfigDb {
       db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
     }),
     addAnalytics: (rows) => wrap(() => {
-      const upsert = db.prepare(analyticsUpsert('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'));
+      const upsert = db.prepare(analyticsUpsert(`(${new Array(ANALYTICS_PARAMS).fill('?').join(', ')})`));
       db.transaction(() => {
         for (const r of rows) upsert.run(...analyticsToParams(r));
       })();
@@ -152,6 +201,19 @@ export function openSqliteConfigDb(path: string): ConfigDb {
     pruneAnalytics: (minuteBeforeMs, hourBeforeMs) => wrap(() => {
       const del = db.prepare('DELETE FROM site_analytics WHERE resolution = ? AND bucket < ?');
       return del.run('minute', minuteBeforeMs).changes + del.run('hour', hourBeforeMs).changes;
+    }),
+    addRiskPrefixes: (rows) => wrap(() => {
+      const upsert = db.prepare(riskPrefixUpsert('(?, ?, ?, ?, ?, ?)'));
+      db.transaction(() => {
+        for (const r of rows) upsert.run(...riskPrefixToParams(r));
+      })();
+    }),
+    readRiskPrefixes: (q, limit = 100_000) => wrap(() => (db.prepare(`SELECT ${RISK_PREFIX_COLUMNS} FROM site_risk_prefixes WHERE sitekey = ? AND bucket >= ? AND bucket < ? ORDER BY bucket LIMIT ?`)
+      .all(q.sitekey, q.fromMs, q.toMs, limit) as RiskPrefixDbRow[]).map(rowToRiskPrefix)),
+    pruneRiskPrefixes: (beforeMs, keyNameBefore) => wrap(() => {
+      const rows = db.prepare('DELETE FROM site_risk_prefixes WHERE bucket < ?').run(beforeMs).changes;
+      db.prepare('DELETE FROM meta WHERE key >= ? AND key < ?').run(keyNameBefore.replace(/[0-9]+$/, ''), keyNameBefore);
+      return rows;
     }),
     addAudit: (entry) => wrap(() => {
       db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(...auditToParams(entry));

@@ -102,6 +102,7 @@ async function startWorker(init: InitMessage): Promise<void> {
     disableSite: admin('disableSite'),
     analytics: admin('analytics'),
     analyticsCsv: admin('analyticsCsv'),
+    riskPrefixes: admin('riskPrefixes'),
     auditLog: admin('auditLog'),
     recordAudit: admin('recordAudit'),
     metricsText: () => ask({ op: 'metrics' }) as Promise<string>,
@@ -112,7 +113,7 @@ async function startWorker(init: InitMessage): Promise<void> {
   // to the primary, which batches them into the config DB.
   const tally = new AnalyticsTally();
   const report = (): void => {
-    if (tally.size > 0) send({ hurdle: 'analytics', deltas: tally.drain() });
+    if (tally.size > 0) send({ hurdle: 'analytics', deltas: tally.drain(), networks: tally.drainNetworks() });
   };
   const reportTimer = setInterval(report, ANALYTICS_REPORT_MS);
   reportTimer.unref();
@@ -153,7 +154,7 @@ async function startWorker(init: InitMessage): Promise<void> {
     // The last counts go to the primary before this process exits (it writes them at its stop).
     clearInterval(reportTimer);
     if (tally.size > 0 && process.connected) {
-      const msg: WorkerToPrimary = { hurdle: 'analytics', deltas: tally.drain() };
+      const msg: WorkerToPrimary = { hurdle: 'analytics', deltas: tally.drain(), networks: tally.drainNetworks() };
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 1000);
         process.send?.(msg, undefined, {}, () => { clearTimeout(t); resolve(); });

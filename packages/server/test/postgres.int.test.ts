@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPostgres } from '@hurdle/test-helpers';
 import type { PostgresServer } from '@hurdle/test-helpers';
+import pgClient from 'pg';
+import { openConfigDb } from '../src/config-db.js';
+import { MIGRATIONS } from '../src/config-db-schema.js';
 import { http, pollUntil, startHurdle, tempDir } from './fixtures.js';
 import type { RunningServer } from './fixtures.js';
+import { checkRiskAnalyticsDb } from './risk-analytics-db.js';
 
 let pg: PostgresServer;
 let server: RunningServer;
@@ -68,6 +72,20 @@ describe('PostgreSQL config DB', () => {
     assert.equal((shown.json() as { site: { keyboardSolve: boolean } }).site.keyboardSolve, true);
   });
 
+  it('stores powAlgorithm in PostgreSQL (the migration adds its column); the workers issue scrypt challenges', async () => {
+    const created = await post('/admin/api/sites', { name: 'pg scrypt', challengeTypes: ['pow'], powAlgorithm: 'scrypt' }, admin());
+    assert.equal(created.status, 201, created.text);
+    const site = created.body.site as { sitekey: string; powAlgorithm: string };
+    assert.equal(site.powAlgorithm, 'scrypt');
+    const c = await post('/v1/challenge', { sitekey: site.sitekey });
+    assert.equal(c.status, 200, c.text);
+    assert.equal((c.body.pow as { algorithm: string }).algorithm, 'scrypt');
+    const patched = await http(server.port, 'PATCH', `/admin/api/sites/${site.sitekey}`, { powAlgorithm: 'sha256' }, admin());
+    assert.equal(patched.status, 200, patched.text);
+    const shown = await http(server.port, 'GET', `/admin/api/sites/${site.sitekey}`, undefined, admin());
+    assert.equal((shown.json() as { site: { powAlgorithm: string } }).site.powAlgorithm, 'sha256');
+  });
+
   it('per-site analytics: two workers report over IPC, the primary batches them into PostgreSQL; the audit log too', async () => {
     const created = await post('/admin/api/sites', { name: 'pg analytics', challengeTypes: ['pow'], difficulty: 3 }, admin());
     assert.equal(created.status, 201, created.text);
@@ -82,10 +100,67 @@ describe('PostgreSQL config DB', () => {
     assert.equal(report.totals?.passes, 6);
     const csv = await http(server.port, 'GET', `/admin/api/analytics.csv?range=7d&sitekey=${sitekey}`, undefined, admin());
     assert.equal(csv.status, 200, csv.text);
-    assert.match(csv.text, new RegExp(`,hour,${sitekey},,,,6,6,0,0\r\n`), 'the hour cell, written beside the minute cells');
+    // The hour cell, written beside the minute cells: no escalation, and six scored passes.
+    const hour = new RegExp(`,hour,${sitekey},,,,6,6,0,0,0,0,0,((?:\\d+,){9}\\d+)\r\n`).exec(csv.text);
+    assert.ok(hour, csv.text);
+    assert.equal((hour[1] as string).split(',').reduce((sum, n) => sum + Number(n), 0), 6, 'six scores in the buckets');
+    const full = (await http(server.port, 'GET', `/admin/api/analytics?range=7d&sitekey=${sitekey}`, undefined, admin())).json() as { scoreHistogram: { count: number }[] };
+    assert.equal(full.scoreHistogram.reduce((sum, b) => sum + b.count, 0), 6);
     const audit = await http(server.port, 'GET', '/admin/api/audit?limit=50', undefined, admin());
     const entries = (audit.json() as { entries: { action: string; target: string }[] }).entries;
     assert.ok(entries.some((e) => e.action === 'site.create' && e.target === sitekey), audit.text);
+  });
+
+  it('risk dashboard on PostgreSQL: new columns, network rows and daily keys; an older schema migrates', async () => {
+    const current = await openConfigDb(await pg.createDatabase('hurdle_risk_dash'), dir.path);
+    try {
+      await current.migrate();
+      await checkRiskAnalyticsDb(current, 'hk_pg');
+    } finally {
+      await current.close();
+    }
+    // A DB made before the risk dashboard, with a cell in it.
+    const url = await pg.createDatabase('hurdle_risk_dash_old');
+    const client = new pgClient.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      for (const [i, sql] of MIGRATIONS.slice(0, -1).entries()) {
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)', [i + 1]);
+      }
+      await client.query("INSERT INTO site_analytics (resolution, bucket, sitekey, hostname, action, reason, challenges, passes, failures, escalations) VALUES ('minute', 60000, 'hk_old', '', '', '', 5, 4, 1, 2)");
+    } finally {
+      await client.end();
+    }
+    const migrated = await openConfigDb(url, dir.path);
+    try {
+      await migrated.migrate();
+      const [cell] = await migrated.readAnalytics({ resolution: 'minute', fromMs: 0, toMs: 120_000, sitekey: 'hk_old' });
+      assert.deepEqual([cell?.challenges, cell?.escalations, cell?.escalationsSlidePow, cell?.refusals, cell?.scores], [5, 2, 0, 0, new Array(10).fill(0)]);
+      await checkRiskAnalyticsDb(migrated, 'hk_old');
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('the networks of a site\'s failures, through two workers and the primary, as keyed hashes', async () => {
+    // At 20 bits a fixed nonce is a solution once in a million: these answers fail.
+    const created = await post('/admin/api/sites', { name: 'pg networks', challengeTypes: ['pow'], difficulty: 20 }, admin());
+    const sitekey = (created.body.site as { sitekey: string }).sitekey;
+    for (let i = 0; i < 3; i++) {
+      const c = await post('/v1/challenge', { sitekey });
+      const v = await post('/v1/verify', { id: c.body.id, answer: { nonce: '1' } });
+      assert.equal(v.body.success, false, v.text);
+    }
+    const report = await pollUntil('the failures of both workers', async () => {
+      const r = await http(server.port, 'GET', `/admin/api/risk/prefixes?range=1h&sitekey=${sitekey}`, undefined, admin());
+      const body = r.json() as { networks?: { network: string; failures: number }[] };
+      return body.networks?.[0]?.failures === 3 ? { body, text: r.text } : undefined;
+    }, 15_000, 250);
+    assert.equal(report.body.networks?.length, 1);
+    assert.match(report.body.networks?.[0]?.network ?? '', /^v4:[A-Za-z0-9_-]{12}$/);
+    assert.ok(!report.text.includes('127.0.0'), 'no prefix in the answer');
   });
 
   it('keeps serving the last snapshot while the DB is down; admin writes get 503', async () => {

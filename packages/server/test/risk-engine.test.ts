@@ -114,9 +114,9 @@ describe('risk engine over the API', () => {
     assert.equal(last.reasons?.[0], 'address_solves');
 
     // A minimum score per action: the same kind of token now fails with score-too-low.
-    const patched = await svc.app.inject({ method: 'PATCH', url: `/admin/api/sites/${sitekey}`, headers: { authorization: `Bearer ${ADMIN}` }, payload: { risk: { minScore: { '*': 0.5 } } } });
+    const patched = await svc.app.inject({ method: 'PATCH', url: `/admin/api/sites/${sitekey}`, headers: { authorization: `Bearer ${ADMIN}` }, payload: { risk: { minScore: { '*': 0.6 } } } });
     assert.equal(patched.statusCode, 200, patched.body);
-    assert.deepEqual((patched.json() as { site: { risk: unknown } }).site.risk, { sensitivity: 'normal', checks: Object.fromEntries(RISK_CHECK_NAMES.map((name) => [name, true])), minScore: { '*': 0.5 } });
+    assert.deepEqual((patched.json() as { site: { risk: unknown } }).site.risk, { sensitivity: 'normal', checks: Object.fromEntries(RISK_CHECK_NAMES.map((name) => [name, true])), minScore: { '*': 0.6 } });
     const low = await siteverify(secret, tokens[tokens.length - 2] as string);
     assert.deepEqual(low, { success: false, 'error-codes': ['score-too-low'] });
     const ok = await siteverify(secret, tokens[1] as string);

@@ -13,8 +13,8 @@ import { calibrateTraces, traceRisk } from '../src/risk/trace-score.js';
 import type { TraceSample } from '../src/risk/trace-score.js';
 
 const signals = (a: Partial<RiskSignals['address']> = {}, p: Partial<RiskSignals['prefix']> = {}, s: Partial<RiskSignals['site']> = {}): RiskSignals => ({
-  address: { issues: 0, solves: 0, failures: 0, replays: 0, refusals: 0, ...a },
-  prefix: { issues: 0, solves: 0, failures: 0, refusals: 0, ...p },
+  address: { issues: 0, solves: 0, topSolves: 0, failures: 0, replays: 0, refusals: 0, ...a },
+  prefix: { issues: 0, solves: 0, topSolves: 0, failures: 0, refusals: 0, ...p },
   site: { issues: 0, failures: 0, ...s },
 });
 
@@ -109,7 +109,7 @@ describe('risk engine over a store (fake clock)', () => {
     const { isServerError } = await import('../src/errors.js');
     let now = 1_800_000_000_000;
     const store = createMemoryStore({ now: () => now });
-    const risk = createRiskEngine({ counters: createStoreRiskCounters(store, () => now), store, settingsOf: () => undefined, challengeTtlMs: 60_000, tokenTtlMs: 60_000, now: () => now });
+    const risk = createRiskEngine({ counters: createStoreRiskCounters(store, () => now), settingsOf: () => undefined, challengeTtlMs: 60_000, tokenTtlMs: 60_000, now: () => now });
     const site = { challengeTypes: ['pow', 'slide'] as ('pow' | 'slide')[], difficulty: 10 };
     const from = '203.0.113.40';
     /** Solve until refused; returns the difficulties and the Retry-After of the refusal. */

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { csvField, csvOf, reportOf, windowOf } from '../src/analytics-report.js';
+import { CSV_HEADER, csvField, csvOf, reportOf, windowOf } from '../src/analytics-report.js';
 import { AnalyticsWriter, HOUR_RETENTION_MS, MINUTE_RETENTION_MS, rowsOf } from '../src/analytics-writer.js';
 import { openConfigDb } from '../src/config-db.js';
 import type { ConfigDb } from '../src/config-db.js';
 import { createService } from '../src/service.js';
 import type { Service } from '../src/service.js';
-import { AnalyticsTally, HOUR_MS, MAX_TALLY_CELLS, MINUTE_MS, isAnalyticsDelta } from '../src/site-analytics.js';
+import { AnalyticsTally, HOUR_MS, MAX_TALLY_CELLS, MINUTE_MS, emptyCounts, isAnalyticsDelta } from '../src/site-analytics.js';
 import { tempDir } from './fixtures.js';
 
 const ADMIN = 'admin-token-for-analytics-0123456789';
@@ -26,13 +26,13 @@ describe('analytics tally (worker side)', () => {
     tally.pass(site);
     tally.fail(site, 'wrong_answer');
     tally.fail(site, 'wrong_answer');
-    tally.escalation(site);
+    tally.escalation(site, 'slide');
     t += MINUTE_MS;
     tally.challenge(site);
     const cells = tally.drain();
     assert.equal(tally.size, 0, 'drained');
     const at = (minute: number, reason: string) => cells.find((c) => c.minute === minute && c.reason === reason);
-    assert.deepEqual(at(10 * MINUTE_MS, ''), { minute: 10 * MINUTE_MS, ...site, reason: '', challenges: 2, passes: 1, failures: 0, escalations: 1 });
+    assert.deepEqual(at(10 * MINUTE_MS, ''), { minute: 10 * MINUTE_MS, ...site, reason: '', ...emptyCounts(), challenges: 2, passes: 1, escalations: 1, escalationsSlide: 1 });
     assert.equal(at(10 * MINUTE_MS, 'wrong_answer')?.failures, 2);
     assert.equal(at(11 * MINUTE_MS, '')?.challenges, 1);
     assert.ok(cells.every(isAnalyticsDelta));
@@ -48,7 +48,9 @@ describe('analytics tally (worker side)', () => {
   });
 
   it('refuses malformed report cells', () => {
-    assert.equal(isAnalyticsDelta({ minute: 1, sitekey: 'a', hostname: '', action: '', reason: '', challenges: -1, passes: 0, failures: 0, escalations: 0 }), false);
+    assert.equal(isAnalyticsDelta({ minute: 1, sitekey: 'a', hostname: '', action: '', reason: '', ...emptyCounts(), challenges: -1 }), false);
+    assert.equal(isAnalyticsDelta({ minute: 1, sitekey: 'a', hostname: '', action: '', reason: '', ...emptyCounts() }), true);
+    assert.equal(isAnalyticsDelta({ minute: 1, sitekey: 'a', hostname: '', action: '', reason: '', ...emptyCounts(), scores: [1, 2] }), false, 'ten score buckets');
     assert.equal(isAnalyticsDelta({ minute: 'x' }), false);
     assert.equal(isAnalyticsDelta(null), false);
   });
@@ -93,7 +95,7 @@ describe('analytics writer (primary side) on SQLite', () => {
 
   it('prunes minute cells after a day and hour cells after 90 days', async () => {
     const now = 5000 * HOUR_MS;
-    const old = { ...site, reason: '', challenges: 1, passes: 0, failures: 0, escalations: 0 };
+    const old = { ...site, reason: '', ...emptyCounts(), challenges: 1 };
     await db.addAnalytics([
       { resolution: 'minute', bucket: now - MINUTE_RETENTION_MS - MINUTE_MS, ...old },
       { resolution: 'minute', bucket: now - MINUTE_MS, ...old },
@@ -145,8 +147,8 @@ describe('analytics report and CSV', () => {
     const window = windowOf('1h', now);
     assert.equal(window.resolution, 'minute');
     assert.equal(window.toMs - window.fromMs, HOUR_MS);
-    const rows = rowsOf([{ minute: 50 * HOUR_MS + 29 * MINUTE_MS, ...site, reason: '', challenges: 3, passes: 2, failures: 0, escalations: 0 },
-      { minute: 50 * HOUR_MS + 29 * MINUTE_MS, ...site, reason: 'replay_detected', challenges: 0, passes: 0, failures: 1, escalations: 0 }]).filter((r) => r.resolution === 'minute');
+    const rows = rowsOf([{ minute: 50 * HOUR_MS + 29 * MINUTE_MS, ...site, reason: '', ...emptyCounts(), challenges: 3, passes: 2 },
+      { minute: 50 * HOUR_MS + 29 * MINUTE_MS, ...site, reason: 'replay_detected', ...emptyCounts(), failures: 1 }]).filter((r) => r.resolution === 'minute');
     const report = reportOf({ range: '1h', sitekey: 'hk_a' }, rows, window);
     assert.equal(report.series.length, 60);
     assert.deepEqual(report.totals, { challenges: 3, passes: 2, failures: 1, escalations: 0 });
@@ -161,8 +163,9 @@ describe('analytics report and CSV', () => {
     assert.equal(csvField('a,b'), '"a,b"');
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
     assert.equal(csvField('plain'), 'plain');
-    const csv = csvOf([{ resolution: 'hour', bucket: 0, ...site, action: '+1', reason: '', challenges: 1, passes: 1, failures: 0, escalations: 0 }]);
-    assert.equal(csv, "bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations\r\n1970-01-01T00:00:00.000Z,hour,hk_a,shop.example,'+1,,1,1,0,0\r\n");
+    const csv = csvOf([{ resolution: 'hour', bucket: 0, ...site, action: '+1', reason: '', ...emptyCounts(), challenges: 1, passes: 1, scores: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1] }]);
+    assert.equal(csv, `${CSV_HEADER}\r\n1970-01-01T00:00:00.000Z,hour,hk_a,shop.example,'+1,,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1\r\n`);
+    assert.match(CSV_HEADER, /,escalations,escalations_slide,escalations_slide_pow,refusals,score_0\.0_0\.1,.*,score_0\.9_1\.0$/);
   });
 });
 
@@ -229,9 +232,9 @@ describe('analytics and audit routes of a real service', () => {
     assert.match(String(res.headers['content-type']), /^text\/csv/);
     assert.match(String(res.headers['content-disposition']), new RegExp(`attachment; filename="hurdle-analytics-${sitekey}-24h.csv"`));
     const lines = res.raw.trim().split('\r\n');
-    assert.equal(lines[0], 'bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations');
-    assert.ok(lines.some((l) => l.includes(`,minute,${sitekey},shop.example,signup,,4,3,0,0`)), lines.join('\n'));
-    assert.ok(lines.some((l) => l.endsWith(`,signup,wrong_answer,0,0,1,0`)), lines.join('\n'));
+    assert.equal(lines[0], CSV_HEADER);
+    assert.ok(lines.some((l) => l.includes(`,minute,${sitekey},shop.example,signup,,4,3,0,0,0,0,0,`)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.endsWith(`,signup,wrong_answer,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0`)), lines.join('\n'));
   });
 
   it('refuses a bad range or sitekey with 400 and a missing token with 401', async () => {

@@ -462,7 +462,7 @@ export class SharedMap<V = unknown> {
     const bytes = this.#encode(value);
     const h = indexHash(key); // outside the lock: lock hold time bounds multi-process write throughput
     this.#write(() => {
-      this.#put(key, h, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+      this.#put(key, h, bytes, bytes.length, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
     });
   }
 
@@ -477,7 +477,7 @@ export class SharedMap<V = unknown> {
     this.#write(() => {
       const found = this.#find(key, h);
       if (found !== 0 && !this.#expired(found)) return;
-      this.#put(key, h, bytes, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
+      this.#put(key, h, bytes, bytes.length, KIND_VALUE, ttlMs === undefined ? 0 : this.#now() + ttlMs);
       stored = true;
     });
     return stored;
@@ -582,9 +582,47 @@ export class SharedMap<V = unknown> {
           const found = this.#find(c.key, c.h);
           if (found !== 0) this.#unlinkEntry(this.#foundLink, found);
         } else {
-          this.#put(c.key, c.h, c.bytes, KIND_VALUE, c.ttlMs === undefined ? 0 : now + c.ttlMs);
+          this.#put(c.key, c.h, c.bytes, c.bytes.length, KIND_VALUE, c.ttlMs === undefined ? 0 : now + c.ttlMs);
         }
       }
+    });
+  }
+
+  /**
+   * Set many keys to values given already encoded, under one lock hold with one generation
+   * bump, like {@link batch}: `texts[i]` is the value of `keys[i]` as the segment's codec
+   * writes it — JSON text for 'json', the string itself for 'string' (other codecs are
+   * SHM_ERR_INVALID_OPTION). A bulk load (the config mirror's start) skips the per-value
+   * object, `JSON.stringify` and Buffer: the text is written as UTF-8 straight into its block.
+   * The caller vouches that a 'json' text is well-formed JSON (it is stored unchecked; a
+   * reader's decode of a malformed one fails as a corrupt entry). Every key and length is
+   * checked before the lock is taken, so bad input changes nothing; a segment that fills
+   * mid-way (SHM_ERR_SEGMENT_FULL) keeps the entries before that point, each whole.
+   */
+  setEncoded(keys: readonly string[], texts: readonly string[]): void {
+    this.#views();
+    const codec = this.#codec.name;
+    if (codec !== 'json' && codec !== 'string') {
+      throw new ShmError('SHM_ERR_INVALID_OPTION', `setEncoded needs a segment with codec 'json' or 'string'; segment '${this.#name}' has '${codec}' (use batch)`);
+    }
+    if (!Array.isArray(keys) || !Array.isArray(texts) || keys.length !== texts.length) {
+      throw new ShmError('SHM_ERR_INVALID_VALUE', `setEncoded takes two arrays of the same length (keys, texts); got ${Array.isArray(keys) ? keys.length : typeof keys} keys and ${Array.isArray(texts) ? texts.length : typeof texts} texts`);
+    }
+    const n = keys.length;
+    const hashes = new Int32Array(n);
+    const lengths = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      const text = texts[i];
+      this.#checkKey(key);
+      if (typeof text !== 'string') throw new ShmError('SHM_ERR_INVALID_VALUE', `setEncoded texts must be strings; got ${typeof text} at index ${i}`);
+      const len = Buffer.byteLength(text, 'utf8');
+      if (len > this.#maxValueBytes) throw new ShmError('SHM_ERR_VALUE_TOO_LARGE', `encoded value of ${len} bytes exceeds maxValueBytes ${this.#maxValueBytes}`);
+      hashes[i] = indexHash(key);
+      lengths[i] = len;
+    }
+    this.#write(() => {
+      for (let i = 0; i < n; i++) this.#put(keys[i]!, hashes[i]!, texts[i]!, lengths[i]!, KIND_VALUE, 0);
     });
   }
 
@@ -669,9 +707,10 @@ export class SharedMap<V = unknown> {
     throw new ShmError('SHM_ERR_SEGMENT_FULL', `segment '${this.#name}' has no free block of ${2 ** order} bytes (free ${s.freeBytes} bytes, largest ${s.largestFreeBytes}); raise 'sizeBytes'`);
   }
 
-  #put(key: string, h: number, bytes: Uint8Array, kind: number, expiresAt: number): void {
+  /** `value`: the encoded bytes, or (setEncoded) a text of `valueBytes` UTF-8 bytes. */
+  #put(key: string, h: number, value: Uint8Array | string, valueBytes: number, kind: number, expiresAt: number): void {
     const i32 = this.#i32;
-    const order = this.#alloc.orderFor(valueOffset(key.length) + bytes.length);
+    const order = this.#alloc.orderFor(valueOffset(key.length) + valueBytes);
     // Always copy-on-write: a new block is filled while unreachable and linked by one
     // store, so a writer killed at any point leaves either the old or the new entry whole.
     const off = this.#allocOrEvict(order);
@@ -679,7 +718,7 @@ export class SharedMap<V = unknown> {
     const current = this.#find(key, h);
     const slot = this.#indexBase + (h & this.#mask) * SLOT_WORDS;
     const headIndex = slot + SLOT_HEAD;
-    this.#fillEntry(off, key, h, bytes, kind, expiresAt, current === 0 ? i32[headIndex]! : i32[(current + B_NEXT) >> 2]!);
+    this.#fillEntry(off, key, h, value, valueBytes, kind, expiresAt, current === 0 ? i32[headIndex]! : i32[(current + B_NEXT) >> 2]!);
     // Bucket sequence odd around the link store (no call in between can throw).
     const si = slot + SLOT_SEQ;
     Atomics.add(i32, si, 1);
@@ -696,27 +735,28 @@ export class SharedMap<V = unknown> {
   #putCounter(key: string, h: number, value: number, expiresAt: number): void {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setFloat64(0, value, true);
-    this.#put(key, h, bytes, KIND_COUNTER, expiresAt);
+    this.#put(key, h, bytes, bytes.length, KIND_COUNTER, expiresAt);
   }
 
   #u8(): Uint8Array {
     return this.#views().u8;
   }
 
-  #fillEntry(off: number, key: string, h: number, bytes: Uint8Array, kind: number, expiresAt: number, next: number): void {
+  #fillEntry(off: number, key: string, h: number, value: Uint8Array | string, valueBytes: number, kind: number, expiresAt: number, next: number): void {
     const i32 = this.#i32;
     const w = off >> 2;
     i32[w + E_NEXT] = next;
     i32[w + E_VERSION] = this.#nextVersion();
     i32[w + E_HASH] = h;
     i32[w + E_KEY_LEN] = key.length;
-    i32[w + E_VALUE_LEN] = bytes.length;
+    i32[w + E_VALUE_LEN] = valueBytes;
     i32[w + E_KIND] = kind;
     i32[w + E_BUCKET] = h & this.#mask;
     this.#f64[(off + B_EXPIRES_AT) >> 3] = expiresAt;
     const k = (off + B_KEY) >> 1;
     for (let i = 0; i < key.length; i++) this.#u16[k + i] = key.charCodeAt(i);
-    this.#u8().set(bytes, off + valueOffset(key.length));
+    if (typeof value === 'string') this.#buf.write(value, off + valueOffset(key.length), valueBytes, 'utf8');
+    else this.#u8().set(value, off + valueOffset(key.length));
   }
 
   /** Unlink the entry at `off`, whose link word is `linkIndex`, and free its block. */

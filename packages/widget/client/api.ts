@@ -22,7 +22,8 @@ export interface Challenge {
     /** Present when every answer (a drag too) must carry that proof: the service's risk engine escalated. */
     answerPow?: { difficulty: number };
   };
-  pow?: { algorithm: 'sha256'; challenge: string; difficulty: number };
+  /** For `scrypt`, `difficulty` counts leading zero bits of the scrypt digest; N, r, p are its cost. */
+  pow?: { algorithm: 'sha256'; challenge: string; difficulty: number } | { algorithm: 'scrypt'; challenge: string; difficulty: number; N: number; r: number; p: number };
   /** The browser probe to run and return with the answer (browser-probe.ts). */
   probe?: Probe;
 }

@@ -3,7 +3,7 @@ export interface Strings {
   verify: string; loading: string; slideTitle: string; sliderLabel: string; keyboardHint: string; keyboardOff: string;
   position: string; verifying: string; success: string; retry: string; newPuzzle: string;
   expired: string; tokenExpired: string; refresh: string; error: string; busy: string;
-  tryAgain: string; verifyLabel: string; powWorking: string; usePow: string; brand: string; badSitekey: string; siteDisabled: string;
+  tryAgain: string; verifyLabel: string; powWorking: string; powProgress: string; usePow: string; brand: string; badSitekey: string; siteDisabled: string;
   close: string; dragHint: string; nextRound: string;
 }
 
@@ -34,6 +34,7 @@ export const en: Strings = {
   tryAgain: 'Try again',
   verifyLabel: 'Verify that I am human',
   powWorking: 'Verifying you are human… {p}%',
+  powProgress: 'Verification progress',
   usePow: 'Verify without the puzzle',
   brand: 'Protected by Hurdle',
   badSitekey: 'This site key is not valid.',

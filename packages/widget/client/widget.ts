@@ -4,6 +4,7 @@ import { h } from './dom.js';
 import { detectLang, en, format, isRtl, loadStrings, pickStrings, type Lang, type StringKey, type Strings } from './i18n.js';
 import { powProgress } from './pow-search.js';
 import { solvePow, type PowRun } from './pow-runner.js';
+import type { ScryptCost } from './scrypt-search.js';
 import { SlidePuzzle } from './slide-puzzle.js';
 import { applyStyles } from './styles.js';
 
@@ -216,6 +217,8 @@ export class Widget {
     this.#title.textContent = t.slideTitle;
     this.#refresh.textContent = t.refresh;
     this.#usePow.textContent = t.usePow;
+    // A progressbar needs a name of its own; its value is the percentage the status line shows.
+    this.#progress.setAttribute('aria-label', t.powProgress);
     this.#setHint();
     this.#puzzle.setStrings(t, dir);
     this.#render();
@@ -302,7 +305,8 @@ export class Widget {
     this.#probe = challenge.probe === undefined ? undefined : runProbe(challenge.probe).catch(() => undefined);
     this.#timer = setTimeout(() => this.#challengeExpired(generation), ttlMs(challenge.expiresAt, 120_000));
     if (challenge.type === 'pow' && challenge.pow !== undefined) {
-      this.#runPow(generation, challenge.pow.challenge, challenge.pow.difficulty);
+      const pow = challenge.pow;
+      this.#runPow(generation, pow.challenge, pow.difficulty, pow.algorithm === 'scrypt' ? pow : undefined);
     } else if (challenge.slide !== undefined) {
       this.#panel.hidden = false;
       // The puzzle-free path only where the site has one.
@@ -317,7 +321,7 @@ export class Widget {
     }
   }
 
-  #runPow(generation: number, challenge: string, difficulty: number): void {
+  #runPow(generation: number, challenge: string, difficulty: number, scrypt: ScryptCost | undefined): void {
     this.#setState('pow', 'powWorking', '', { p: 0 });
     this.#progress.hidden = false;
     this.#setProgress(0);
@@ -327,7 +331,7 @@ export class Widget {
       this.#setProgress(p);
       this.#message.values = { p };
       this.#renderStatus();
-    });
+    }, scrypt);
     this.#pow = run;
     run.promise.then((nonce) => {
       if (generation !== this.#generation) return;

@@ -1,5 +1,6 @@
 // The admin console in real headless Chromium against a real `hurdle start`: secret rotation
-// with a grace (the old secret still verifies), per-site analytics that outlive a restart,
+// with a grace (the old secret still verifies), per-site analytics that outlive a restart, the
+// risk panels (score histogram, escalations, refusals, top networks as keyed hashes),
 // the audit log, the 375 px layout, light/dark, the favicon, and axe-core with zero WCAG
 // violations on every view. Screenshots go to .test-artifacts/screenshots/console-*.png.
 import assert from 'node:assert/strict';
@@ -164,10 +165,37 @@ describe('admin console in Chromium against hurdle start', { timeout: 240_000, s
     assert.ok(axisLabels.some((l) => /^\d\d:\d\d$/.test(l)), `a time axis: ${axisLabels.join(' ')}`);
     await page.screenshot({ path: screenshotPath('console-analytics.png'), fullPage: true });
 
+    // The risk panels: every pass in the score histogram, no escalation from loopback, and the
+    // two wrong slides' network by its keyed hash, never the address or the prefix.
+    const scoreSum = (await page.locator('#risk-scores .bar-value').allInnerTexts()).reduce((n, v) => n + Number(v), 0);
+    assert.equal(scoreSum, Number(want.passes), 'the histogram holds every scored pass');
+    assert.deepEqual(await page.locator('#risk-scores .bar-label').allInnerTexts(), ['0.9-1.0', '0.8-0.9', '0.7-0.8', '0.6-0.7', '0.5-0.6', '0.4-0.5', '0.3-0.4', '0.2-0.3', '0.1-0.2', '0.0-0.1']);
+    assert.match(await page.locator('#risk-escalations').innerText(), /No escalations in this range/);
+    assert.match(await page.locator('#risk-refusals').innerText(), /No refusals in this range/);
+    const network = page.locator('#risk-networks-table tbody tr').first();
+    assert.match(String(await network.getAttribute('data-network')), /^v4:[A-Za-z0-9_-]{12}$/);
+    assert.equal(await network.locator('td[data-label="Failures"]').innerText(), want.failures);
+    assert.ok(!(await page.locator('#analytics').innerText()).includes('127.0.0'), 'no address or prefix on the page');
+    assert.deepEqual(await axeViolations(page), [], 'the risk panels with data pass axe');
+    await page.screenshot({ path: screenshotPath('console-risk-panels.png'), fullPage: true });
+    // At 375 px the panels stack without sideways scroll.
+    await page.setViewportSize({ width: 375, height: 900 });
+    await page.waitForTimeout(300);
+    assert.ok(await page.evaluate<number>('document.documentElement.scrollWidth') <= 375, 'no sideways scroll at 375 px with the risk panels');
+    const tableBox = await page.locator('#risk-networks-table').boundingBox();
+    assert.ok(tableBox !== null && tableBox.x >= 0 && tableBox.x + tableBox.width <= 375, `the networks table fits: ${JSON.stringify(tableBox)}`);
+    await page.screenshot({ path: screenshotPath('console-375-risk-panels.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'and at 375 px');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Ranges past a day have no networks to show, and say so.
+    await page.selectOption('#analytics-range', '7d');
+    await pollUntil('the 7d note', 5000, async () => ((await page.locator('#risk-networks').innerText()).includes('kept a day') ? true : undefined));
+    await page.selectOption('#analytics-range', '1h');
+
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#analytics-csv')]);
     assert.equal(download.suggestedFilename(), `hurdle-analytics-${sitekey}-1h.csv`);
     const csv = readFileSync(await download.path(), 'utf8');
-    assert.match(csv, /^bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations\r\n/);
+    assert.match(csv, /^bucket_start,resolution,sitekey,hostname,action,reason,challenges,passes,failures,escalations,escalations_slide,escalations_slide_pow,refusals,score_0\.0_0\.1,/);
     assert.match(csv, new RegExp(`,minute,${sitekey},[^,]*,checkout,wrong_answer,0,0,2,0`));
 
     // A graceful restart on the same data dir: the history is in the config DB.

@@ -19,6 +19,7 @@ const FIELD_FLAGS: readonly FlagSpec[] = Object.freeze([
   { name: 'hostnames', value: 'LIST', text: "comma-separated hostnames the widget may run on; '*.example.com' matches subdomains; '' = any" },
   { name: 'types', value: 'LIST', text: "allowed challenge types, the first the default: 'slide', 'pow' or both" },
   { name: 'difficulty', value: 'N', text: 'proof-of-work difficulty, leading zero bits, 1-32 (default 17)' },
+  { name: 'pow-algorithm', value: 'sha256|scrypt', text: "the proof of work's hash (default sha256; scrypt: memory-hard, difficulty in SHA-256-equivalent bits)" },
   { name: 'image-set', value: 'NAME', text: "one of the server's imageSets for slide backgrounds ('' = procedural)" },
   { name: 'rate-limit-per-second', value: 'N', text: "challenges per second for this site (0 = the server's rateLimit.sitePerSecond)" },
   { name: 'keyboard-solve', value: 'true|false', text: 'let visitors solve the slide with the arrow keys (default true; false: keyboard users need the pow type)' },
@@ -45,6 +46,8 @@ function siteInput(ctx: CommandContext, command: string): SiteInput {
   if (types) input.challengeTypes = types as ChallengeType[];
   const difficulty = intValue(f('difficulty'));
   if (difficulty !== undefined) input.difficulty = difficulty;
+  const powAlgorithm = f('pow-algorithm');
+  if (powAlgorithm !== undefined) input.powAlgorithm = powAlgorithm as NonNullable<SiteInput['powAlgorithm']>;
   const imageSet = f('image-set');
   if (imageSet !== undefined) input.imageSet = imageSet;
   const rate = intValue(f('rate-limit-per-second'));
@@ -100,6 +103,7 @@ function siteText(s: SiteView): string {
     ['hostnames', s.hostnames.join(', ') || '(any)'],
     ['types', s.challengeTypes.join(', ')],
     ['difficulty', String(s.difficulty)],
+    ['pow algorithm', s.powAlgorithm ?? 'sha256'],
     ['image set', s.imageSet || '(procedural)'],
     ['rate limit', s.rateLimitPerSecond === 0 ? "server default (rateLimit.sitePerSecond)" : `${s.rateLimitPerSecond}/s`],
     ['keyboard solve', s.keyboardSolve ? 'yes' : 'no'],

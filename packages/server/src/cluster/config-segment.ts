@@ -56,6 +56,8 @@ export function segmentWriter(map: SharedMap<unknown>): MirrorWriterMap {
   return {
     get: (key) => map.get(key),
     batch: (changes) => map.batch(changes.map((c) => (c.value === undefined ? { type: 'delete' as const, key: c.key } : { type: 'set' as const, key: c.key, value: c.value as never }))),
+    // The segment's codec is 'json': the texts are stored as they are.
+    setJson: (keys, texts) => map.setEncoded(keys, texts),
     fill: () => {
       const a = map.stats().allocator;
       return a.arenaBytes === 0 ? 1 : a.allocatedBytes / a.arenaBytes;

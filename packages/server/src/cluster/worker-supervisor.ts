@@ -23,6 +23,12 @@ export interface WorkerSupervisorOptions {
   readonly onMessage: (worker: Worker, msg: WorkerToPrimary) => void;
   /** Called after each unexpected exit that leads to a restart. */
   readonly onRestart?: () => void;
+  /**
+   * Start-up messages wait for this (the config mirror's first load): workers are forked at
+   * once, so their own start-up (loading the server's modules) runs meanwhile, and none of
+   * them reads the config segment before it is complete. @default already settled
+   */
+  readonly initAfter?: Promise<void>;
 }
 
 export class WorkerSupervisor {
@@ -62,6 +68,12 @@ export class WorkerSupervisor {
     return [...this.#ids.keys()].filter((w) => w.isConnected());
   }
 
+  /** A start that failed before the workers were sent their start-up message: end them now. */
+  abort(): void {
+    this.#shuttingDown = true;
+    for (const w of this.#ids.keys()) if (!w.isDead()) w.process.kill('SIGTERM');
+  }
+
   /** Stop restarting, ask every worker to drain and exit (SIGKILL after the shutdown timeout). */
   async stop(): Promise<void> {
     this.#shuttingDown = true;
@@ -91,7 +103,12 @@ export class WorkerSupervisor {
     this.#startedAt.set(worker, Date.now());
     worker.on('message', (msg: unknown) => {
       if (!isHurdleMessage(msg)) return;
-      if (msg.hurdle === 'ready') worker.send(this.#o.init(workerId, worker));
+      if (msg.hurdle === 'ready') {
+        // Read when the wait ends: the init names the segment current then.
+        void (this.#o.initAfter ?? Promise.resolve()).then(() => {
+          if (!this.#shuttingDown && worker.isConnected()) worker.send(this.#o.init(workerId, worker));
+        }, () => undefined);
+      }
       else this.#onMessage(worker, msg as WorkerToPrimary);
     });
   }

@@ -6,7 +6,7 @@
  * query string nor a path segment the client chose reaches the log; no header (the admin
  * bearer token travels in one), no body (secrets, tokens and answers travel in bodies).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The fields of one access-log line besides pino's own (`level`, `time`, `pid`, `worker`, `reqId`). */
 export interface AccessLogFields {
@@ -21,20 +21,17 @@ export interface AccessLogFields {
   client: string;
 }
 
-/** Add the `onResponse` hook that writes the access log. */
-export function installAccessLog(app: FastifyInstance): void {
-  app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const fields: AccessLogFields = {
-      event: 'access',
-      method: req.method,
-      route,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 1000) / 1000,
-      client: req.ip,
-    };
-    // req.log binds the request id (`reqId`, also the `x-request-id` response header).
-    req.log.info(fields, `${req.method} ${route} ${reply.statusCode}`);
-    done();
-  });
+/** The step of the app's one `onResponse` hook that writes the access log line of a request. */
+export function writeAccessLog(req: FastifyRequest, reply: FastifyReply): void {
+  const route = req.routeOptions.url ?? 'unmatched';
+  const fields: AccessLogFields = {
+    event: 'access',
+    method: req.method,
+    route,
+    status: reply.statusCode,
+    ms: Math.round(reply.elapsedTime * 1000) / 1000,
+    client: req.ip,
+  };
+  // req.log binds the request id (`reqId`, also the `x-request-id` response header).
+  req.log.info(fields, `${req.method} ${route} ${reply.statusCode}`);
 }

@@ -2,7 +2,7 @@
  * Admission control on the request path: each route with a `priority` waits for a slot of
  * the worker's {@link AdmissionQueue} before its handler runs, or is shed with a coded 503.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { AdmissionQueue } from '../admission-queue.js';
 import type { PriorityClass } from '../admission-queue.js';
 import type { EventLoopMonitor } from '../event-loop-monitor.js';
@@ -37,8 +37,19 @@ export interface AdmissionDeps {
   metrics: WorkerMetrics;
 }
 
-/** Create the queue, decorate `app.hurdleAdmission` with it and add its `onRequest` hook. */
-export function installAdmission(app: FastifyInstance, { options, loop, metrics }: AdmissionDeps): AdmissionQueue {
+/** The worker's queue and the admission step of the app's one `onRequest` hook. */
+export interface Admission {
+  readonly queue: AdmissionQueue;
+  /** Calls `done` once the request holds a slot (at once for routes without a class), or sheds it. */
+  admit(req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
+}
+
+/**
+ * Create the queue and decorate `app.hurdleAdmission` with it. The caller runs `admit` in
+ * its `onRequest` hook: one hook for every step a request needs before its route, since each
+ * hook is another step of Fastify's hook runner on every request.
+ */
+export function installAdmission(app: FastifyInstance, { options, loop, metrics }: AdmissionDeps): Admission {
   const admission = new AdmissionQueue({
     concurrency: options.admission.concurrency,
     maxQueue: options.admission.maxQueue,
@@ -54,7 +65,7 @@ export function installAdmission(app: FastifyInstance, { options, loop, metrics 
   admission.onShed((cls, reason) => metrics.recordShed(cls, reason));
   app.decorate('hurdleAdmission', admission);
 
-  app.addHook('onRequest', (req, reply, done) => {
+  const admit = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const cls = req.routeOptions.config.priority;
     if (cls === undefined) {
       done();
@@ -84,6 +95,6 @@ export function installAdmission(app: FastifyInstance, { options, loop, metrics 
     }, (err: unknown) => {
       shed(reply, err);
     });
-  });
-  return admission;
+  };
+  return { queue: admission, admit };
 }

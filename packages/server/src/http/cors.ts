@@ -4,7 +4,7 @@
  * which hostnames a site accepts is still decided from Origin/Referer by the handler.
  * `/siteverify` (server to server) and the admin API (bearer token) stay same-origin.
  */
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,13 +22,12 @@ export const CORS_MAX_AGE_S = '86400';
 const CORS_EXPOSE_HEADERS = 'retry-after, x-request-id';
 
 /**
- * `onRequest` hook, added before admission: a shed (503) or refused answer must reach the
- * page's script too.
+ * Part of the app's one `onRequest` hook, run before admission: a shed (503) or refused
+ * answer must reach the page's script too.
  */
-export function corsHeaders(req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+export function corsHeaders(req: FastifyRequest, reply: FastifyReply): void {
   if (req.routeOptions.config.cors === true) {
     void reply.header('access-control-allow-origin', '*');
     void reply.header('access-control-expose-headers', CORS_EXPOSE_HEADERS);
   }
-  done();
 }

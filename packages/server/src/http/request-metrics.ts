@@ -1,12 +1,12 @@
 /** Counts and times every answered request (`hurdle_http_requests_total`, latency histogram) and logs failures. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.js';
 
-/** Add the `onResponse` hook that records each request under its route pattern. */
-export function installRequestMetrics(app: FastifyInstance, metrics: WorkerMetrics): void {
+/** The step of the app's one `onResponse` hook that records each request under its route pattern. */
+export function requestRecorder(metrics: WorkerMetrics): (req: FastifyRequest, reply: FastifyReply) => void {
   const stats = metrics.requests;
-  app.addHook('onResponse', (req, reply, done) => {
+  return (req, reply) => {
     // Preflights get their own label: a challenge route's figures count challenges only.
     const url = req.routeOptions.url;
     const route = url === undefined ? 'unmatched' : req.method === 'OPTIONS' ? 'preflight' : url;
@@ -15,6 +15,5 @@ export function installRequestMetrics(app: FastifyInstance, metrics: WorkerMetri
     stats.record(stats.slot(route), status, reply.elapsedTime / 1000);
     if (status >= 500 && status !== 503) req.log.warn({ route, status }, 'request failed');
     else if ((req.log as unknown as Pick<Logger, 'isLevelEnabled'>).isLevelEnabled('debug')) req.log.debug({ route, status, ms: reply.elapsedTime }, 'request');
-    done();
-  });
+  };
 }

@@ -10,36 +10,38 @@
  * broken signal must not lock people out; the challenge's own store calls then apply the
  * server's failure policy.
  */
-import { createHash } from 'node:crypto';
-import type { ChallengeStore, ChallengeType, ProbeSignal, VerifyResult } from '@hurdle/challenge';
-import { ServerError } from '../errors.js';
+import type { ChallengeType, ProbeSignal, VerifyResult } from '@hurdle/challenge';
 import { addressKey } from '../http/client-address.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { chooseStep } from './escalation.js';
 import type { EscalationStep } from './escalation.js';
 import { networkPrefix } from './network-prefix.js';
-import type { RiskCounters } from './risk-counters.js';
+import type { MaybePromise, RiskCounters, RiskStanding } from './risk-counters.js';
+import { createIdDigests, digestKey, encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from './risk-records.js';
+import type { ChallengeRiskRecord, TokenScore } from './risk-records.js';
+import { RiskRefusedError } from './risk-refusal.js';
 import { assessAnswer, assessSignals, probeParts, publicScore } from './risk-score.js';
-import type { RiskAssessment, RiskReason, RiskSignals } from './risk-score.js';
-import { PROBE_FLAG_PRESSURE, RISK_PAUSE_MS } from './risk-weights.js';
+import type { RiskAssessment, RiskSignals } from './risk-score.js';
+import { ESCALATION_THRESHOLDS, PROBE_FLAG_PRESSURE, RISK_PAUSE_MS } from './risk-weights.js';
 import { DEFAULT_SITE_RISK } from './site-risk-settings.js';
 import type { SiteRiskSettings } from './site-risk-settings.js';
 import { HUMAN_TRACE_CALIBRATION } from './trace-calibration.js';
 import { traceRisk } from './trace-score.js';
 import type { TraceCalibration, TraceSample } from './trace-score.js';
 
+export type { TokenScore } from './risk-records.js';
+
 export interface RiskEngineOptions {
+  /** The signals, pauses and records, in the state store (risk-counters.ts). */
   counters: RiskCounters;
-  /** Where each challenge's assessment and each token's score are kept (the state store). */
-  store: ChallengeStore;
   /** The risk settings of a site, from the config mirror; undefined for an unknown site. */
   settingsOf(sitekey: string): SiteRiskSettings | undefined;
   metrics?: WorkerMetrics | undefined;
   /** Addresses neither counted nor escalated (loopback while `rateLimit.exemptLoopback`). @default none */
   exempt?: ((address: string) => boolean) | undefined;
-  /** How long a challenge's assessment is kept (the challenge lifetime). */
+  /** How long a challenge's assessment is kept (the challenge lifetime), ms. */
   challengeTtlMs: number;
-  /** How long a token's score is kept (the token lifetime). */
+  /** How long a token's score is kept (the token lifetime), ms. */
   tokenTtlMs: number;
   /** @default HUMAN_TRACE_CALIBRATION */
   calibration?: TraceCalibration | undefined;
@@ -52,13 +54,6 @@ export interface IssueDecision {
   readonly assessment: RiskAssessment;
 }
 
-/** A token's score as `/siteverify` reports it. */
-export interface TokenScore {
-  /** 1.0 very likely a person .. 0.0 very likely a bot. */
-  readonly score: number;
-  readonly reasons: readonly RiskReason[];
-}
-
 export interface RiskEngine {
   /**
    * Score an issue request and choose its step. Throws `SERVER_ERR_RISK_REFUSED` (429, with
@@ -67,24 +62,13 @@ export interface RiskEngine {
   assessIssue(address: string, sitekey: string, requested: ChallengeType | undefined, site: { readonly challengeTypes: readonly ChallengeType[]; readonly difficulty: number }): Promise<IssueDecision>;
   /** Count an issued challenge and keep its assessment for its verify. */
   recordIssue(address: string, sitekey: string, challengeId: string, decision: IssueDecision): Promise<void>;
-  /** Count a verify's outcome; for a pass, score it and keep the score for the token's siteverify. */
-  recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown; readonly probeSignals?: readonly ProbeSignal[] | undefined }, result: VerifyResult): Promise<void>;
+  /**
+   * Count a verify's outcome; for a pass, score it and keep the score for the token's
+   * siteverify. Returns that score (undefined for anything but a pass).
+   */
+  recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown; readonly probeSignals?: readonly ProbeSignal[] | undefined }, result: VerifyResult): Promise<TokenScore | undefined>;
   /** The score kept for a token; undefined when none was (issued before the engine ran, or a store error). */
   tokenScore(token: string): Promise<TokenScore | undefined>;
-}
-
-/** A challenge's assessment as kept in the store (short keys: one per issue). */
-interface ChallengeRiskRecord {
-  /** sitekey */
-  s: string;
-  /** issue risk */
-  r: number;
-  /** reasons */
-  rs: RiskReason[];
-  /** issued at, epoch ms */
-  t: number;
-  /** browser probe signals of earlier rounds of the same challenge */
-  pb?: ProbeSignal[];
 }
 
 /** Failures that say something about the answerer (not an expired or unknown challenge). */
@@ -95,33 +79,119 @@ const ANSWER_FAILURES: ReadonlySet<string> = new Set([
 ]);
 
 const NO_SIGNALS: RiskSignals = Object.freeze({
-  address: { issues: 0, solves: 0, failures: 0, replays: 0, refusals: 0 },
-  prefix: { issues: 0, solves: 0, failures: 0, refusals: 0 },
+  address: { issues: 0, solves: 0, topSolves: 0, failures: 0, replays: 0, refusals: 0 },
+  prefix: { issues: 0, solves: 0, topSolves: 0, failures: 0, refusals: 0 },
   site: { issues: 0, failures: 0 },
 });
+const NOT_STANDING: RiskStanding = Object.freeze({ pausedMs: 0, strikes: 0 });
 
-/** A short store key for an id or token (ids of PoW challenges and tokens are long, and a token is a secret). */
-function digestKey(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 22);
+/**
+ * The counter keys of one client address and its network, built once per address: an issue,
+ * its verify and the next issue from the same visitor reuse them.
+ */
+interface AddressKeys {
+  readonly a: string;
+  readonly p: string;
+  /** Read at issue, in this order: a:i a:s a:t a:f a:r a:b p:i p:s p:t p:f. */
+  readonly signals: readonly string[];
+  readonly issued: readonly string[];
+  readonly solved: readonly string[];
+  /** A token won at the top paid step counts as a solve and as a top solve of the address... */
+  readonly solvedAtTop: readonly string[];
+  /** ... and of the network too when the network's own risk put it there. */
+  readonly solvedAtNetworkTop: readonly string[];
+  readonly failed: readonly string[];
+  readonly replayed: readonly string[];
+  /** An answer whose browser probe was flagged. */
+  readonly probeFlagged: readonly string[];
 }
+
+function keysOfAddress(address: string): AddressKeys {
+  const a = `a:${addressKey(address)}`;
+  const p = `p:${networkPrefix(address)}`;
+  const signals = [`${a}:i`, `${a}:s`, `${a}:t`, `${a}:f`, `${a}:r`, `${a}:b`, `${p}:i`, `${p}:s`, `${p}:t`, `${p}:f`] as const;
+  const [ai, as, at, af, ar, ab, pi, ps, pt, pf] = signals;
+  // The counters read keys of one entity that follow one another together: keep them grouped.
+  return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: [as, at, ps], solvedAtNetworkTop: [as, at, ps, pt], failed: [af, pf], replayed: [af, ar, pf], probeFlagged: [ab] };
+}
+
+/**
+ * Most addresses (and sites) whose keys a worker keeps; the whole table is dropped when full.
+ * Small on purpose: a visitor's verify follows its issue within seconds, and a table that
+ * lives longer than the young generation costs more in garbage collection than it saves.
+ */
+const KEY_CACHE_MAX = 256;
 
 function isTrace(value: unknown): value is TraceSample[] {
   return Array.isArray(value) && value.length > 0 && value.every((s) => Array.isArray(s) && s.length === 3 && s.every((v) => typeof v === 'number'));
 }
 
+function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
+  return value instanceof Promise;
+}
+
 export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
-  const { counters, store, metrics } = options;
+  const { counters, metrics } = options;
   const now = options.now ?? Date.now;
   const exempt = options.exempt ?? (() => false);
   const calibration = options.calibration ?? HUMAN_TRACE_CALIBRATION;
-  const keysOf = (address: string): { a: string; p: string } => ({ a: `a:${addressKey(address)}`, p: `p:${networkPrefix(address)}` });
+  const idDigest = createIdDigests(KEY_CACHE_MAX);
+  const addressKeys = new Map<string, AddressKeys>();
+  const keysOf = (address: string): AddressKeys => {
+    let k = addressKeys.get(address);
+    if (k === undefined) {
+      k = keysOfAddress(address);
+      if (addressKeys.size >= KEY_CACHE_MAX) addressKeys.clear();
+      addressKeys.set(address, k);
+    }
+    return k;
+  };
+  const siteKeys = new Map<string, { readonly signals: readonly string[]; readonly issued: readonly string[]; readonly failed: readonly string[] }>();
+  const keysOfSite = (sitekey: string): { readonly signals: readonly string[]; readonly issued: readonly string[]; readonly failed: readonly string[] } => {
+    let k = siteKeys.get(sitekey);
+    if (k === undefined) {
+      k = Object.freeze({ signals: [`s:${sitekey}:i`, `s:${sitekey}:f`], issued: [`s:${sitekey}:i`], failed: [`s:${sitekey}:f`] });
+      if (siteKeys.size >= KEY_CACHE_MAX) siteKeys.clear();
+      siteKeys.set(sitekey, k);
+    }
+    return k;
+  };
   const storeError = (): void => {
     metrics?.storeErrors.inc({ op: 'risk' });
   };
-  const refused = (scope: 'address' | 'prefix', reason: string, ms: number): ServerError => {
+  /**
+   * Run a counter call that returns nothing; a failure is counted, never thrown (fail open).
+   * Returns the pending call only when there is one: the shared-memory counters are done.
+   */
+  const write = (fn: () => MaybePromise<void>): Promise<void> | undefined => {
+    try {
+      const r = fn();
+      if (isPromise(r)) return r.catch(storeError);
+    } catch {
+      storeError();
+    }
+    return undefined;
+  };
+  const settle = async (pending: readonly (Promise<void> | undefined)[]): Promise<void> => {
+    for (const p of pending) if (p !== undefined) await p;
+  };
+  const refused = (scope: 'address' | 'prefix', reason: string, ms: number): RiskRefusedError => {
     metrics?.riskRefused.inc({ scope, reason });
-    // The message names the scope, never the address (it goes to logs).
-    return new ServerError('SERVER_ERR_RISK_REFUSED', `too many challenges solved or failed from this ${scope === 'address' ? 'address' : 'network'}; try again later`, { retryAfterS: Math.max(1, Math.ceil(ms / 1000)) });
+    return new RiskRefusedError(scope, reason, Math.max(1, Math.ceil(ms / 1000)));
+  };
+  const parseRecord = (raw: string | undefined): ChallengeRiskRecord | undefined => (raw === undefined ? undefined : parseChallengeRecord(raw));
+  const fetchRecord = (id: string): MaybePromise<ChallengeRiskRecord | undefined> => {
+    try {
+      const r = counters.fetch(`rk:ch:${idDigest(id)}`);
+      if (!isPromise(r)) return parseRecord(r);
+      return r.then(parseRecord, () => {
+        storeError();
+        return undefined;
+      });
+    } catch {
+      storeError();
+      return undefined;
+    }
   };
 
   return {
@@ -129,39 +199,40 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       const settings = options.settingsOf(sitekey) ?? DEFAULT_SITE_RISK;
       let signals = NO_SIGNALS;
       if (!exempt(address)) {
-        const { a, p } = keysOf(address);
-        const s = `s:${sitekey}`;
-        const none = { pausedMs: 0, strikes: 0 };
-        let read: [typeof none, typeof none, number[]];
+        const k = keysOf(address);
+        let read: [RiskStanding, RiskStanding, number[], number[]];
         try {
-          read = await Promise.all([
-            counters.standing(a),
-            counters.standing(p),
-            counters.read([`${a}:i`, `${a}:s`, `${a}:f`, `${a}:r`, `${p}:i`, `${p}:s`, `${p}:f`, `${s}:i`, `${s}:f`, `${a}:b`]),
-          ]);
+          // One pass over every signal; the shared-memory counters answer at once, a store
+          // over the network in parallel.
+          const ra = counters.standing(k.a);
+          const rp = counters.standing(k.p);
+          const rv = counters.read(k.signals);
+          const rs = counters.read(keysOfSite(sitekey).signals);
+          read = isPromise(ra) || isPromise(rp) || isPromise(rv) || isPromise(rs) ? await Promise.all([ra, rp, rv, rs]) : [ra, rp, rv, rs];
         } catch {
           storeError();
-          read = [none, none, []];
+          read = [NOT_STANDING, NOT_STANDING, [], []];
         }
-        const [standA, standP, v] = read;
+        const [standA, standP, v, s] = read;
         if (settings.checks.refuse && standA.pausedMs > 0) throw refused('address', 'paused', standA.pausedMs);
         if (settings.checks.refuse && standP.pausedMs > 0) throw refused('prefix', 'paused', standP.pausedMs);
-        if (v.length === 10) {
+        if (v.length === 10 && s.length === 2) {
           const n = (i: number): number => v[i] as number;
           signals = {
-            address: { issues: n(0), solves: n(1), failures: n(2), replays: n(3), refusals: standA.strikes, probeFlags: n(9) },
-            prefix: { issues: n(4), solves: n(5), failures: n(6), refusals: standP.strikes },
-            site: { issues: n(7), failures: n(8) },
+            address: { issues: n(0), solves: n(1), topSolves: n(2), failures: n(3), replays: n(4), refusals: standA.strikes, probeFlags: n(5) },
+            prefix: { issues: n(6), solves: n(7), topSolves: n(8), failures: n(9), refusals: standP.strikes },
+            site: { issues: s[0] as number, failures: s[1] as number },
           };
         }
       }
       const assessment = assessSignals(signals, settings);
       const step = chooseStep(assessment, site, requested, settings);
       if (step.level === 'refuse') {
-        const key = step.scope === 'address' ? keysOf(address).a : keysOf(address).p;
+        const k = keysOf(address);
         let ms = RISK_PAUSE_MS;
         try {
-          ms = await counters.pause(key, RISK_PAUSE_MS);
+          const r = counters.pause(step.scope === 'address' ? k.a : k.p, RISK_PAUSE_MS);
+          ms = isPromise(r) ? await r : r;
         } catch {
           storeError();
         }
@@ -172,46 +243,48 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       return { step, assessment };
     },
 
-    async recordIssue(address, sitekey, challengeId, decision) {
-      const record: ChallengeRiskRecord = { s: sitekey, r: Math.round(decision.assessment.risk * 1000) / 1000, rs: [...decision.assessment.reasons], t: Math.floor(now()) };
-      const writes: Promise<void>[] = [store.set(`rk:ch:${digestKey(challengeId)}`, JSON.stringify(record), options.challengeTtlMs)];
-      if (!exempt(address)) {
-        const { a, p } = keysOf(address);
-        writes.push(counters.add([`${a}:i`, `${p}:i`, `s:${sitekey}:i`]));
-      }
-      await Promise.all(writes).catch(storeError);
+    recordIssue(address, sitekey, challengeId, decision) {
+      const level = decision.step.level;
+      const byNetwork = level === 'slide_pow' && decision.assessment.prefixRisk >= ESCALATION_THRESHOLDS.slidePow;
+      const record = encodeChallengeRecord({ sitekey, level, byNetwork, risk: decision.assessment.risk, reasons: decision.assessment.reasons, issuedAtMs: now() });
+      const kept = write(() => counters.keep(`rk:ch:${idDigest(challengeId)}`, record, options.challengeTtlMs));
+      if (exempt(address)) return kept ?? Promise.resolve();
+      const issued = write(() => counters.add(keysOf(address).issued));
+      const site = write(() => counters.add(keysOfSite(sitekey).issued));
+      return kept === undefined && issued === undefined && site === undefined ? Promise.resolve() : settle([kept, issued, site]);
     },
 
     async recordVerify(address, request, result) {
-      let record: ChallengeRiskRecord | undefined;
-      try {
-        const raw = await store.get(`rk:ch:${digestKey(request.id)}`);
-        record = raw === undefined ? undefined : JSON.parse(raw) as ChallengeRiskRecord;
-      } catch {
-        storeError();
-      }
-      const settings = (record && options.settingsOf(record.s)) ?? DEFAULT_SITE_RISK;
+      const fetched = fetchRecord(request.id);
+      const record = isPromise(fetched) ? await fetched : fetched;
+      const settings = (record && options.settingsOf(record.sitekey)) ?? DEFAULT_SITE_RISK;
       // Every round's probe counts for the token: the signals of earlier rounds travel in the record.
-      const probe = request.probeSignals === undefined ? record?.pb : [...new Set([...(record?.pb ?? []), ...request.probeSignals])];
+      const probe = request.probeSignals === undefined ? record?.probe : [...new Set([...(record?.probe ?? []), ...request.probeSignals])];
+      let counted: Promise<void> | undefined;
+      let siteCounted: Promise<void> | undefined;
+      let flagCounted: Promise<void> | undefined;
       if (!exempt(address)) {
-        const { a, p } = keysOf(address);
-        let keys: string[] = [];
-        if (result.success) keys = [`${a}:s`, `${p}:s`];
-        else if (ANSWER_FAILURES.has(result.code)) {
-          keys = [`${a}:f`, `${p}:f`, ...(record ? [`s:${record.s}:f`] : [])];
-          if (result.code === 'CHALLENGE_ERR_REPLAY_DETECTED') keys.push(`${a}:r`);
-        }
+        const k = keysOf(address);
         // A probe that ran and looked wrong marks the address (a missing one weighs on the token only).
-        const flagged = probeParts(request.probeSignals?.filter((sig) => sig !== 'probe_missing'), settings).reduce((sum, [, w]) => sum + w, 0) >= PROBE_FLAG_PRESSURE;
-        if (flagged) keys.push(`${a}:b`);
-        if (keys.length > 0) await counters.add(keys).catch(storeError);
+        const ran = request.probeSignals?.filter((sig) => sig !== 'probe_missing');
+        if (ran !== undefined && ran.length > 0 && probeParts(ran, settings).reduce((sum, [, w]) => sum + w, 0) >= PROBE_FLAG_PRESSURE) {
+          flagCounted = write(() => counters.add(k.probeFlagged));
+        }
+        if (result.success) {
+          counted = write(() => counters.add(record?.level !== 'slide_pow' ? k.solved : record.byNetwork ? k.solvedAtNetworkTop : k.solvedAtTop));
+        } else if (ANSWER_FAILURES.has(result.code)) {
+          counted = write(() => counters.add(result.code === 'CHALLENGE_ERR_REPLAY_DETECTED' ? k.replayed : k.failed));
+          if (record) siteCounted = write(() => counters.add(keysOfSite(record.sitekey).failed));
+        }
       }
+      if (counted !== undefined || siteCounted !== undefined || flagCounted !== undefined) await settle([counted, siteCounted, flagCounted]);
       if (!result.success && result.code === 'CHALLENGE_NEXT_ROUND') {
-        // The next round is the same challenge under a new id: it keeps the issue's assessment,
-        // with its own issue time (the solve time is measured per round).
+        // The next round is the same challenge under a new id: it keeps the issue's assessment
+        // and step, with its own issue time (the solve time is measured per round).
         if (record !== undefined) {
-          const next: ChallengeRiskRecord = { ...record, t: Math.floor(now()), ...(probe === undefined ? {} : { pb: probe }) };
-          await store.set(`rk:ch:${digestKey(result.next.id)}`, JSON.stringify(next), options.challengeTtlMs).catch(storeError);
+          const next = encodeChallengeRecord({ ...record, issuedAtMs: now(), probe });
+          const kept = write(() => counters.keep(`rk:ch:${idDigest(result.next.id)}`, next, options.challengeTtlMs));
+          if (kept !== undefined) await kept;
         }
         return;
       }
@@ -219,26 +292,29 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       const slide = request.id.startsWith('s.');
       const keyboard = request.input === 'keyboard';
       const scored = assessAnswer(
-        { risk: record?.r ?? 0, reasons: record?.rs ?? [] },
+        { risk: record?.risk ?? 0, reasons: record?.reasons ?? [] },
         {
           type: slide ? 'slide' : 'pow',
           keyboard,
           // The trace score is calibrated on drags; a keyboard trace is weighed by its claim alone.
           traceRisk: slide && !keyboard && isTrace(request.trajectory) ? traceRisk(request.trajectory, calibration) : undefined,
-          elapsedMs: record ? now() - record.t : Number.POSITIVE_INFINITY,
+          elapsedMs: record ? now() - record.issuedAtMs : Number.POSITIVE_INFINITY,
           probe,
         },
         settings,
       );
       metrics?.riskScore.observe({ phase: 'verify' }, scored.risk);
       const kept: TokenScore = { score: publicScore(scored.risk), reasons: scored.reasons };
-      await store.set(`rk:tok:${digestKey(result.token)}`, JSON.stringify(kept), options.tokenTtlMs).catch(storeError);
+      const written = write(() => counters.keep(`rk:tok:${digestKey(result.token)}`, encodeTokenScore(kept), options.tokenTtlMs));
+      if (written !== undefined) await written;
+      return kept;
     },
 
     async tokenScore(token) {
       try {
-        const raw = await store.get(`rk:tok:${digestKey(token)}`);
-        return raw === undefined ? undefined : JSON.parse(raw) as TokenScore;
+        const r = counters.fetch(`rk:tok:${digestKey(token)}`);
+        const raw = isPromise(r) ? await r : r;
+        return raw === undefined ? undefined : parseTokenScore(raw);
       } catch {
         storeError();
         return undefined;

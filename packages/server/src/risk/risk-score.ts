@@ -7,21 +7,24 @@ import type { ProbeSignal } from '@hurdle/challenge';
 import { RISK_ALLOWANCE as A, FAST_SOLVE_MS, PROBE_WEIGHTS, RISK_WEIGHTS as W, SENSITIVITY_FACTOR } from './risk-weights.js';
 import type { SiteRiskSettings } from './site-risk-settings.js';
 
-/** Sliding one-minute counts the score reads (see risk-counters.ts). */
+/**
+ * Sliding one-minute counts the score reads (see risk-counters.ts). `topSolves` are the tokens
+ * won on challenges issued at the top paid step (`slide_pow`).
+ */
 export interface RiskSignals {
   readonly address: {
-    readonly issues: number; readonly solves: number; readonly failures: number; readonly replays: number; readonly refusals: number;
+    readonly issues: number; readonly solves: number; readonly topSolves: number; readonly failures: number; readonly replays: number; readonly refusals: number;
     /** Answers whose browser probe was flagged (risk-weights.ts PROBE_FLAG_PRESSURE); absent counts 0. */
     readonly probeFlags?: number | undefined;
   };
-  readonly prefix: { readonly issues: number; readonly solves: number; readonly failures: number; readonly refusals: number };
+  readonly prefix: { readonly issues: number; readonly solves: number; readonly topSolves: number; readonly failures: number; readonly refusals: number };
   readonly site: { readonly issues: number; readonly failures: number };
 }
 
 /** Stable names of what raised a score (siteverify `reasons`, metrics labels). */
 export type RiskReason =
-  | 'address_issues' | 'address_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
-  | 'prefix_issues' | 'prefix_solves' | 'prefix_failures' | 'prefix_refusals'
+  | 'address_issues' | 'address_solves' | 'address_top_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
+  | 'prefix_issues' | 'prefix_solves' | 'prefix_top_solves' | 'prefix_failures' | 'prefix_refusals'
   | 'site_failure_rate'
   | 'trace_distance' | 'keyboard_claim' | 'fast_solve'
   | 'address_probe_flags' | ProbeSignal;
@@ -40,46 +43,53 @@ export interface RiskAssessment {
 const over = (value: number, allowance: number): number => (value > allowance ? value - allowance : 0);
 const toRisk = (pressure: number, factor: number): number => 1 - Math.exp(-pressure * factor);
 
-/** Risk of an issue request from its address, prefix and site signals. */
+const NO_REASONS: readonly RiskReason[] = Object.freeze([]);
+
+/**
+ * Risk of an issue request from its address, prefix and site signals. It runs on every
+ * challenge request, so it sums plainly and lists only the reasons that count (a stranger's
+ * request allocates nothing but the result).
+ */
 export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskAssessment {
   const f = SENSITIVITY_FACTOR[settings.sensitivity];
-  const parts: [RiskReason, number][] = [];
+  let parts: [RiskReason, number][] | undefined;
+  const note = (reason: RiskReason, pressure: number): number => {
+    if (pressure > REASON_MIN) (parts ??= []).push([reason, pressure]);
+    return pressure;
+  };
+  let addressPressure = 0;
   if (settings.checks.address) {
-    parts.push(
-      ['address_issues', W.addressIssues * over(s.address.issues, A.addressIssues)],
-      ['address_solves', W.addressSolves * over(s.address.solves, A.addressSolves)],
-      ['address_failures', W.addressFailures * over(s.address.failures, A.addressFailures)],
-      ['address_replays', W.addressReplays * s.address.replays],
-      ['address_refusals', W.addressRefusals * s.address.refusals],
-    );
+    const a = s.address;
+    addressPressure = note('address_issues', W.addressIssues * over(a.issues, A.addressIssues))
+      + note('address_solves', W.addressSolves * over(a.solves, A.addressSolves))
+      + note('address_top_solves', W.addressTopSolves * over(a.topSolves, A.addressTopSolves))
+      + note('address_failures', W.addressFailures * over(a.failures, A.addressFailures))
+      + note('address_replays', W.addressReplays * a.replays)
+      + note('address_refusals', W.addressRefusals * a.refusals);
   }
-  const addressPressure = parts.reduce((sum, [, p]) => sum + p, 0);
+  let prefixPressure = 0;
   if (settings.checks.prefix) {
-    parts.push(
-      ['prefix_issues', W.prefixIssues * over(s.prefix.issues, A.prefixIssues)],
-      ['prefix_solves', W.prefixSolves * over(s.prefix.solves, A.prefixSolves)],
-      ['prefix_failures', W.prefixFailures * over(s.prefix.failures, A.prefixFailures)],
-      ['prefix_refusals', W.prefixRefusals * s.prefix.refusals],
-    );
+    const p = s.prefix;
+    prefixPressure = note('prefix_issues', W.prefixIssues * over(p.issues, A.prefixIssues))
+      + note('prefix_solves', W.prefixSolves * over(p.solves, A.prefixSolves))
+      + note('prefix_top_solves', W.prefixTopSolves * over(p.topSolves, A.prefixTopSolves))
+      + note('prefix_failures', W.prefixFailures * over(p.failures, A.prefixFailures))
+      + note('prefix_refusals', W.prefixRefusals * p.refusals);
   }
-  const prefixPressure = parts.reduce((sum, [, p]) => sum + p, 0) - addressPressure;
   let sitePressure = 0;
   if (settings.checks.site && s.site.issues >= A.siteMinIssues) {
-    sitePressure = W.siteFailureRate * over(s.site.failures / s.site.issues, A.siteFailureShare);
-    parts.push(['site_failure_rate', sitePressure]);
+    sitePressure = note('site_failure_rate', W.siteFailureRate * over(s.site.failures / s.site.issues, A.siteFailureShare));
   }
   // A group of its own, outside the address risk: flagged probes escalate the address's next
   // challenges but never refuse it (a person in an odd browser pays more work, is never locked out).
   let probePressure = 0;
-  if (settings.checks.probe && (s.address.probeFlags ?? 0) > 0) {
-    probePressure = W.addressProbeFlags * (s.address.probeFlags ?? 0);
-    parts.push(['address_probe_flags', probePressure]);
-  }
+  const flags = s.address.probeFlags ?? 0;
+  if (settings.checks.probe && flags > 0) probePressure = note('address_probe_flags', W.addressProbeFlags * flags);
   const addressRisk = toRisk(addressPressure, f);
   const prefixRisk = toRisk(prefixPressure, f);
   const siteRisk = toRisk(sitePressure, f);
   const risk = 1 - (1 - addressRisk) * (1 - prefixRisk) * (1 - siteRisk) * (1 - toRisk(probePressure, f));
-  return { risk, addressRisk, prefixRisk, reasons: reasonsOf(parts) };
+  return { risk, addressRisk, prefixRisk, reasons: parts === undefined ? NO_REASONS : reasonsOf(parts) };
 }
 
 /** What one answer adds to the issue's assessment at verify. */
@@ -116,8 +126,11 @@ export function probeParts(signals: readonly ProbeSignal[] | undefined, settings
   return signals.filter((s) => settings.checks[s]).map((s) => [s, PROBE_WEIGHTS[s]]);
 }
 
+/** Pressure under which a signal is not named among the reasons. */
+const REASON_MIN = 0.01;
+
 function reasonsOf(parts: readonly [RiskReason, number][]): RiskReason[] {
-  return parts.filter(([, p]) => p > 0.01).sort((a, b) => b[1] - a[1]).map(([r]) => r);
+  return parts.filter(([, p]) => p > REASON_MIN).sort((a, b) => b[1] - a[1]).map(([r]) => r);
 }
 
 /** siteverify's `score`: 1.0 very likely a person, 0.0 very likely a bot, two decimals. */

@@ -17,6 +17,19 @@ export const RISK_ALLOWANCE = Object.freeze({
   prefixIssues: 40,
   prefixSolves: 12,
   prefixFailures: 8,
+  /**
+   * Tokens won at the top paid step (`slide_pow`). An address is there only after about five
+   * solves in the minute, past what a person or a busy office does: the step sells it one
+   * token, and the next issue is refused.
+   */
+  addressTopSolves: 0,
+  /**
+   * Tokens won at the top step where the network's own risk put the visitor there: a network
+   * that hovers at the top line (a farm spread over a /24 whose cost keeps it near the line)
+   * is refused on its first such token. Tokens at the top because of one address's own
+   * pressure do not count here, so one scripted address does not push its neighbours up.
+   */
+  prefixTopSolves: 0,
   /** Site failure rate counts only once the site saw this many issues in the minute. */
   siteMinIssues: 50,
   /** Failure share the site may have before it adds pressure (people fail puzzles too). */
@@ -27,15 +40,28 @@ export const RISK_ALLOWANCE = Object.freeze({
 export const RISK_WEIGHTS = Object.freeze({
   addressIssues: 0.08,
   addressSolves: 0.35,
+  /**
+   * Per token won at `slide_pow` over the allowance: with the pressure that put a visitor at
+   * the top step, one such token crosses the refusal line. A farm that pays the top step's cost
+   * but solves too slowly to reach the solve-rate line is refused this way.
+   */
+  addressTopSolves: 0.6,
   addressFailures: 0.25,
   /** A replayed trace is a recording being reused: heavy, and no allowance. */
   addressReplays: 1.0,
-  /** Per pause the address served within the last hour (RISK_STRIKE_MS): a returning farm starts escalated. */
-  addressRefusals: 0.7,
-  /** Per pause the network served within the last hour. */
-  prefixRefusals: 0.35,
+  /**
+   * Per pause the address served within the last hour (RISK_STRIKE_MS): a returning farm starts
+   * at the top step (risk 0.63), where one token refuses it again.
+   */
+  addressRefusals: 1.0,
+  /**
+   * Per pause the network served within the last hour: its next visitors start at the top
+   * step too, since a farm spread over it would otherwise come back to cheap tokens.
+   */
+  prefixRefusals: 1.0,
   prefixIssues: 0.02,
   prefixSolves: 0.1,
+  prefixTopSolves: 1.0,
   prefixFailures: 0.06,
   /** Per unit of failure share over the allowance (0..0.5). */
   siteFailureRate: 0.6,

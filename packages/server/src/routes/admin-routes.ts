@@ -1,11 +1,12 @@
 /**
  * The admin API (`/admin/api/*`, bearer `adminToken`): sites, the live dashboard figures,
- * per-site analytics (JSON and CSV) and the audit log, which every site change is written to.
+ * per-site analytics (JSON and CSV), a site's top networks and the audit log, which every site change is written to.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { MAX_AUDIT_PAGE } from '../admin-records.js';
 import type { AuditInput } from '../admin-records.js';
+import type { PrefixRange } from '../risk-prefix-report.js';
 import type { AnalyticsRange } from '../analytics-report.js';
 import type { ControlPlane } from '../control-plane.js';
 import { ServerError } from '../errors.js';
@@ -115,6 +116,10 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (admin,
       .header('content-disposition', `attachment; filename="hurdle-analytics-${req.query.sitekey ?? 'all-sites'}-${range}.csv"`)
       .send(csv);
   });
+  admin.get<{ Querystring: { range?: PrefixRange; sitekey: string } }>('/admin/api/risk/prefixes', {
+    config: { priority: 'admin' },
+    schema: { tags: ['admin'], security, operationId: 'adminRiskPrefixes', summary: 'One site\'s top networks (keyed hashes, never addresses) by refusals, failures and escalations', querystring: S.riskPrefixesQuery, response: { 200: S.riskPrefixesResponse, ...S.errorResponsesOf([400, ...S.ADMIN_ERRORS]) } },
+  }, async (req) => control.riskPrefixes({ range: req.query.range ?? '24h', sitekey: req.query.sitekey }));
   admin.get<{ Querystring: { limit?: string; before?: string } }>('/admin/api/audit', {
     config: { priority: 'admin' },
     schema: { tags: ['admin'], security, operationId: 'adminAuditLog', summary: 'The audit log of admin actions, newest first (who, what, when, from where; never a secret)', querystring: S.auditQuery, response: { 200: S.auditResponse, ...S.errorResponsesOf([400, ...S.ADMIN_ERRORS]) } },

@@ -2,13 +2,14 @@
 import { ANSWER_CHECK_CODES } from '@hurdle/challenge';
 import type { ChallengeEngine, ProbeSignal, PublicChallenge, SiteProfile, TrajectoryInput } from '@hurdle/challenge';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ServerError, isServerError } from '../errors.js';
+import { ServerError } from '../errors.js';
 import { ANSWER_FAILED, NEXT_ROUND, publicChallengeCode } from '../http-errors.js';
 import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_S, CORS_ROUTES } from '../http/cors.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { ServerOptions } from '../options.js';
 import type { RiskEngine } from '../risk/risk-engine.js';
+import { RiskRefusedError } from '../risk/risk-refusal.js';
 import * as S from '../schemas.js';
 import type { AnalyticsTally } from '../site-analytics.js';
 import type { SiteDirectory } from '../site-directory.js';
@@ -41,7 +42,7 @@ function hostnameOf(req: FastifyRequest): string {
 function profileOf(site: SiteRecord, imageSets: Readonly<Record<string, unknown>>): SiteProfile {
   const imageSet = site.imageSet !== '' && Object.hasOwn(imageSets, site.imageSet) ? site.imageSet : undefined;
   // `!== false`: a record mirrored from an instance that predates the setting keeps the keys.
-  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false };
+  return { sitekey: site.sitekey, challengeTypes: site.challengeTypes, difficulty: site.difficulty, imageSet, keyboardSolve: site.keyboardSolve !== false, powAlgorithm: site.powAlgorithm ?? 'sha256' };
 }
 
 export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app, { options, sites, engine, metrics, limits, analytics, risk }) => {
@@ -91,12 +92,19 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
         decision = await risk.assessIssue(req.ip, site.sitekey, type, site);
       } catch (err) {
         // A refusal (429) is the last step of the ladder: counted as an escalation too.
-        if (isServerError(err) && err.code === 'SERVER_ERR_RISK_REFUSED') analytics?.escalation(subject);
+        if (err instanceof RiskRefusedError) {
+          analytics?.escalation(subject, 'refuse');
+          analytics?.refusal(subject, err.scope, err.reason);
+          analytics?.offense(sitekey, req.ip, 'refusals');
+        }
         throw err;
       }
       challenge = await engine.issue({ site: profile, type: decision.step.type, action, cdata, hostname, powDifficulty: decision.step.powDifficulty });
       await risk.recordIssue(req.ip, site.sitekey, challenge.id, decision);
-      if (decision.step.level !== 'base') analytics?.escalation(subject);
+      if (decision.step.level !== 'base') {
+        analytics?.escalation(subject, decision.step.level);
+        analytics?.offense(sitekey, req.ip, 'escalations');
+      }
     }
     analytics?.challenge({ sitekey, hostname, action: action ?? '' });
     return challenge;
@@ -130,10 +138,11 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
       probeSignals = engine.probeSignals(probe, { id, trajectory, input: input ?? 'pointer', type, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
       for (const signal of probeSignals) metrics.probeSignals.inc({ signal });
     }
-    if (risk !== undefined) await risk.recordVerify(req.ip, { id, trajectory, input, probeSignals }, result);
+    const scored = risk === undefined ? undefined : await risk.recordVerify(req.ip, { id, trajectory, input, probeSignals }, result);
     if (result.success) {
       metrics.verify.inc({ type, result: 'pass', reason: 'ok' });
       if (result.site !== undefined) analytics?.pass(result.site);
+      if (result.site !== undefined && scored !== undefined) analytics?.score(result.site, scored.score);
       return { success: true, token: result.token, expiresAt: result.expiresAt };
     }
     if (result.code === 'CHALLENGE_NEXT_ROUND') {
@@ -145,6 +154,8 @@ export const publicRoutes: FastifyPluginAsync<PublicRoutesOptions> = async (app,
     const reason = publicChallengeCode(result.code);
     metrics.verify.inc({ type, result: 'fail', reason });
     if (result.site !== undefined) analytics?.fail(result.site, reason);
+    // A failed answer says something about who sent it; a challenge left to expire does not.
+    if (result.site !== undefined && result.code !== 'CHALLENGE_ERR_EXPIRED') analytics?.offense(result.site.sitekey, req.ip, 'failures');
     const checkFailed = (ANSWER_CHECK_CODES as readonly string[]).includes(result.code);
     if (checkFailed) req.log.info({ event: 'verify_failed', reason, input: input ?? 'pointer', rules: result.reasons ?? [] }, 'challenge answer rejected');
     return { success: false, code: checkFailed ? ANSWER_FAILED : reason, retry: result.retry, attemptsLeft: result.attemptsLeft };

@@ -44,7 +44,7 @@ export function createShmStore(map: SharedMap<string>, logger?: Logger): StateSt
     kind: 'shm',
     store,
     rateCounters: createShmRateCounters(map),
-    riskCounters: createShmRiskCounters(map, store),
+    riskCounters: createShmRiskCounters(map),
     healthy: () => !map.closed,
     nodes: () => ({}),
     close: () => Promise.resolve(),

@@ -8,6 +8,7 @@ export interface Site {
   hostnames: string[];
   challengeTypes: ('slide' | 'pow')[];
   difficulty: number;
+  powAlgorithm?: 'sha256' | 'scrypt';
   imageSet?: string;
   rateLimitPerSecond?: number;
   keyboardSolve?: boolean;
@@ -17,7 +18,7 @@ export interface Site {
   secretRotationEndsAt?: number | null;
 }
 
-export type SiteInput = Partial<Pick<Site, 'name' | 'hostnames' | 'challengeTypes' | 'difficulty' | 'rateLimitPerSecond' | 'keyboardSolve' | 'enabled' | 'imageSet'>>;
+export type SiteInput = Partial<Pick<Site, 'name' | 'hostnames' | 'challengeTypes' | 'difficulty' | 'powAlgorithm' | 'rateLimitPerSecond' | 'keyboardSolve' | 'enabled' | 'imageSet'>>;
 
 export class AdminApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {

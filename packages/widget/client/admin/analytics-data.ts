@@ -15,7 +15,22 @@ export interface AnalyticsReport {
   series: ({ t: number } & Counts)[];
   byHostname: ({ hostname: string } & Counts)[];
   byAction: ({ action: string } & Counts)[];
+  escalationsByLevel: { slide: number; slide_pow: number; refuse: number };
+  refusalsByReason: { scope: string; reason: string; refusals: number }[];
+  scoreHistogram: { from: number; to: number; label: string; count: number }[];
 }
+
+/** `GET /admin/api/risk/prefixes` (see docs/api.md). */
+export interface RiskPrefixReport {
+  range: string;
+  sitekey: string;
+  fromMs: number;
+  toMs: number;
+  networks: { network: string; family: string; events: number; refusals: number; failures: number; escalations: number; minutes: number }[];
+}
+
+/** The ranges the networks are kept for. */
+export const PREFIX_RANGES: readonly string[] = ['1h', '24h'];
 
 /** One entry of `GET /admin/api/audit`. */
 export interface AuditEntry {

@@ -1,7 +1,8 @@
 import { h } from '../dom.js';
 import { AdminApiError, call, callText, listSites } from './admin-api.js';
-import { RANGES, type AnalyticsReport } from './analytics-data.js';
+import { PREFIX_RANGES, RANGES, type AnalyticsReport, type RiskPrefixReport } from './analytics-data.js';
 import { bars, short, TimeChart } from './charts.js';
+import { RiskPanels } from './risk-panels.js';
 
 /** Per-site analytics from the stored history: a site picker, a range, a chart, the breakdowns, CSV. */
 export class AnalyticsView {
@@ -13,6 +14,7 @@ export class AnalyticsView {
   readonly #reasons = h('div', { class: 'slot' });
   readonly #hosts = h('div', { class: 'slot' });
   readonly #actions = h('div', { class: 'slot' });
+  readonly #risk = new RiskPanels();
   readonly #message = h('p', { class: 'msg', role: 'status' });
   readonly #onAuthError: () => void;
   #seq = 0;
@@ -34,7 +36,11 @@ export class AnalyticsView {
         panel('Over time', this.#chart.el, true),
         panel('Failures by reason', this.#reasons),
         panel('Hostnames', this.#hosts),
-        panel('Actions', this.#actions)));
+        panel('Actions', this.#actions),
+        panel('Verify-time scores', this.#risk.scores),
+        panel('Escalations by level', this.#risk.escalations),
+        panel('Refusals by reason', this.#risk.refusals),
+        panel('Top networks', this.#risk.networks)));
   }
 
   /** Fill the site picker (keeping the choice), then load the report. */
@@ -59,9 +65,16 @@ export class AnalyticsView {
   async load(): Promise<void> {
     const seq = ++this.#seq;
     try {
-      const r = await call<AnalyticsReport>('GET', `analytics?${this.#query()}`);
+      const site = this.#site.value;
+      const range = this.#range.value;
+      const networks = site === '' || !PREFIX_RANGES.includes(range)
+        ? Promise.resolve(site === '' ? 'Choose a site to see its networks.' : 'Networks are kept a day: choose the last hour or 24 hours.')
+        : call<RiskPrefixReport>('GET', `risk/prefixes?${this.#query()}`);
+      const [r, n] = await Promise.all([call<AnalyticsReport>('GET', `analytics?${this.#query()}`), networks]);
       if (seq !== this.#seq) return; // a later choice is loading
       this.#render(r);
+      this.#risk.render(r);
+      this.#risk.renderNetworks(n);
       this.#message.className = 'msg';
       this.#message.textContent = `${RANGES.find(([v]) => v === r.range)?.[1] ?? r.range}, ${r.sitekey === null ? 'all sites' : r.sitekey}; updated ${new Date().toLocaleTimeString()}.`;
     } catch (err) {

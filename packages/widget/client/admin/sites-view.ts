@@ -160,6 +160,9 @@ export class SitesView {
     types.value = (site?.challengeTypes ?? ['slide', 'pow']).join(',');
     if (types.value === '') types.value = 'slide,pow';
     const difficulty = h('input', { name: 'difficulty', type: 'number', min: '1', max: '32', value: String(site?.difficulty ?? 16) });
+    const algorithm = h('select', { name: 'powAlgorithm' },
+      ...[['sha256', 'SHA-256 (fast)'], ['scrypt', 'scrypt (memory-hard: GPUs gain little)']].map(([v, l]) => h('option', { value: v ?? '' }, l ?? '')));
+    algorithm.value = site?.powAlgorithm ?? 'sha256';
     const rate = h('input', { name: 'rateLimitPerSecond', type: 'number', min: '0', value: String(site?.rateLimitPerSecond ?? 0) });
     const keyboard = h('input', { name: 'keyboardSolve', type: 'checkbox' });
     keyboard.checked = site?.keyboardSolve !== false;
@@ -169,7 +172,7 @@ export class SitesView {
     const form = h('form', { class: 'panel form', id: 'site-form' },
       h('h3', {}, site === undefined ? 'New site' : `Edit ${site.name}`),
       field('Name', name), field('Hostnames', hostnames), field('Challenge', types),
-      field('PoW difficulty (bits)', difficulty), field('Rate limit (challenges/s, 0 = default)', rate),
+      field('PoW difficulty (bits)', difficulty), field('PoW hash', algorithm), field('Rate limit (challenges/s, 0 = default)', rate),
       field('Slide may be solved with the arrow keys', keyboard),
       h('div', { class: 'row' }, save, cancel));
     form.addEventListener('submit', (event) => {
@@ -179,6 +182,7 @@ export class SitesView {
         hostnames: hostnames.value.split(/[\s,]+/).filter((x) => x !== ''),
         challengeTypes: types.value.split(',') as ('slide' | 'pow')[],
         difficulty: Number(difficulty.value),
+        powAlgorithm: algorithm.value === 'scrypt' ? 'scrypt' : 'sha256',
         rateLimitPerSecond: Number(rate.value),
         keyboardSolve: keyboard.checked,
       };
