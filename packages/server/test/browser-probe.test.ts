@@ -110,7 +110,8 @@ describe('browser probe over the API', () => {
     const from = '198.51.100.77';
     const difficulties: number[] = [];
     let firstToken: string | undefined;
-    for (let i = 0; i < 8; i++) {
+    // Five solves: under the address's own solve-rate line, so a refusal could only come from the probe.
+    for (let i = 0; i < 5; i++) {
       const c = await issue(sitekey, from);
       assert.equal(c.status, 200, `issue ${i}: never refused for its probe (${JSON.stringify(c.body)})`);
       difficulties.push(c.body.pow?.difficulty as number);

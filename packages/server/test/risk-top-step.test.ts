@@ -197,10 +197,10 @@ describe('the shared-memory counters', () => {
 
 describe('the risk records', () => {
   it('round-trip a challenge record and a token score, and read anything else as none', () => {
-    const r = { sitekey: 'site|with|bars', level: 'slide_pow' as const, byNetwork: true, risk: 0.6523, reasons: ['address_solves', 'prefix_top_solves'] as const, issuedAtMs: 1_800_000_000_123.7 };
+    const r = { sitekey: 'site|with|bars', level: 'slide_pow' as const, byNetwork: true, byAddress: false, risk: 0.6523, reasons: ['address_solves', 'prefix_top_solves'] as const, issuedAtMs: 1_800_000_000_123.7 };
     assert.deepEqual(parseChallengeRecord(encodeChallengeRecord(r)), { ...r, risk: 0.652, reasons: [...r.reasons], issuedAtMs: 1_800_000_000_123 });
-    assert.deepEqual(parseChallengeRecord(encodeChallengeRecord({ ...r, reasons: [], byNetwork: false })), { ...r, risk: 0.652, reasons: [], byNetwork: false, issuedAtMs: 1_800_000_000_123 });
-    for (const bad of ['', '{"s":"x","r":0}', 'refuse|1|0||0|s', 'base|x|0||0|s', 'base|1|2||0|s', 'base|1|0||2|s', 'base|1|0||s']) assert.equal(parseChallengeRecord(bad), undefined, bad);
+    assert.deepEqual(parseChallengeRecord(encodeChallengeRecord({ ...r, reasons: [], byNetwork: false, byAddress: true })), { ...r, risk: 0.652, reasons: [], byNetwork: false, byAddress: true, issuedAtMs: 1_800_000_000_123 });
+    for (const bad of ['', '{"s":"x","r":0}', 'refuse|1|0||0|s', 'base|x|0||0|s', 'base|1|2||0|s', 'base|1|0||4|s', 'base|1|0||s']) assert.equal(parseChallengeRecord(bad), undefined, bad);
     assert.deepEqual(parseTokenScore(encodeTokenScore({ score: 0.37, reasons: ['address_top_solves'] })), { score: 0.37, reasons: ['address_top_solves'] });
     assert.equal(parseTokenScore('{"score":1}'), undefined);
   });
@@ -219,11 +219,11 @@ describe('the risk records', () => {
       // The address's own risk put it on the top step: a top solve of the address, a plain
       // solve of its network.
       assert.deepEqual(read, [1, 1, 1, 0]);
-      // Where the network's own risk put it there, the network counts a top solve too.
+      // Where the network's own risk put it there, the network counts the top solve, not the address.
       const byNetwork = { ...decision, assessment: { ...decision.assessment, addressRisk: 0, prefixRisk: 0.7, reasons: ['prefix_solves' as const] } };
       await risk.recordIssue('198.51.100.21', 'site', 's.net-1', byNetwork);
       await risk.recordVerify('198.51.100.21', { id: 's.net-1' }, { success: true, token: 'tok-net', expiresAt: c.now.ms + 300_000 });
-      assert.deepEqual(await c.counters.read(['a:198.51.100.21:t', 'p:198.51.100.0/24:s', 'p:198.51.100.0/24:t']), [1, 2, 1]);
+      assert.deepEqual(await c.counters.read(['a:198.51.100.21:t', 'p:198.51.100.0/24:s', 'p:198.51.100.0/24:t']), [0, 2, 1]);
       const score = await risk.tokenScore('tok-round');
       assert.ok(score !== undefined && score.score <= 0.3 && score.reasons.includes('address_solves'), JSON.stringify(score));
     } finally {

@@ -96,14 +96,23 @@ interface AddressKeys {
   readonly signals: readonly string[];
   readonly issued: readonly string[];
   readonly solved: readonly string[];
-  /** A token won at the top paid step counts as a solve and as a top solve of the address... */
-  readonly solvedAtTop: readonly string[];
-  /** ... and of the network too when the network's own risk put it there. */
-  readonly solvedAtNetworkTop: readonly string[];
+  /**
+   * A token won at the top paid step counts as a solve, and as a top solve of the address, of
+   * the network or of both: of each whose own risk put the visitor there (by address, by
+   * network, by both). Where neither alone did (a flagged browser probe, say), it is a solve.
+   */
+  readonly solvedAtTop: { readonly byAddress: readonly string[]; readonly byNetwork: readonly string[]; readonly byBoth: readonly string[] };
   readonly failed: readonly string[];
   readonly replayed: readonly string[];
   /** An answer whose browser probe was flagged. */
   readonly probeFlagged: readonly string[];
+}
+
+/** The keys a pass counts: see {@link AddressKeys.solvedAtTop}. */
+function topSolveKeys(k: AddressKeys, record: ChallengeRiskRecord | undefined): readonly string[] {
+  if (record?.level !== 'slide_pow') return k.solved;
+  if (record.byAddress) return record.byNetwork ? k.solvedAtTop.byBoth : k.solvedAtTop.byAddress;
+  return record.byNetwork ? k.solvedAtTop.byNetwork : k.solved;
 }
 
 function keysOfAddress(address: string): AddressKeys {
@@ -112,7 +121,7 @@ function keysOfAddress(address: string): AddressKeys {
   const signals = [`${a}:i`, `${a}:s`, `${a}:t`, `${a}:f`, `${a}:r`, `${a}:b`, `${p}:i`, `${p}:s`, `${p}:t`, `${p}:f`] as const;
   const [ai, as, at, af, ar, ab, pi, ps, pt, pf] = signals;
   // The counters read keys of one entity that follow one another together: keep them grouped.
-  return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: [as, at, ps], solvedAtNetworkTop: [as, at, ps, pt], failed: [af, pf], replayed: [af, ar, pf], probeFlagged: [ab] };
+  return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: { byAddress: [as, at, ps], byNetwork: [as, ps, pt], byBoth: [as, at, ps, pt] }, failed: [af, pf], replayed: [af, ar, pf], probeFlagged: [ab] };
 }
 
 /**
@@ -246,7 +255,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     recordIssue(address, sitekey, challengeId, decision) {
       const level = decision.step.level;
       const byNetwork = level === 'slide_pow' && decision.assessment.prefixRisk >= ESCALATION_THRESHOLDS.slidePow;
-      const record = encodeChallengeRecord({ sitekey, level, byNetwork, risk: decision.assessment.risk, reasons: decision.assessment.reasons, issuedAtMs: now() });
+      const byAddress = level === 'slide_pow' && decision.assessment.addressRisk >= ESCALATION_THRESHOLDS.slidePow;
+      const record = encodeChallengeRecord({ sitekey, level, byNetwork, byAddress, risk: decision.assessment.risk, reasons: decision.assessment.reasons, issuedAtMs: now() });
       const kept = write(() => counters.keep(`rk:ch:${idDigest(challengeId)}`, record, options.challengeTtlMs));
       if (exempt(address)) return kept ?? Promise.resolve();
       const issued = write(() => counters.add(keysOf(address).issued));
@@ -271,7 +281,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
           flagCounted = write(() => counters.add(k.probeFlagged));
         }
         if (result.success) {
-          counted = write(() => counters.add(record?.level !== 'slide_pow' ? k.solved : record.byNetwork ? k.solvedAtNetworkTop : k.solvedAtTop));
+          counted = write(() => counters.add(topSolveKeys(k, record)));
         } else if (ANSWER_FAILURES.has(result.code)) {
           counted = write(() => counters.add(result.code === 'CHALLENGE_ERR_REPLAY_DETECTED' ? k.replayed : k.failed));
           if (record) siteCounted = write(() => counters.add(keysOfSite(record.sitekey).failed));

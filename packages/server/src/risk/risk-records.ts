@@ -21,6 +21,8 @@ export interface ChallengeRiskRecord {
    * neighbours up.
    */
   readonly byNetwork: boolean;
+  /** The address's own risk put it at the top step: only then does a token won there count against the address. */
+  readonly byAddress: boolean;
   /** Browser probe signals of earlier rounds of the same challenge (each round's probe counts for the token). */
   readonly probe?: readonly ProbeSignal[] | undefined;
   /** Risk at issue, in [0, 1], three decimals. */
@@ -42,11 +44,11 @@ const NO_REASONS: readonly RiskReason[] = Object.freeze([]);
 const reasonsOf = (text: string): readonly RiskReason[] => (text === '' ? NO_REASONS : text.split(',') as RiskReason[]);
 
 /**
- * `level|issuedAtMs|risk|reasons|byNetwork|probe|sitekey` (probe: the earlier rounds' probe
- * signals, comma-separated); the sitekey last, so any character in it reads back.
+ * `level|issuedAtMs|risk|reasons|top|probe|sitekey` (top: a digit, 1 for byNetwork plus 2 for
+ * byAddress; probe: the earlier rounds' probe signals, comma-separated); the sitekey last, so any character in it reads back.
  */
 export function encodeChallengeRecord(r: ChallengeRiskRecord): string {
-  return `${r.level}|${Math.floor(r.issuedAtMs)}|${Math.round(r.risk * 1000) / 1000}|${r.reasons.join(',')}|${r.byNetwork ? '1' : '0'}|${r.probe === undefined ? '' : r.probe.join(',')}|${r.sitekey}`;
+  return `${r.level}|${Math.floor(r.issuedAtMs)}|${Math.round(r.risk * 1000) / 1000}|${r.reasons.join(',')}|${(r.byNetwork ? 1 : 0) + (r.byAddress ? 2 : 0)}|${r.probe === undefined ? '' : r.probe.join(',')}|${r.sitekey}`;
 }
 
 /** The record `encodeChallengeRecord` wrote; undefined for anything else (read as no record: the engine fails open). */
@@ -62,10 +64,10 @@ export function parseChallengeRecord(text: string): ChallengeRiskRecord | undefi
   const level = text.slice(0, a);
   const issuedAtMs = Number(text.slice(a + 1, b));
   const risk = Number(text.slice(b + 1, c));
-  if (!LEVELS.has(level) || !Number.isFinite(issuedAtMs) || !(risk >= 0 && risk <= 1) || (flag !== 0x30 && flag !== 0x31)) return undefined;
+  if (!LEVELS.has(level) || !Number.isFinite(issuedAtMs) || !(risk >= 0 && risk <= 1) || flag < 0x30 || flag > 0x33) return undefined;
   const probe = text.slice(e + 1, g);
   return {
-    level: level as ChallengeRiskRecord['level'], byNetwork: flag === 0x31, issuedAtMs, risk, reasons: reasonsOf(text.slice(c + 1, d)),
+    level: level as ChallengeRiskRecord['level'], byNetwork: (flag & 1) === 1, byAddress: (flag & 2) === 2, issuedAtMs, risk, reasons: reasonsOf(text.slice(c + 1, d)),
     ...(probe === '' ? {} : { probe: probe.split(',') as ProbeSignal[] }), sitekey: text.slice(g + 1),
   };
 }
