@@ -130,12 +130,12 @@ describe('browser probe over the API', () => {
 
   it('each signal and the probe as a whole can be switched off per site', async () => {
     const { sitekey, secret } = await createSite({ name: 'probe switches', challengeTypes: ['pow', 'slide'], risk: { checks: { webdriver: false, headless_ua: false } } });
-    const c = await issue(sitekey, '192.0.2.40');
-    const s = await solve(c.body, '192.0.2.40', headless);
+    const c = await issue(sitekey, '203.0.113.40');
+    const s = await solve(c.body, '203.0.113.40', headless);
     assert.deepEqual((await scoreOf(secret, s.token as string)).reasons, ['no_window_chrome']);
     const off = await createSite({ name: 'probe off', challengeTypes: ['pow', 'slide'], risk: { checks: { probe: false } } });
-    const c2 = await issue(off.sitekey, '192.0.2.41');
-    const s2 = await solve(c2.body, '192.0.2.41', () => undefined);
+    const c2 = await issue(off.sitekey, '203.0.113.41');
+    const s2 = await solve(c2.body, '203.0.113.41', () => undefined);
     const v2 = await scoreOf(off.secret, s2.token as string);
     assert.deepEqual([v2.success, v2.score, v2.reasons], [true, 1, []]);
     const bad = await svc.app.inject({ method: 'POST', url: '/admin/api/sites', headers: { authorization: `Bearer ${ADMIN}` }, payload: { name: 'x', risk: { checks: { webdrivr: false } } } });

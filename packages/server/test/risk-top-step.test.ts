@@ -53,13 +53,14 @@ type Outcome = { level: string; bits: number } | { refused: true; retryAfterS: n
  * One visitor after another from `addressOf(i)`, each issue -> pow answer -> token, `gapMs`
  * apart (issue to issue, the solve included), for at most `count` attempts or until refused.
  */
-async function farm(c: Clocked, o: { addressOf: (i: number) => string; gapMs: number; count: number; settings?: SiteRiskSettings; stopAtRefusal?: boolean }): Promise<Outcome[]> {
+async function farm(c: Clocked, o: { addressOf: (i: number) => string; gapMs: number; count: number; settings?: SiteRiskSettings; stopAtRefusal?: boolean; requested?: ChallengeType | 'default' }): Promise<Outcome[]> {
   const risk = createRiskEngine({ counters: c.counters, settingsOf: () => o.settings ?? DEFAULT_SITE_RISK, challengeTtlMs: 120_000, tokenTtlMs: 300_000, now: () => c.now.ms });
   const out: Outcome[] = [];
   for (let i = 0; i < o.count; i++) {
     const from = o.addressOf(i);
     try {
-      const d = await risk.assessIssue(from, 'site', 'pow', SITE);
+      // The puzzle-free path unless the visitor takes the site's default challenge.
+      const d = await risk.assessIssue(from, 'site', o.requested === 'default' ? undefined : o.requested ?? 'pow', SITE);
       const id = `p.top-${mapSeq}-${i}`;
       await risk.recordIssue(from, 'site', id, d);
       c.now.ms += o.gapMs;
@@ -147,14 +148,38 @@ for (const kind of ['shm', 'store'] as const) {
       }
     });
 
+    it('refuses a network that farms the puzzle-free path at a rate its puzzles would be let through at', async () => {
+      const c = countersOf(kind);
+      try {
+        // 15 tokens a minute over one /24, every one on the puzzle-free path: under the
+        // network's solve-rate line, over its puzzle-free allowance.
+        const out = await farm(c, { addressOf: (i) => `198.18.7.${1 + (i % 254)}`, gapMs: 4000, count: 60 });
+        assert.equal(refusals(out), 1, JSON.stringify(levels(out)));
+        assert.ok(levels(out).includes('slide_pow'), 'it climbed the ladder first');
+        // The same rate through the site's puzzles is a busy network, not refused.
+        const through = await farm(c, { addressOf: (i) => `198.18.8.${1 + (i % 254)}`, gapMs: 4000, count: 60, requested: 'default' });
+        assert.equal(refusals(through), 0, JSON.stringify(levels(through)));
+      } finally {
+        c.close();
+      }
+    });
+
     it('never refuses a busy office address (3 tokens a minute) or a busy /24 (20 a minute) for ten minutes', async () => {
       const c = countersOf(kind);
       try {
-        const office = await farm(c, { addressOf: () => '100.64.1.1', gapMs: 20_000, count: 30, stopAtRefusal: false });
+        const office = await farm(c, { addressOf: () => '100.64.1.1', gapMs: 20_000, count: 30, stopAtRefusal: false, requested: 'default' });
         assert.equal(refusals(office), 0, JSON.stringify(levels(office)));
         assert.ok(!levels(office).includes('slide_pow'), 'the office stays under the top step');
-        const campus = await farm(c, { addressOf: (i) => `100.65.2.${1 + (i % 200)}`, gapMs: 3000, count: 200, stopAtRefusal: false });
+        const campus = await farm(c, { addressOf: (i) => `100.65.2.${1 + (i % 200)}`, gapMs: 3000, count: 200, stopAtRefusal: false, requested: 'default' });
         assert.equal(refusals(campus), 0, JSON.stringify(levels(campus)));
+        // One in ten of the campus's visitors on the puzzle-free path (people who cannot drag):
+        // two a minute, under the network's allowance.
+        const mixed = await farm(c, { addressOf: (i) => `100.66.3.${1 + (i % 200)}`, gapMs: 3000, count: 200, stopAtRefusal: false, requested: 'default' });
+        assert.equal(refusals(mixed), 0);
+        for (let i = 0; i < 20; i++) {
+          const side = await farm(c, { addressOf: () => `100.66.3.${201 + (i % 50)}`, gapMs: 30_000, count: 1 });
+          assert.equal(refusals(side), 0, `puzzle-free visitor ${i}: ${JSON.stringify(levels(side))}`);
+        }
       } finally {
         c.close();
       }
@@ -175,7 +200,7 @@ describe('the shared-memory counters', () => {
       now.ms += RISK_WINDOW_MS * 1.5;
       await c.add(['a:x:s']);
       assert.deepEqual(await c.read(['a:x:i', 'a:x:s']), [1, 1.5]);
-      assert.throws(() => c.read(['a:x:q']), RangeError);
+      assert.throws(() => c.read(['a:x:z']), RangeError);
     } finally {
       map.close();
     }
@@ -186,7 +211,7 @@ describe('the shared-memory counters', () => {
     const map = shmMap(() => now);
     try {
       const c = createShmRiskCounters(map, () => now);
-      const issues = Array.from({ length: 4096 }, () => 'a:z:i');
+      const issues = Array.from({ length: 2048 }, () => 'a:z:i');
       await c.add(issues);
       assert.deepEqual(await c.read(['a:z:i', 'a:z:s']), [0, 1]);
     } finally {

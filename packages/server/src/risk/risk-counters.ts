@@ -52,16 +52,18 @@ const NOT_STANDING: RiskStanding = Object.freeze({ pausedMs: 0, strikes: 0 });
 
 /**
  * The signals the engine counts per entity (`a:<address>`, `p:<network>`, `s:<sitekey>`),
- * named by the last letter of a key `<entity>:<letter>`: issued, solved, solved at the top
- * step, failed, replayed, and answers whose browser probe was flagged. In shared memory they
- * share one number per entity and window, each in its own bit field, so one `incr` counts an
- * event and one read gets all of an entity's counts. The fields run from the lowest bits up in
- * this order, so a count that outgrows its field (4095 issues, 2047 solves, 255 top solves,
- * 1023 failures, 63 replays or flagged probes, in one minute from one entity) carries into the
- * next, more telling signal: an overflow only ever raises a score.
+ * named by the last letter of a key `<entity>:<letter>`: issued, solved, issued on the
+ * puzzle-free path of a site that has puzzles, solved at the top step, failed, replayed, and
+ * answers whose browser probe was flagged. In shared memory they share one number per entity
+ * and window, each in its own bit field, so one `incr` counts an event and one read gets all of
+ * an entity's counts. The fields run from the lowest bits up in this order, so a count that
+ * outgrows its field (2047 issues, 1023 solves, 127 puzzle-free issues or top solves, 1023
+ * failures, 15 replays or flagged probes, in one minute from one entity) carries into the
+ * next, more telling signal. Every count past a field's end is one that already weighs enough
+ * to refuse (15 replays, say, where 2 do), so a wrapped field never lets a visitor through.
  */
 const FIELDS: Readonly<Record<string, { readonly scale: number; readonly size: number }>> = (() => {
-  const widths: [string, number][] = [['i', 12], ['s', 11], ['t', 8], ['f', 10], ['r', 6], ['b', 6]];
+  const widths: [string, number][] = [['i', 11], ['s', 10], ['q', 7], ['t', 7], ['f', 10], ['r', 4], ['b', 4]];
   const out: Record<string, { scale: number; size: number }> = {};
   let bit = 0;
   for (const [letter, width] of widths) {

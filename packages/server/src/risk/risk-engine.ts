@@ -52,6 +52,8 @@ export interface RiskEngineOptions {
 export interface IssueDecision {
   readonly step: Exclude<EscalationStep, { level: 'refuse' }>;
   readonly assessment: RiskAssessment;
+  /** The visitor asked for the puzzle-free path of a site that has puzzles (counted per network). */
+  readonly puzzleFree?: boolean | undefined;
 }
 
 export interface RiskEngine {
@@ -92,9 +94,11 @@ const NOT_STANDING: RiskStanding = Object.freeze({ pausedMs: 0, strikes: 0 });
 interface AddressKeys {
   readonly a: string;
   readonly p: string;
-  /** Read at issue, in this order: a:i a:s a:t a:f a:r a:b p:i p:s p:t p:f. */
+  /** Read at issue, in this order: a:i a:s a:t a:f a:r a:b p:i p:s p:t p:f p:q. */
   readonly signals: readonly string[];
   readonly issued: readonly string[];
+  /** An issue on the puzzle-free path of a site that has puzzles. */
+  readonly issuedPuzzleFree: readonly string[];
   readonly solved: readonly string[];
   /**
    * A token won at the top paid step counts as a solve, and as a top solve of the address, of
@@ -118,10 +122,10 @@ function topSolveKeys(k: AddressKeys, record: ChallengeRiskRecord | undefined): 
 function keysOfAddress(address: string): AddressKeys {
   const a = `a:${addressKey(address)}`;
   const p = `p:${networkPrefix(address)}`;
-  const signals = [`${a}:i`, `${a}:s`, `${a}:t`, `${a}:f`, `${a}:r`, `${a}:b`, `${p}:i`, `${p}:s`, `${p}:t`, `${p}:f`] as const;
-  const [ai, as, at, af, ar, ab, pi, ps, pt, pf] = signals;
+  const signals = [`${a}:i`, `${a}:s`, `${a}:t`, `${a}:f`, `${a}:r`, `${a}:b`, `${p}:i`, `${p}:s`, `${p}:t`, `${p}:f`, `${p}:q`] as const;
+  const [ai, as, at, af, ar, ab, pi, ps, pt, pf, pq] = signals;
   // The counters read keys of one entity that follow one another together: keep them grouped.
-  return { a, p, signals, issued: [ai, pi], solved: [as, ps], solvedAtTop: { byAddress: [as, at, ps], byNetwork: [as, ps, pt], byBoth: [as, at, ps, pt] }, failed: [af, pf], replayed: [af, ar, pf], probeFlagged: [ab] };
+  return { a, p, signals, issued: [ai, pi], issuedPuzzleFree: [ai, pi, pq], solved: [as, ps], solvedAtTop: { byAddress: [as, at, ps], byNetwork: [as, ps, pt], byBoth: [as, at, ps, pt] }, failed: [af, pf], replayed: [af, ar, pf], probeFlagged: [ab] };
 }
 
 /**
@@ -225,11 +229,11 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
         const [standA, standP, v, s] = read;
         if (settings.checks.refuse && standA.pausedMs > 0) throw refused('address', 'paused', standA.pausedMs);
         if (settings.checks.refuse && standP.pausedMs > 0) throw refused('prefix', 'paused', standP.pausedMs);
-        if (v.length === 10 && s.length === 2) {
+        if (v.length === 11 && s.length === 2) {
           const n = (i: number): number => v[i] as number;
           signals = {
             address: { issues: n(0), solves: n(1), topSolves: n(2), failures: n(3), replays: n(4), refusals: standA.strikes, probeFlags: n(5) },
-            prefix: { issues: n(6), solves: n(7), topSolves: n(8), failures: n(9), refusals: standP.strikes },
+            prefix: { issues: n(6), solves: n(7), topSolves: n(8), failures: n(9), puzzleFreeIssues: n(10), refusals: standP.strikes },
             site: { issues: s[0] as number, failures: s[1] as number },
           };
         }
@@ -249,7 +253,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       }
       metrics?.riskScore.observe({ phase: 'issue' }, assessment.risk);
       metrics?.escalations.inc({ level: step.level });
-      return { step, assessment };
+      return { step, assessment, puzzleFree: requested === 'pow' && site.challengeTypes.includes('slide') };
     },
 
     recordIssue(address, sitekey, challengeId, decision) {
@@ -259,7 +263,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       const record = encodeChallengeRecord({ sitekey, level, byNetwork, byAddress, risk: decision.assessment.risk, reasons: decision.assessment.reasons, issuedAtMs: now() });
       const kept = write(() => counters.keep(`rk:ch:${idDigest(challengeId)}`, record, options.challengeTtlMs));
       if (exempt(address)) return kept ?? Promise.resolve();
-      const issued = write(() => counters.add(keysOf(address).issued));
+      const k = keysOf(address);
+      const issued = write(() => counters.add(decision.puzzleFree === true ? k.issuedPuzzleFree : k.issued));
       const site = write(() => counters.add(keysOfSite(sitekey).issued));
       return kept === undefined && issued === undefined && site === undefined ? Promise.resolve() : settle([kept, issued, site]);
     },

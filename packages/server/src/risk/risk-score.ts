@@ -17,14 +17,18 @@ export interface RiskSignals {
     /** Answers whose browser probe was flagged (risk-weights.ts PROBE_FLAG_PRESSURE); absent counts 0. */
     readonly probeFlags?: number | undefined;
   };
-  readonly prefix: { readonly issues: number; readonly solves: number; readonly topSolves: number; readonly failures: number; readonly refusals: number };
+  readonly prefix: {
+    readonly issues: number; readonly solves: number; readonly topSolves: number; readonly failures: number; readonly refusals: number;
+    /** Issues on the puzzle-free path of a site that has puzzles; absent counts 0. */
+    readonly puzzleFreeIssues?: number | undefined;
+  };
   readonly site: { readonly issues: number; readonly failures: number };
 }
 
 /** Stable names of what raised a score (siteverify `reasons`, metrics labels). */
 export type RiskReason =
   | 'address_issues' | 'address_solves' | 'address_top_solves' | 'address_failures' | 'address_replays' | 'address_refusals'
-  | 'prefix_issues' | 'prefix_solves' | 'prefix_top_solves' | 'prefix_failures' | 'prefix_refusals'
+  | 'prefix_issues' | 'prefix_solves' | 'prefix_top_solves' | 'prefix_failures' | 'prefix_refusals' | 'prefix_puzzle_free'
   | 'site_failure_rate'
   | 'trace_distance' | 'keyboard_claim' | 'fast_solve'
   | 'address_probe_flags' | ProbeSignal;
@@ -74,6 +78,7 @@ export function assessSignals(s: RiskSignals, settings: SiteRiskSettings): RiskA
       + note('prefix_solves', W.prefixSolves * over(p.solves, A.prefixSolves))
       + note('prefix_top_solves', W.prefixTopSolves * over(p.topSolves, A.prefixTopSolves))
       + note('prefix_failures', W.prefixFailures * over(p.failures, A.prefixFailures))
+      + note('prefix_puzzle_free', W.prefixPuzzleFree * over(p.puzzleFreeIssues ?? 0, A.prefixPuzzleFree))
       + note('prefix_refusals', W.prefixRefusals * p.refusals);
   }
   let sitePressure = 0;

@@ -18,6 +18,12 @@ export const RISK_ALLOWANCE = Object.freeze({
   prefixSolves: 12,
   prefixFailures: 8,
   /**
+   * Issues on the puzzle-free path (a visitor who asked for `pow` on a site that has slides):
+   * the way in for people who cannot drag, a few of any network's visitors, and the door a farm
+   * picks, since a proof of work always passes. A network may take that many a minute freely.
+   */
+  prefixPuzzleFree: 4,
+  /**
    * Tokens won at the top paid step (`slide_pow`). An address is there only after about five
    * solves in the minute, past what a person or a busy office does: the step sells it one
    * token, and the next issue is refused.
@@ -63,6 +69,8 @@ export const RISK_WEIGHTS = Object.freeze({
   prefixSolves: 0.1,
   prefixTopSolves: 1.0,
   prefixFailures: 0.06,
+  /** Per puzzle-free issue over the allowance: a network taking the side door 17 times a minute reaches the top step. */
+  prefixPuzzleFree: 0.1,
   /** Per unit of failure share over the allowance (0..0.5). */
   siteFailureRate: 0.6,
   /** Verify only: how much of the trace risk (0..1) joins the score. */
