@@ -69,8 +69,12 @@ export const RISK_WEIGHTS = Object.freeze({
   prefixSolves: 0.1,
   prefixTopSolves: 1.0,
   prefixFailures: 0.06,
-  /** Per puzzle-free issue over the allowance: a network taking the side door 17 times a minute reaches the top step. */
-  prefixPuzzleFree: 0.1,
+  /**
+   * Per puzzle-free issue over the allowance: a network taking the side door about 10 times a
+   * minute reaches the top step. A farm's own cost holds it near whatever line is drawn (each
+   * step up slows it), so the line sits under the rate such a farm keeps at the slide step.
+   */
+  prefixPuzzleFree: 0.15,
   /** Per unit of failure share over the allowance (0..0.5). */
   siteFailureRate: 0.6,
   /** Verify only: how much of the trace risk (0..1) joins the score. */
