@@ -17,6 +17,8 @@ interface Attempt {
   readonly endS: number;
   readonly passed: boolean;
   readonly refused: boolean;
+  /** The request failed in transport (a connection reset under load): a lost attempt, not a refusal. */
+  readonly failedTransport: boolean;
   readonly cpuMs: number;
   readonly difficulty: number | null;
 }
@@ -41,6 +43,8 @@ export interface FarmResult {
   readonly attempts: number;
   readonly tokens: number;
   readonly refused: number;
+  /** Attempts lost to a transport error (fetch failed), counted as attempts without a token. */
+  readonly transport_failures: number;
   readonly pass_rate: number;
   /** Pass rate of the attempts started after the first minute, with its 95 % interval. */
   readonly pass_after_1min: number;
@@ -80,6 +84,7 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
     const cpu0 = process.cpuUsage();
     let passed = false;
     let refused = false;
+    let failedTransport = false;
     let difficulty: number | null = null;
     try {
       const c = await api.challenge(o.sitekey, 'pow');
@@ -90,11 +95,12 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
         passed = r.success && r.token !== undefined && (await check.siteverify(o.secret, r.token));
       }
     } catch (err) {
-      if (!(err instanceof ApiRefusal)) throw err;
-      refused = true;
+      if (err instanceof ApiRefusal) refused = true;
+      else if (err instanceof TypeError && err.message === 'fetch failed') failedTransport = true;
+      else throw err;
     }
     const cpu = process.cpuUsage(cpu0);
-    attempts.push({ atS, endS: seconds(), passed, refused, cpuMs: (cpu.user + cpu.system) / 1000, difficulty });
+    attempts.push({ atS, endS: seconds(), passed, refused, failedTransport, cpuMs: (cpu.user + cpu.system) / 1000, difficulty });
     if (refused) await new Promise((r) => setTimeout(r, o.backoffMs));
   }
   const wallEnd = seconds();
@@ -124,6 +130,7 @@ export async function runFarm(o: FarmOptions): Promise<FarmResult> {
     attempts: attempts.length,
     tokens,
     refused: attempts.filter((a) => a.refused).length,
+    transport_failures: attempts.filter((a) => a.failedTransport).length,
     pass_rate: attempts.length > 0 ? round(tokens / attempts.length, 4) : 0,
     pass_after_1min: round(w.rate, 4),
     pass_after_1min_interval: [round(w.low, 4), round(w.high, 4)],
