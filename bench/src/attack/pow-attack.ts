@@ -1,19 +1,7 @@
 import { createHash } from 'node:crypto';
+import { leadingZeroBits } from '@hurdle/challenge';
 import type { TrialOutcome } from './attack-run.js';
 import type { ApiClient } from './api-client.js';
-
-/** Leading zero bits of a digest. */
-function leadingZeroBits(digest: Uint8Array): number {
-  let bits = 0;
-  for (const byte of digest) {
-    if (byte === 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + Math.clz32(byte) - 24;
-  }
-  return bits;
-}
 
 /**
  * The documented search (smallest nonce such that SHA-256(`${challenge}:${nonce}`) has

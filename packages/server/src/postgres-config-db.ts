@@ -43,6 +43,31 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
     }
   };
   /**
+   * Rows upserted in one transaction, as multi-row statements of at most 500 rows of `width`
+   * parameters each (`sqlOf` takes the statement's VALUES list).
+   */
+  const upsertInChunks = async <T>(rows: readonly T[], width: number, sqlOf: (values: string) => string, paramsOf: (row: T) => unknown[]): Promise<void> => {
+    if (rows.length === 0) return;
+    queries += 1;
+    const client = await pool.connect().catch((err: Error) => {
+      throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL (${describe(url)}): ${err.message}`);
+    });
+    try {
+      await client.query('BEGIN');
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const values = chunk.map((_, j) => `(${Array.from({ length: width }, (__, k) => `$${j * width + k + 1}`).join(', ')})`).join(', ');
+        await client.query(sqlOf(values), chunk.flatMap(paramsOf));
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
+    } finally {
+      client.release();
+    }
+  };
+  /**
    * A site write: take `n` sequences and write the rows in one transaction, then notify
    * (delivered at commit, with the last sequence). The counter row's lock orders the commits
    * by sequence (see CHANGE_LOG in config-db-schema.ts).
@@ -217,26 +242,8 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
       await query('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]);
     },
     async addAnalytics(rows) {
-      if (rows.length === 0) return;
-      queries += 1;
-      const client = await pool.connect().catch((err: Error) => {
-        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL (${describe(url)}): ${err.message}`);
-      });
-      try {
-        await client.query('BEGIN');
-        // Multi-row statements of at most 500 cells (ANALYTICS_PARAMS each, 23: well under PostgreSQL's 65 535).
-        for (let i = 0; i < rows.length; i += 500) {
-          const chunk = rows.slice(i, i + 500);
-          const values = chunk.map((_, j) => `(${Array.from({ length: ANALYTICS_PARAMS }, (__, k) => `$${j * ANALYTICS_PARAMS + k + 1}`).join(', ')})`).join(', ');
-          await client.query(analyticsUpsert(values), chunk.flatMap(analyticsToParams));
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
-      } finally {
-        client.release();
-      }
+      // ANALYTICS_PARAMS cells a row, 23: 500 rows stay well under PostgreSQL's 65 535 parameters.
+      await upsertInChunks(rows, ANALYTICS_PARAMS, analyticsUpsert, analyticsToParams);
     },
     async readAnalytics(q, limit = 100_000) {
       const site = q.sitekey === undefined ? '' : ' AND sitekey = $5';
@@ -249,25 +256,7 @@ export async function openPostgresConfigDb(url: string): Promise<ConfigDb> {
       return res.rowCount ?? 0;
     },
     async addRiskPrefixes(rows) {
-      if (rows.length === 0) return;
-      queries += 1;
-      const client = await pool.connect().catch((err: Error) => {
-        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `cannot connect to PostgreSQL (${describe(url)}): ${err.message}`);
-      });
-      try {
-        await client.query('BEGIN');
-        for (let i = 0; i < rows.length; i += 500) {
-          const chunk = rows.slice(i, i + 500);
-          const values = chunk.map((_, j) => `(${Array.from({ length: 6 }, (__, k) => `$${j * 6 + k + 1}`).join(', ')})`).join(', ');
-          await client.query(riskPrefixUpsert(values), chunk.flatMap(riskPrefixToParams));
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw new ServerError('SERVER_ERR_DB_UNAVAILABLE', `PostgreSQL config DB error (${describe(url)}): ${(err as Error).message}`, { cause: err });
-      } finally {
-        client.release();
-      }
+      await upsertInChunks(rows, 6, riskPrefixUpsert, riskPrefixToParams);
     },
     async readRiskPrefixes(q, limit = 100_000) {
       return (await query<RiskPrefixDbRow & pg.QueryResultRow>(`SELECT ${RISK_PREFIX_COLUMNS} FROM site_risk_prefixes WHERE sitekey = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket LIMIT $4`, [q.sitekey, q.fromMs, q.toMs, limit]))
