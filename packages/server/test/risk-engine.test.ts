@@ -138,7 +138,9 @@ describe('risk engine over the API', () => {
       maxDifficulty = Math.max(maxDifficulty, c.body.pow?.difficulty as number);
       await solve(c, from);
     }
-    assert.ok(refusedAt > 12, `refused after ${refusedAt} solves (the network has an allowance)`);
+    // Every one of these asks for the puzzle-free path: the network takes four a minute freely
+    // and reaches the top step at about ten, where its first token refuses it.
+    assert.ok(refusedAt > 4, `refused after ${refusedAt} solves (the network has an allowance)`);
     assert.ok(refusedAt > 0, 'the network was refused');
     assert.ok(maxDifficulty > 1, 'the cost rose before the refusal');
     // Another network is untouched.
