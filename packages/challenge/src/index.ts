@@ -54,5 +54,6 @@ export { PROBE_ENV_KEYS, PROBE_INPUT_KEYS, PROBE_SIGNALS, PROBE_SLOW_MS, answerP
 export type { ProbeAnswerContext, ProbeResult, ProbeSignal, PublicProbe } from './browser-probe.js';
 export { PROBE_CHECKS, expectedProbeOutput } from './probe-checks.js';
 export type { ProbeCheck } from './probe-checks.js';
+export { sha256Text } from './sha256.js';
 export { ANSWER_CHECK_CODES, CHALLENGE_ERROR_CODES, ChallengeError, isChallengeError } from './errors.js';
 export type { ChallengeErrorCode } from './errors.js';

@@ -6,8 +6,15 @@
  */
 import * as crypto from 'node:crypto';
 
+const oneShot = typeof crypto.hash === 'function';
+
 /** SHA-256 of the UTF-8 bytes of `text`, 32 bytes. */
-export const sha256: (text: string) => Buffer = typeof crypto.hash === 'function'
+export const sha256: (text: string) => Buffer = oneShot
   ? (text) => crypto.hash('sha256', text, 'buffer')
   : (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
+
+/** SHA-256 of the UTF-8 bytes of `text` as hex or base64url text (the server's secret hashes and store keys). */
+export const sha256Text: (text: string, encoding: 'hex' | 'base64url') => string = oneShot
+  ? (text, encoding) => crypto.hash('sha256', text, encoding)
+  : (text, encoding) => crypto.createHash('sha256').update(text, 'utf8').digest(encoding);
 

@@ -2,9 +2,8 @@
  * Site settings: the record kept in the config DB and mirrored into shared memory, plus
  * validation of admin input and secret generation/hashing.
  */
-import * as crypto from 'node:crypto';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { POW_ALGORITHMS } from '@hurdle/challenge';
+import { POW_ALGORITHMS, sha256Text } from '@hurdle/challenge';
 import type { PowAlgorithm } from '@hurdle/challenge';
 import { ServerError } from './errors.js';
 import { validateSiteRisk } from './risk/site-risk-settings.js';
@@ -104,12 +103,11 @@ export function siteView(site: SiteRecord): SiteView {
 
 /**
  * SHA-256 hex of a secret (secrets are 192-bit random, so a fast hash is enough). Every
- * siteverify hashes the secret it was sent: `crypto.hash` (Node >= 20.12) does it in one
- * call, without a Hash object; older Node falls back.
+ * siteverify hashes the secret it was sent, with the one-shot hash.
  */
-export const hashSecret: (secret: string) => string = typeof crypto.hash === 'function'
-  ? (secret) => crypto.hash('sha256', secret, 'hex')
-  : (secret) => crypto.createHash('sha256').update(secret, 'utf8').digest('hex');
+export function hashSecret(secret: string): string {
+  return sha256Text(secret, 'hex');
+}
 
 /** Constant-time comparison of two hex hashes. */
 export function hashesEqual(a: string, b: string): boolean {

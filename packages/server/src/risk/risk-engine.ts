@@ -112,6 +112,13 @@ interface AddressKeys {
   readonly probeFlagged: readonly string[];
 }
 
+/** The counter keys of one site: read at issue (issued, failed), counted at issue and at a failed answer. */
+interface SiteKeys {
+  readonly signals: readonly string[];
+  readonly issued: readonly string[];
+  readonly failed: readonly string[];
+}
+
 /** The keys a pass counts: see {@link AddressKeys.solvedAtTop}. */
 function topSolveKeys(k: AddressKeys, record: ChallengeRiskRecord | undefined): readonly string[] {
   if (record?.level !== 'slide_pow') return k.solved;
@@ -159,8 +166,8 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     }
     return k;
   };
-  const siteKeys = new Map<string, { readonly signals: readonly string[]; readonly issued: readonly string[]; readonly failed: readonly string[] }>();
-  const keysOfSite = (sitekey: string): { readonly signals: readonly string[]; readonly issued: readonly string[]; readonly failed: readonly string[] } => {
+  const siteKeys = new Map<string, SiteKeys>();
+  const keysOfSite = (sitekey: string): SiteKeys => {
     let k = siteKeys.get(sitekey);
     if (k === undefined) {
       k = Object.freeze({ signals: [`s:${sitekey}:i`, `s:${sitekey}:f`], issued: [`s:${sitekey}:i`], failed: [`s:${sitekey}:f`] });

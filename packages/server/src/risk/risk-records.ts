@@ -4,8 +4,7 @@
  * every issue and every pass, so they are compact `|`-separated strings rather than JSON:
  * one string concatenation to write, a few `indexOf` to read.
  */
-import { createHash } from 'node:crypto';
-import crypto from 'node:crypto';
+import { sha256Text } from '@hurdle/challenge';
 import type { ProbeSignal } from '@hurdle/challenge';
 import type { EscalationLevel } from './escalation.js';
 import type { RiskReason } from './risk-score.js';
@@ -86,14 +85,9 @@ export function parseTokenScore(text: string): TokenScore | undefined {
   return { score, reasons: reasonsOf(text.slice(a + 1)) };
 }
 
-// The one-shot hash (Node 20.12+) skips the Hash object a `createHash` chain allocates.
-const sha256 = typeof crypto.hash === 'function'
-  ? (value: string): string => crypto.hash('sha256', value, 'base64url')
-  : (value: string): string => createHash('sha256').update(value, 'utf8').digest('base64url');
-
 /** A short store key for an id or token (ids of PoW challenges and tokens are long, and a token is a secret). */
 export function digestKey(value: string): string {
-  return sha256(value).slice(0, 22);
+  return sha256Text(value, 'base64url').slice(0, 22);
 }
 
 /**
