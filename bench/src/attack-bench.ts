@@ -30,7 +30,7 @@
  *   options: --n 200 --concurrency 24 --workers 2 --seed 1 --human-rounds 1 --tolerance-px 6
  *            --difficulty 16 --phase-limit-s 120 --no-wait --recordings FILE --replay-index I
  *            --farm-s 180 --normal-visitors 200
- *            --browser-n 40 --browser-concurrency 2 --probe-only [--finder edge|ncc] --no-probe-phases
+ *            --browser-n 40 --browser-concurrency 2 --probe-only [--http-only] [--finder edge|ncc|continuity] --no-probe-phases
  */
 import { SITE_DEFAULTS } from '@hurdle/server';
 import { HUMAN_DRAGS_FILE } from '@hurdle/test-helpers';
@@ -44,6 +44,7 @@ import { runAttack } from './attack/attack-run.js';
 import type { AttackResult } from './attack/attack-run.js';
 import { measureCvAccuracy } from './attack/cv-accuracy.js';
 import { runProbePhases } from './attack/probe-phases.js';
+import { wilsonInterval } from './attack/wilson-interval.js';
 import type { GapFinder } from './attack/gap-finder.js';
 import { loadRecordings } from './attack/human-recordings.js';
 import { HUMAN_LOOK_MS, humanTrial, slideRoundsOf } from './attack/human-replay.js';
@@ -105,13 +106,14 @@ const BROWSER_N = intArg('--browser-n', 40, 1, 10_000);
 const BROWSER_CONCURRENCY = intArg('--browser-concurrency', 2, 1, 32);
 const probePhases = (finder: GapFinder): Promise<Record<string, unknown>> => runProbePhases({
   cli: CLI, workers: WORKERS, difficulty: DIFFICULTY, n: N, browserN: BROWSER_N, concurrency: CONCURRENCY, browserConcurrency: BROWSER_CONCURRENCY,
-  seed: SEED, timeLimitS: PHASE_LIMIT_S, finder, recordings, log,
+  seed: SEED, timeLimitS: PHASE_LIMIT_S, finder, recordings, log, httpOnly: args.includes('--http-only'),
 });
 if (args.includes('--probe-only')) {
   // Only the browser probe's phases, with the gap finder named (the full run measures which is better).
-  const finder: GapFinder = argValue('--finder') === 'ncc' ? 'ncc' : 'edge';
+  const named = argValue('--finder');
+  const finder: GapFinder = named === 'ncc' || named === 'continuity' ? named : 'edge';
   const probe = await probePhases(finder);
-  const keys = ['http_bot_pass', 'http_noprobe_pass', 'headless_pass', 'human_browser_pass', 'probe_ms'];
+  const keys = ['http_bot_pass', 'http_noprobe_pass', 'http_bot_continuity_pass', 'headless_pass', 'human_browser_pass', 'probe_ms'];
   log(keys.map((k) => `${k} ${String(probe[k])}`).join('  '));
   if (JSON_MODE) process.stdout.write(`${JSON.stringify({ bench: 'attack', machine: { cpus: os.availableParallelism(), model: os.cpus()[0]?.model ?? 'unknown' }, n_per_http_bot: N, browser_n: BROWSER_N, finder, ...probe })}\n`);
   process.exit(0);
@@ -126,13 +128,16 @@ try {
   };
 
   log(`CV accuracy on ${N} puzzles (tolerance ${TOLERANCE_PX} px):`);
-  const finders: GapFinder[] = ['ncc', 'edge'];
+  const finders: GapFinder[] = ['ncc', 'edge', 'continuity'];
   const cv = await measureCvAccuracy(api, hurdle.sitekey, N, TOLERANCE_PX, PHASE_LIMIT_S, finders);
-  for (const f of finders) log(`  ${f.padEnd(6)} top1 ${(cv[f].top1 * 100).toFixed(1)} % [${(cv[f].top1_interval[0] * 100).toFixed(1)}, ${(cv[f].top1_interval[1] * 100).toFixed(1)}]  top3 ${(cv[f].top3 * 100).toFixed(1)} %  median error ${cv[f].median_error_px} px  ${cv[f].cpu_ms_per_puzzle} ms CPU/puzzle`);
+  for (const f of finders) log(`  ${f.padEnd(10)} top1 ${(cv[f].top1 * 100).toFixed(1)} % [${(cv[f].top1_interval[0] * 100).toFixed(1)}, ${(cv[f].top1_interval[1] * 100).toFixed(1)}]  top3 ${(cv[f].top3 * 100).toFixed(1)} %  median error ${cv[f].median_error_px} px  ${cv[f].cpu_ms_per_puzzle} ms CPU/puzzle`);
+  // The CV bot as first measured matches the piece's pixels or outline (the better of the two);
+  // the continuity bot reads the scene across the border, the cue the drawing leaves for people,
+  // and is reported beside it: the strongest image attack the source describes.
   const finder: GapFinder = cv.edge.top1 > cv.ncc.top1 ? 'edge' : 'ncc';
 
-  const slide = (makeSolver: () => SlideSolver): Promise<AttackResult> =>
-    runAttack(api, () => slideTrial(api, makeSolver(), { sitekey: hurdle.sitekey, finder, waitOutTrace: WAIT, maxVerifies: MAX_VERIFIES }), { ...run, n: N });
+  const slide = (makeSolver: () => SlideSolver, slideFinder: GapFinder = finder): Promise<AttackResult> =>
+    runAttack(api, () => slideTrial(api, makeSolver(), { sitekey: hurdle.sitekey, finder: slideFinder, waitOutTrace: WAIT, maxVerifies: MAX_VERIFIES }), { ...run, n: N });
 
   const rng = (k: number): ReturnType<typeof createRandom> => createRandom(SEED * 1000 + k);
   // The human side first: the service remembers the shapes it accepted (replay memory), so
@@ -169,6 +174,11 @@ try {
     attackers[`cv_${gen}`] = await slide(() => cvPointerSolver(gen, r));
     fmt(`cv_${gen}`, attackers[`cv_${gen}`] as AttackResult);
   }
+  for (const gen of HUMAN_LIKE_GENERATORS) {
+    const r = rng(k++);
+    attackers[`continuity_${gen}`] = await slide(() => cvPointerSolver(gen, r), 'continuity');
+    fmt(`continuity_${gen}`, attackers[`continuity_${gen}`] as AttackResult);
+  }
   attackers.replay = await slide(() => replaySolver(replayRecording));
   fmt('replay', attackers.replay);
   const keyRng = rng(11);
@@ -197,6 +207,11 @@ try {
   const synth = HUMAN_LIKE_GENERATORS.map((g) => attackers[`cv_${g}`] as AttackResult);
   const synthN = synth.reduce((s, r) => s + r.n, 0);
   const synthPasses = synth.reduce((s, r) => s + r.passes, 0);
+  const contSynth = HUMAN_LIKE_GENERATORS.map((g) => attackers[`continuity_${g}`] as AttackResult);
+  const contN = contSynth.reduce((s, r) => s + r.n, 0);
+  const contPasses = contSynth.reduce((s, r) => s + r.passes, 0);
+  const contWilson = wilsonInterval(contPasses, contN);
+  const contInterval = [Number(contWilson.low.toFixed(4)), Number(contWilson.high.toFixed(4))];
   const cheapest = (names: string[], key: 'cpu_ms_per_token' | 'wall_ms_per_token'): { name: string; cost: number } | undefined => {
     let best: { name: string; cost: number } | undefined;
     for (const name of names) {
@@ -205,7 +220,7 @@ try {
     }
     return best;
   };
-  const pointerBots = ['naive', 'blind', ...HUMAN_LIKE_GENERATORS.map((g) => `cv_${g}`), 'replay'];
+  const pointerBots = ['naive', 'blind', ...HUMAN_LIKE_GENERATORS.flatMap((g) => [`cv_${g}`, `continuity_${g}`]), 'replay'];
   const ratio = (a: number | null | undefined, b: { cost: number } | undefined): number | null =>
     a === null || a === undefined || b === undefined || b.cost <= 0 ? null : Number((a / b.cost).toFixed(3));
   const bestPointer = cheapest(pointerBots, 'cpu_ms_per_token');
@@ -235,6 +250,9 @@ try {
     blind_pass: attackers.blind.pass_rate,
     cv_top1: Math.max(cv.ncc.top1, cv.edge.top1),
     cv_synthetic_pass: synthN > 0 ? Number((synthPasses / synthN).toFixed(4)) : 0,
+    continuity_top1: cv.continuity.top1,
+    continuity_synthetic_pass: contN > 0 ? Number((contPasses / contN).toFixed(4)) : 0,
+    continuity_synthetic_interval: contInterval,
     replay_pass: attackers.replay.pass_rate,
     keyboard_pass: attackers.keyboard.pass_rate,
     pow_pass: attackers.pow.pass_rate,
@@ -268,7 +286,7 @@ try {
   const probe = args.includes('--no-probe-phases') ? {} : await probePhases(finder);
   Object.assign(result, probe);
   log(`farm_pass_after_1min ${result.farm_pass_after_1min}  farm_cost_growth ${result.farm_cost_growth}  normal_visitor_escalated ${result.normal_visitor_escalated}`);
-  log(`naive ${result.naive_pass}  blind ${result.blind_pass}  cv_top1 ${result.cv_top1}  cv_synthetic ${result.cv_synthetic_pass}  replay ${result.replay_pass}  keyboard_cost_ratio ${result.keyboard_cost_ratio}  pow_vs_slide_cost_ratio ${result.pow_vs_slide_cost_ratio}  human ${result.human_pass}`);
+  log(`naive ${result.naive_pass}  blind ${result.blind_pass}  cv_top1 ${result.cv_top1}  cv_synthetic ${result.cv_synthetic_pass}  continuity_top1 ${result.continuity_top1}  continuity_synthetic ${result.continuity_synthetic_pass}  replay ${result.replay_pass}  keyboard_cost_ratio ${result.keyboard_cost_ratio}  pow_vs_slide_cost_ratio ${result.pow_vs_slide_cost_ratio}  human ${result.human_pass}`);
   if (JSON_MODE) process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await hurdle.stop();

@@ -1,8 +1,12 @@
 import { luma } from './image-decode.js';
 import type { Rgba } from './image-decode.js';
 
-/** Gap finders: an attacker's image analysis of a slide puzzle. */
-export type GapFinder = 'ncc' | 'edge';
+/**
+ * Gap finders: an attacker's image analysis of a slide puzzle. `ncc` and `edge` match the
+ * piece's pixels or outline (what the puzzle's drawing is built to defeat); `continuity` reads
+ * the cue left for people, the scene continuing across the piece's border.
+ */
+export type GapFinder = 'ncc' | 'edge' | 'continuity';
 
 /** Candidate piece positions, best first, with their scores. */
 export interface GapCandidates {
@@ -112,20 +116,20 @@ function gradients(values: Float32Array, w: number, h: number): { gx: Float32Arr
   return { gx, gy };
 }
 
-/**
- * Outline matcher: the piece's silhouette (its alpha channel) gives an outline with a normal
- * at every point; at each x the background's gradient (blurred, Sobel) is projected on those
- * normals and the sum is divided by the window's RMS gradient. Uses no colour and no pixel
- * values of the piece, so it survives blur, brightness and contrast changes of either image,
- * and it finds a hole by its edge even when the piece's pixels are not the hole's.
- */
-export function edgeCandidates(p: PuzzleImages, count = 5, minGapPx = 12): GapCandidates {
-  const pw = p.piece.width;
-  const ph = p.piece.height;
+/** The piece's outline: points where its alpha changes sharply, with unit normals pointing inwards. */
+interface Outline {
+  readonly ox: readonly number[];
+  readonly oy: readonly number[];
+  readonly nx: readonly number[];
+  readonly ny: readonly number[];
+}
+
+function pieceOutline(piece: Rgba): Outline {
+  const pw = piece.width;
+  const ph = piece.height;
   const alpha = new Float32Array(pw * ph);
-  for (let i = 0; i < alpha.length; i++) alpha[i] = p.piece.data[i * 4 + 3] as number;
+  for (let i = 0; i < alpha.length; i++) alpha[i] = piece.data[i * 4 + 3] as number;
   const a = gradients(alpha, pw, ph);
-  // Outline points: strong alpha gradient; unit normal from it.
   const ox: number[] = [];
   const oy: number[] = [];
   const nx: number[] = [];
@@ -142,6 +146,19 @@ export function edgeCandidates(p: PuzzleImages, count = 5, minGapPx = 12): GapCa
       ny.push(gy / m);
     }
   }
+  return { ox, oy, nx, ny };
+}
+
+/**
+ * Outline matcher: the piece's silhouette (its alpha channel) gives an outline with a normal
+ * at every point; at each x the background's gradient (blurred, Sobel) is projected on those
+ * normals and the sum is divided by the window's RMS gradient. Uses no colour and no pixel
+ * values of the piece, so it survives blur, brightness and contrast changes of either image,
+ * and it finds a hole by its edge even when the piece's pixels are not the hole's.
+ */
+export function edgeCandidates(p: PuzzleImages, count = 5, minGapPx = 12): GapCandidates {
+  const pw = p.piece.width;
+  const { ox, oy, nx, ny } = pieceOutline(p.piece);
   const bw = p.background.width;
   const bh = p.background.height;
   const g = gradients(luma(p.background), bw, bh);
@@ -167,7 +184,72 @@ export function edgeCandidates(p: PuzzleImages, count = 5, minGapPx = 12): GapCa
   return rank(scores, count, minGapPx);
 }
 
+/** How far inside and outside the outline continuity compares pixels, px. */
+const CONTINUITY_OFFSET_PX = 4;
+
+/**
+ * Scene continuity across the piece's border, the cue a person follows: at every x, the
+ * piece's pixels a few px inside its outline against the background's pixels the same distance
+ * outside the gap's outline, along the same normals, by normalised correlation per colour
+ * channel (so a colour or contrast change of the piece cancels out). High where the picture
+ * continues across the border; at a decoy, strokes and colour regions break at the rim.
+ */
+export function continuityCandidates(p: PuzzleImages, count = 5, minGapPx = 12): GapCandidates {
+  const { piece, background: bg } = p;
+  const pw = piece.width;
+  const ph = piece.height;
+  const bw = bg.width;
+  const bh = bg.height;
+  const { ox, oy, nx, ny } = pieceOutline(piece);
+  const inner: number[][] = [[], [], []];
+  const outerX: number[] = [];
+  const outerY: number[] = [];
+  for (let k = 0; k < ox.length; k += 2) {
+    const ix = Math.round((ox[k] as number) + CONTINUITY_OFFSET_PX * (nx[k] as number));
+    const iy = Math.round((oy[k] as number) + CONTINUITY_OFFSET_PX * (ny[k] as number));
+    const qx = Math.round((ox[k] as number) - CONTINUITY_OFFSET_PX * (nx[k] as number));
+    const qy = Math.round((oy[k] as number) - CONTINUITY_OFFSET_PX * (ny[k] as number));
+    if (ix < 0 || iy < 0 || ix >= pw || iy >= ph || (piece.data[(iy * pw + ix) * 4 + 3] as number) < 250) continue;
+    if (qx < 0 || qy < 0 || qx >= pw || qy >= ph || (piece.data[(qy * pw + qx) * 4 + 3] as number) > 5) continue;
+    for (let c = 0; c < 3; c++) (inner[c] as number[]).push(piece.data[(iy * pw + ix) * 4 + c] as number);
+    outerX.push(qx);
+    outerY.push(qy);
+  }
+  const maxX = bw - pw;
+  const scores = new Float64Array(Math.max(0, maxX + 1));
+  const n = outerX.length;
+  if (n < 8) return rank(scores, count, minGapPx);
+  for (let c = 0; c < 3; c++) {
+    const tv = inner[c] as number[];
+    const mean = tv.reduce((s, v) => s + v, 0) / n;
+    const tpl = tv.map((v) => v - mean);
+    const tplNorm = tpl.reduce((s, v) => s + v * v, 0);
+    for (let x = 0; x <= maxX; x++) {
+      let s = 0;
+      let s2 = 0;
+      let cross = 0;
+      let m = 0;
+      for (let k = 0; k < n; k++) {
+        const by = p.pieceY + (outerY[k] as number);
+        if (by < 0 || by >= bh) continue;
+        const b = bg.data[(by * bw + x + (outerX[k] as number)) * 4 + c] as number;
+        s += b;
+        s2 += b * b;
+        cross += (tpl[k] as number) * b;
+        m++;
+      }
+      const varB = s2 - (s * s) / Math.max(1, m);
+      scores[x] = (scores[x] as number) + (varB > 1e-9 && tplNorm > 1e-9 ? cross / Math.sqrt(varB * tplNorm) : 0);
+    }
+  }
+  return rank(scores, count, minGapPx);
+}
+
 /** Runs one finder. */
 export function findGap(finder: GapFinder, p: PuzzleImages, count = 5): GapCandidates {
-  return finder === 'ncc' ? nccCandidates(p, count) : edgeCandidates(p, count);
+  switch (finder) {
+    case 'ncc': return nccCandidates(p, count);
+    case 'edge': return edgeCandidates(p, count);
+    case 'continuity': return continuityCandidates(p, count);
+  }
 }

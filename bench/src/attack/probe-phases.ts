@@ -8,6 +8,8 @@
  *                       (the reference computation, a desktop browser's facts claimed): the
  *                       attacker's best effort without a browser
  *   http_noprobe_pass   the same bot sending no probe
+ *   http_bot_continuity_pass  the HTTP bot with the probe and the scene-continuity gap finder
+ *                       (the strongest image attack the source describes)
  *   headless_pass       playwright-core driving Chromium in its default headless mode on /demo:
  *                       CV gap finder, synthetic page.mouse drags
  *   headless_oracle     the same with the gap from the test hook (a perfect solver): what the
@@ -53,6 +55,8 @@ export interface ProbePhasesOptions {
   readonly seed: number;
   readonly timeLimitS: number;
   readonly finder: GapFinder;
+  /** Only the HTTP bots (no browser phases). */
+  readonly httpOnly: boolean;
   readonly recordings: readonly HumanRecording[];
   readonly log: (line: string) => void;
 }
@@ -77,10 +81,10 @@ export async function runProbePhases(o: ProbePhasesOptions): Promise<Record<stri
     const address = (i: number, second: number): string => `10.${second}.${i % 256}.${1 + (Math.floor(i / 256) % 254)}`;
 
     // HTTP bots: each trial from its own address; the generator rotates over the human-like ones.
-    const httpBot = (withProbe: boolean, k: number): Promise<AttackResult> => {
+    const httpBot = (withProbe: boolean, k: number, finder: GapFinder = o.finder): Promise<AttackResult> => {
       const rng = createRandom(o.seed * 1000 + k);
       return runAttack(api, (i) => slideTrial(createApiClient(hurdle.base, { forwardedFor: address(i, 40 + k) }), cvPointerSolver(HUMAN_LIKE_GENERATORS[i % HUMAN_LIKE_GENERATORS.length] ?? 'min_jerk', rng), {
-        sitekey, finder: o.finder, waitOutTrace: true, maxVerifies: 10,
+        sitekey, finder, waitOutTrace: true, maxVerifies: 10,
         ...(withProbe ? { probe: (c: ChallengeResponse, plan: { trajectory: readonly [number, number, number][]; input: 'pointer' | 'keyboard' }) => forgedProbe(c, plan.trajectory.map((s) => [...s] as [number, number, number]), plan.input) } : {}),
       }), { ...run, n: o.n });
     };
@@ -88,6 +92,14 @@ export async function runProbePhases(o: ProbePhasesOptions): Promise<Record<stri
     fmt('http_bot', httpProbe);
     const httpNoProbe = await httpBot(false, 2);
     fmt('http_noprobe', httpNoProbe);
+    const httpContinuity = await httpBot(true, 5, 'continuity');
+    fmt('http_bot_continuity', httpContinuity);
+    if (o.httpOnly) {
+      return {
+        http_bot_pass: httpProbe.pass_rate, http_noprobe_pass: httpNoProbe.pass_rate, http_bot_continuity_pass: httpContinuity.pass_rate,
+        site_risk: risk, attackers: { http_bot: httpProbe, http_noprobe: httpNoProbe, http_bot_continuity: httpContinuity },
+      };
+    }
 
     // Browsers: trials run `browserConcurrency` at a time, one context each.
     // A headed browser drives one window at a time, as a person does: windows stacked on one
@@ -187,6 +199,7 @@ export async function runProbePhases(o: ProbePhasesOptions): Promise<Record<stri
     return {
       http_bot_pass: httpProbe.pass_rate,
       http_noprobe_pass: httpNoProbe.pass_rate,
+      http_bot_continuity_pass: httpContinuity.pass_rate,
       headless_pass: headless.result.pass_rate,
       human_browser_pass: human?.result.pass_rate ?? null,
       // What the probe adds to a solve: it runs while the puzzle is looked at; after the release the
@@ -200,7 +213,7 @@ export async function runProbePhases(o: ProbePhasesOptions): Promise<Record<stri
       browser: { chromium_version: version, headless_version: headless.version, headed_version: human?.version ?? null, headed_webdriver: headedWebdriver, human_skipped: humanSkipped ?? null },
       site_risk: risk,
       slide_rounds: rounds,
-      attackers: { http_bot: httpProbe, http_noprobe: httpNoProbe, headless: headless.result, headless_oracle: oracle.result, human_browser: human?.result ?? null },
+      attackers: { http_bot: httpProbe, http_noprobe: httpNoProbe, http_bot_continuity: httpContinuity, headless: headless.result, headless_oracle: oracle.result, human_browser: human?.result ?? null },
     };
   } finally {
     await hurdle.stop();
