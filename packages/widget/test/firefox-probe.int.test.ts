@@ -91,10 +91,12 @@ describe('browser probe in Firefox', { timeout: 120_000, skip: unavailable ?? fa
         await new Promise((r) => setTimeout(r, 15 + Math.random() * 20));
       }
       await page.mouse.up();
-      await page.waitForFunction(`window.hurdleLog.length > ${log.length}`, { timeout: 15_000 });
-      const v = (await logOf(page)).at(-1) as Logged;
+      // The first verify after the drag: a failed one may already be followed by a fresh challenge.
+      const isVerifyAfter = `window.hurdleLog.slice(${log.length}).some((e) => e.u.endsWith('/v1/verify'))`;
+      await page.waitForFunction(isVerifyAfter, { timeout: 15_000 });
+      const v = (await logOf(page)).slice(log.length).find((e) => e.u.endsWith('/v1/verify')) as Logged;
       const result = v.body?.probe as ProbeResult;
-      assert.ok(result, 'the verify request carries the probe');
+      assert.ok(result, `the verify request carries the probe: ${JSON.stringify(v.body && Object.keys(v.body))}`);
       assert.deepEqual(result.out, c.probe.checks.map((k: ProbeCheck) => expectedProbeOutput(k, c.probe.seed, c.probe.nonce)), c.probe.checks.join(','));
       assert.ok(Number(result.input['n']) > 0 && result.input['t'] === result.input['n'], JSON.stringify(result.input));
       checked++;
