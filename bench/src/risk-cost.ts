@@ -32,8 +32,8 @@ export async function measureRiskCost(flows = 20_000): Promise<RiskCost> {
     };
     const answer = async (i: number): Promise<void> => {
       const address = `10.${i & 255}.${(i >> 8) & 255}.${1 + ((i >> 16) & 127)}`;
-      await risk.recordVerify(address, { id: `s.bench-${i}.x`, trajectory: trace }, { success: true, token: `token-${i}`, expiresAt: Date.now() + 300_000 });
-      await risk.tokenScore(`token-${i}`);
+      await risk.recordVerify(address, { id: `s.bench-${i}.x`, trajectory: trace }, { success: true, token: `token-${i}`, tokenId: `tid-${i}`, expiresAt: Date.now() + 300_000 });
+      await risk.tokenScore(`tid-${i}`);
     };
     for (let i = 0; i < 2000; i++) {
       await issue(1_000_000 + i);

@@ -283,9 +283,10 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
   function passToken(sitekey: string, hostname: string, action: string, cdata: string, type: ChallengeType): VerifyResult {
     const t = Math.floor(now());
     const expiresAt = t + opts.tokenTtlMs;
-    const token = sealToken(tokenKeys, { tokenId: randomId(), sitekey, hostname, action, cdata, type, challengeTs: t, expiresAt, stateEpoch });
+    const tokenId = randomId();
+    const token = sealToken(tokenKeys, { tokenId, sitekey, hostname, action, cdata, type, challengeTs: t, expiresAt, stateEpoch });
     counters.pass++;
-    return { success: true, token, expiresAt, site: { sitekey, hostname, action } };
+    return { success: true, token, tokenId, expiresAt, site: { sitekey, hostname, action } };
   }
 
   function failed(result: VerifyResult): VerifyResult {
@@ -479,6 +480,7 @@ export function createChallengeEngine(options: ChallengeEngineOptions): Challeng
       if (ro.hostname !== undefined && claims.hostname !== ro.hostname) return bad('CHALLENGE_ERR_TOKEN_WRONG_HOSTNAME', 'token: issued for another hostname');
       if (ro.action !== undefined && claims.action !== ro.action) return bad('CHALLENGE_ERR_TOKEN_WRONG_ACTION', 'token: issued for another action');
       const verified = {
+        tokenId: claims.tokenId,
         challengeTs: claims.challengeTs,
         hostname: claims.hostname,
         action: claims.action,

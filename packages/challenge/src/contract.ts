@@ -215,7 +215,18 @@ export interface VerifySite {
 }
 
 export type VerifyResult =
-  | { readonly success: true; readonly token: string; /** Epoch ms. */ readonly expiresAt: number; readonly site?: VerifySite }
+  | {
+      readonly success: true;
+      readonly token: string;
+      /**
+       * The token's one-time id (a claim inside it, not a secret: the token's signature is what
+       * makes it good). Records about the token are kept under it, so no one hashes the token.
+       */
+      readonly tokenId: string;
+      /** Epoch ms. */
+      readonly expiresAt: number;
+      readonly site?: VerifySite;
+    }
   | {
       readonly success: false;
       /** Absent when the challenge could not be read (unknown, expired, forged id). */
@@ -267,6 +278,8 @@ export interface RedeemOptions {
 
 /** What siteverify reports for a good token. */
 export interface RedeemResult {
+  /** The token's one-time id, as its verify returned it (`VerifyResult.tokenId`). */
+  readonly tokenId: string;
   /** When the challenge was solved, epoch ms (siteverify `challenge_ts` as ISO). */
   readonly challengeTs: number;
   readonly hostname: string;

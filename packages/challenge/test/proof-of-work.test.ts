@@ -58,7 +58,7 @@ describe('proof of work', () => {
     assert.equal(v.success, true);
     assert.ok(v.success);
     const r = await engine.redeem(v.token, { sitekey: 'site-pow', hostname: 'shop.example', action: 'signup' });
-    assert.deepEqual(r, { challengeTs: t, hostname: 'shop.example', action: 'signup', cdata: 'abc', sitekey: 'site-pow', type: 'pow' });
+    assert.deepEqual(r, { tokenId: v.tokenId, challengeTs: t, hostname: 'shop.example', action: 'signup', cdata: 'abc', sitekey: 'site-pow', type: 'pow' });
   });
 
   it('accepts a solution once, even under concurrency', async () => {

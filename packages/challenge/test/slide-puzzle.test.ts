@@ -139,7 +139,7 @@ describe('slide challenge verify', () => {
     const v = await engine.verify({ id: c.id, answer: { x: x + 5 }, trajectory: humanTrace(x + 5, 11) });
     assert.ok(v.success, JSON.stringify(v));
     const r = await engine.redeem(v.token, { sitekey: 'site-slide', hostname: 'www.example' });
-    assert.deepEqual(r, { challengeTs: t, hostname: 'www.example', action: 'login', cdata: 'c1', sitekey: 'site-slide', type: 'slide' });
+    assert.deepEqual(r, { tokenId: v.tokenId, challengeTs: t, hostname: 'www.example', action: 'login', cdata: 'c1', sitekey: 'site-slide', type: 'slide' });
     // Solved challenges are gone.
     const again = await engine.verify({ id: c.id, answer: { x }, trajectory: humanTrace(x, 11) });
     assert.ok(!again.success && again.code === 'CHALLENGE_ERR_NOT_FOUND');

@@ -120,7 +120,7 @@ describe('risk engine over a store (fake clock)', () => {
           const d = await risk.assessIssue(from, 'site', 'pow', site);
           difficulties.push(d.step.powDifficulty ?? site.difficulty);
           await risk.recordIssue(from, 'site', `p.challenge-${now}-${i}`, d);
-          await risk.recordVerify(from, { id: `p.challenge-${now}-${i}` }, { success: true, token: `t-${now}-${i}`, expiresAt: now + 60_000 });
+          await risk.recordVerify(from, { id: `p.challenge-${now}-${i}` }, { success: true, token: `t-${now}-${i}`, tokenId: `id-${now}-${i}`, expiresAt: now + 60_000 });
           now += 1000;
         } catch (err) {
           assert.ok(isServerError(err) && err.code === 'SERVER_ERR_RISK_REFUSED', String(err));

@@ -64,7 +64,7 @@ async function farm(c: Clocked, o: { addressOf: (i: number) => string; gapMs: nu
       const id = `p.top-${mapSeq}-${i}`;
       await risk.recordIssue(from, 'site', id, d);
       c.now.ms += o.gapMs;
-      await risk.recordVerify(from, { id }, { success: true, token: `t-${mapSeq}-${i}`, expiresAt: c.now.ms + 300_000 });
+      await risk.recordVerify(from, { id }, { success: true, token: `t-${mapSeq}-${i}`, tokenId: `id-${mapSeq}-${i}`, expiresAt: c.now.ms + 300_000 });
       out.push({ level: d.step.level, bits: d.step.powDifficulty ?? SITE.difficulty });
     } catch (err) {
       assert.ok(isServerError(err) && err.code === 'SERVER_ERR_RISK_REFUSED', String(err));
@@ -193,14 +193,16 @@ describe('the shared-memory counters', () => {
     const map = shmMap(() => now.ms);
     try {
       const c = createShmRiskCounters(map, () => now.ms);
-      await c.add(['a:x:i', 'a:x:i', 'a:x:s', 'a:x:t', 'p:y:i']);
-      await c.add(['a:x:f', 'a:x:r', 'a:x:r']);
-      assert.deepEqual(await c.read(['a:x:i', 'a:x:s', 'a:x:t', 'a:x:f', 'a:x:r', 'p:y:i', 'p:y:s']), [2, 1, 1, 1, 2, 1, 0]);
+      await c.add([{ entity: 'a:x', signals: 'iist' }, { entity: 'p:y', signals: 'i' }]);
+      await c.add([{ entity: 'a:x', signals: 'f' }, { entity: 'a:x', signals: 'rr' }]);
+      assert.deepEqual(await c.read('a:x', 'istfr'), [2, 1, 1, 1, 2]);
+      assert.deepEqual(await c.read('p:y', 'is'), [1, 0]);
       // Half way through the next window the last one counts half.
       now.ms += RISK_WINDOW_MS * 1.5;
-      await c.add(['a:x:s']);
-      assert.deepEqual(await c.read(['a:x:i', 'a:x:s']), [1, 1.5]);
-      assert.throws(() => c.read(['a:x:z']), RangeError);
+      await c.add([{ entity: 'a:x', signals: 's' }]);
+      assert.deepEqual(await c.read('a:x', 'is'), [1, 1.5]);
+      assert.throws(() => c.read('a:x', 'z'), RangeError);
+      assert.throws(() => c.add([{ entity: 'a:x', signals: 'iz' }]), RangeError);
     } finally {
       map.close();
     }
@@ -211,9 +213,8 @@ describe('the shared-memory counters', () => {
     const map = shmMap(() => now);
     try {
       const c = createShmRiskCounters(map, () => now);
-      const issues = Array.from({ length: 2048 }, () => 'a:z:i');
-      await c.add(issues);
-      assert.deepEqual(await c.read(['a:z:i', 'a:z:s']), [0, 1]);
+      await c.add([{ entity: 'a:z', signals: 'i'.repeat(2048) }]);
+      assert.deepEqual(await c.read('a:z', 'is'), [0, 1]);
     } finally {
       map.close();
     }
@@ -239,17 +240,17 @@ describe('the risk records', () => {
       // The engine reads only the next round's id.
       const next = { id: 's.round-2' } as unknown as PublicChallenge;
       await risk.recordVerify('198.51.100.20', { id: 's.round-1' }, { success: false, code: 'CHALLENGE_NEXT_ROUND', retry: false, attemptsLeft: 0, next });
-      await risk.recordVerify('198.51.100.20', { id: 's.round-2' }, { success: true, token: 'tok-round', expiresAt: c.now.ms + 300_000 });
-      const read = await c.counters.read(['a:198.51.100.20:s', 'a:198.51.100.20:t', 'p:198.51.100.0/24:s', 'p:198.51.100.0/24:t']);
+      await risk.recordVerify('198.51.100.20', { id: 's.round-2' }, { success: true, token: 'tok-round', tokenId: 'id-round', expiresAt: c.now.ms + 300_000 });
+      const read = [...await c.counters.read('a:198.51.100.20', 'st'), ...await c.counters.read('p:198.51.100.0/24', 'st')];
       // The address's own risk put it on the top step: a top solve of the address, a plain
       // solve of its network.
       assert.deepEqual(read, [1, 1, 1, 0]);
       // Where the network's own risk put it there, the network counts the top solve, not the address.
       const byNetwork = { ...decision, assessment: { ...decision.assessment, addressRisk: 0, prefixRisk: 0.7, reasons: ['prefix_solves' as const] } };
       await risk.recordIssue('198.51.100.21', 'site', 's.net-1', byNetwork);
-      await risk.recordVerify('198.51.100.21', { id: 's.net-1' }, { success: true, token: 'tok-net', expiresAt: c.now.ms + 300_000 });
-      assert.deepEqual(await c.counters.read(['a:198.51.100.21:t', 'p:198.51.100.0/24:s', 'p:198.51.100.0/24:t']), [0, 2, 1]);
-      const score = await risk.tokenScore('tok-round');
+      await risk.recordVerify('198.51.100.21', { id: 's.net-1' }, { success: true, token: 'tok-net', tokenId: 'id-net', expiresAt: c.now.ms + 300_000 });
+      assert.deepEqual([...await c.counters.read('a:198.51.100.21', 't'), ...await c.counters.read('p:198.51.100.0/24', 'st')], [0, 2, 1]);
+      const score = await risk.tokenScore('id-round');
       assert.ok(score !== undefined && score.score <= 0.3 && score.reasons.includes('address_solves'), JSON.stringify(score));
     } finally {
       c.close();

@@ -21,11 +21,21 @@ export interface RiskStanding {
   readonly strikes: number;
 }
 
+/**
+ * Events of one entity (`a:<address>`, `p:<network>`, `s:<sitekey>`): one letter per event (see
+ * SIGNAL_FIELDS), e.g. `{ entity: 'a:203.0.113.7', signals: 'st' }` for a solve at the top step.
+ * A letter given twice counts twice.
+ */
+export interface EntityCount {
+  readonly entity: string;
+  readonly signals: string;
+}
+
 export interface RiskCounters {
-  /** Count one event for each key in the current window. */
-  add(keys: readonly string[]): MaybePromise<void>;
-  /** Sliding one-minute estimates of each key, in the order given. */
-  read(keys: readonly string[]): MaybePromise<number[]>;
+  /** Count each event in the current window. */
+  add(counts: readonly EntityCount[]): MaybePromise<void>;
+  /** Sliding one-minute estimates of the signals of one entity, in the order of their letters. */
+  read(entity: string, signals: string): MaybePromise<number[]>;
   /**
    * Pause `key`: for `baseMs` the first time within `RISK_STRIKE_MS`, twice as long each time
    * after (at most 16 times). Returns the pause's length in ms.
@@ -52,7 +62,7 @@ const NOT_STANDING: RiskStanding = Object.freeze({ pausedMs: 0, strikes: 0 });
 
 /**
  * The signals the engine counts per entity (`a:<address>`, `p:<network>`, `s:<sitekey>`),
- * named by the last letter of a key `<entity>:<letter>`: issued, solved, issued on the
+ * one letter each: issued, solved, issued on the
  * puzzle-free path of a site that has puzzles, solved at the top step, failed, replayed, and
  * answers whose browser probe was flagged. In shared memory they share one number per entity
  * and window, each in its own bit field, so one `incr` counts an event and one read gets all of
@@ -74,16 +84,27 @@ const FIELDS: Readonly<Record<string, { readonly scale: number; readonly size: n
   return Object.freeze(out);
 })();
 
-function fieldOf(key: string): { readonly scale: number; readonly size: number } {
-  const f = key.charCodeAt(key.length - 2) === 58 ? FIELDS[key[key.length - 1] as string] : undefined;
-  if (f === undefined) throw new RangeError(`risk counter key '${key.slice(0, 40)}' must end in ':' and one of ${Object.keys(FIELDS).join(', ')}`);
+/** The signal letters, for the error of an unknown one. */
+export const SIGNAL_LETTERS = Object.freeze(Object.keys(FIELDS).join(''));
+
+function fieldOf(letter: string): { readonly scale: number; readonly size: number } {
+  const f = FIELDS[letter];
+  if (f === undefined) throw new RangeError(`risk signal '${letter.slice(0, 4)}' is not one of ${SIGNAL_LETTERS}`);
   return f;
+}
+
+/** The sum of the fields' scales of `signals`: what one incr adds for all of them. */
+function packedIncrement(signals: string): number {
+  let by = 0;
+  for (const letter of signals) by += fieldOf(letter).scale;
+  return by;
 }
 
 /**
  * Everything in the shared-memory map, synchronously: counts with the map's `incr` under the
- * writer lock (exact across the machine's processes), reads without a lock. Keys of one
- * entity that follow one another in a call share one map entry per window (see FIELDS).
+ * writer lock (exact across the machine's processes), reads without a lock. An entity's
+ * signals share one map entry per window (see FIELDS): one incr per entity counted, two reads
+ * (this window, the last) per entity read.
  */
 export function createShmRiskCounters(map: SharedMap<string>, now: () => number = Date.now): RiskCounters {
   const windowTtl = Object.freeze({ ttlMs: WINDOW_TTL_MS });
@@ -92,40 +113,31 @@ export function createShmRiskCounters(map: SharedMap<string>, now: () => number 
     const v = map.get(key);
     return v === undefined ? 0 : Number(v) || 0;
   };
+  // The engine counts a handful of letter sets (its own constants): each is summed once.
+  const increments = new Map<string, number>();
+  const incrementOf = (signals: string): number => {
+    let by = increments.get(signals);
+    if (by === undefined) {
+      by = packedIncrement(signals);
+      if (increments.size < 64) increments.set(signals, by);
+    }
+    return by;
+  };
   return Object.freeze({
-    add(keys: readonly string[]): void {
+    add(counts: readonly EntityCount[]): void {
       const suffix = `@${Math.floor(now() / RISK_WINDOW_MS)}`;
-      let entity = '';
-      let by = 0;
-      for (const key of keys) {
-        const e = key.slice(0, -2);
-        if (e !== entity) {
-          if (by > 0) map.incr(`rk:${entity}${suffix}`, by, windowTtl);
-          entity = e;
-          by = 0;
-        }
-        by += fieldOf(key).scale;
-      }
-      if (by > 0) map.incr(`rk:${entity}${suffix}`, by, windowTtl);
+      for (const c of counts) map.incr(`rk:${c.entity}${suffix}`, incrementOf(c.signals), windowTtl);
     },
-    read(keys: readonly string[]): number[] {
-      // One clock read for the pass, and two map reads (this window, the last) per entity.
+    read(entity: string, signals: string): number[] {
+      // One clock read for the pass, and two map reads (this window, the last).
       const t = now();
       const w = Math.floor(t / RISK_WINDOW_MS);
       const share = 1 - (t - w * RISK_WINDOW_MS) / RISK_WINDOW_MS;
-      const out = new Array<number>(keys.length);
-      let entity = '';
-      let current = 0;
-      let previous = 0;
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i] as string;
-        const e = key.slice(0, -2);
-        if (e !== entity || i === 0) {
-          entity = e;
-          current = count(`rk:${e}@${w}`);
-          previous = count(`rk:${e}@${w - 1}`);
-        }
-        const f = fieldOf(key);
+      const current = count(`rk:${entity}@${w}`);
+      const previous = count(`rk:${entity}@${w - 1}`);
+      const out = new Array<number>(signals.length);
+      for (let i = 0; i < signals.length; i++) {
+        const f = fieldOf(signals[i] as string);
         out[i] = (Math.floor(current / f.scale) % f.size) + (Math.floor(previous / f.scale) % f.size) * share;
       }
       return out;
@@ -162,17 +174,28 @@ export function createShmRiskCounters(map: SharedMap<string>, now: () => number 
  */
 export function createStoreRiskCounters(store: ChallengeStore, now: () => number = Date.now): RiskCounters {
   const keyOf = (key: string, window: number): string => `rk:${key}@${window}`;
+  /** One key per signal, `<entity>:<letter>` (a letter checked, as in shared memory). */
+  const signalKey = (entity: string, letter: string): string => {
+    fieldOf(letter);
+    return `${entity}:${letter}`;
+  };
   return Object.freeze({
-    async add(keys: readonly string[]): Promise<void> {
+    async add(counts: readonly EntityCount[]): Promise<void> {
       const w = Math.floor(now() / RISK_WINDOW_MS);
-      await Promise.all(keys.map((key) => store.incr(keyOf(key, w), WINDOW_TTL_MS)));
+      const pending: Promise<number>[] = [];
+      for (const c of counts) for (const letter of c.signals) pending.push(store.incr(keyOf(signalKey(c.entity, letter), w), WINDOW_TTL_MS));
+      await Promise.all(pending);
     },
-    async read(keys: readonly string[]): Promise<number[]> {
+    async read(entity: string, signals: string): Promise<number[]> {
       const t = now();
       const w = Math.floor(t / RISK_WINDOW_MS);
       const share = 1 - (t - w * RISK_WINDOW_MS) / RISK_WINDOW_MS;
-      const values = await Promise.all(keys.flatMap((key) => [store.get(keyOf(key, w)), store.get(keyOf(key, w - 1))]));
-      return keys.map((_, i) => (Number(values[2 * i] ?? 0) || 0) + (Number(values[2 * i + 1] ?? 0) || 0) * share);
+      const letters = [...signals];
+      const values = await Promise.all(letters.flatMap((letter) => {
+        const key = signalKey(entity, letter);
+        return [store.get(keyOf(key, w)), store.get(keyOf(key, w - 1))];
+      }));
+      return letters.map((_, i) => (Number(values[2 * i] ?? 0) || 0) + (Number(values[2 * i + 1] ?? 0) || 0) * share);
     },
     async pause(key: string, baseMs: number): Promise<number> {
       const strikes = await store.incr(`${STRIKE_PREFIX}${key}`, RISK_STRIKE_MS);

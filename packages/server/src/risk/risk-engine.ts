@@ -16,8 +16,8 @@ import type { WorkerMetrics } from '../metrics.js';
 import { chooseStep } from './escalation.js';
 import type { EscalationStep } from './escalation.js';
 import { networkPrefix } from './network-prefix.js';
-import type { MaybePromise, RiskCounters, RiskStanding } from './risk-counters.js';
-import { createIdDigests, digestKey, encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from './risk-records.js';
+import type { EntityCount, MaybePromise, RiskCounters, RiskStanding } from './risk-counters.js';
+import { createIdDigests, encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from './risk-records.js';
 import type { ChallengeRiskRecord, TokenScore } from './risk-records.js';
 import { RiskRefusedError } from './risk-refusal.js';
 import { assessAnswer, assessSignals, probeParts, publicScore } from './risk-score.js';
@@ -69,8 +69,11 @@ export interface RiskEngine {
    * siteverify. Returns that score (undefined for anything but a pass).
    */
   recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown; readonly probeSignals?: readonly ProbeSignal[] | undefined }, result: VerifyResult): Promise<TokenScore | undefined>;
-  /** The score kept for a token; undefined when none was (issued before the engine ran, or a store error). */
-  tokenScore(token: string): Promise<TokenScore | undefined>;
+  /**
+   * The score kept for a token, by its one-time id (`VerifyResult.tokenId`, `RedeemResult.tokenId`);
+   * undefined when none was (issued before the engine ran, or a store error).
+   */
+  tokenScore(tokenId: string): Promise<TokenScore | undefined>;
 }
 
 /** Failures that say something about the answerer (not an expired or unknown challenge). */
@@ -88,39 +91,52 @@ const NO_SIGNALS: RiskSignals = Object.freeze({
 const NOT_STANDING: RiskStanding = Object.freeze({ pausedMs: 0, strikes: 0 });
 
 /**
- * The counter keys of one client address and its network, built once per address: an issue,
- * its verify and the next issue from the same visitor reuse them.
+ * The counts of one client address and its network, built once per address: an issue, its
+ * verify and the next issue from the same visitor reuse them. Letters: risk-counters.ts FIELDS.
  */
 interface AddressKeys {
   readonly a: string;
   readonly p: string;
-  /** Read at issue, in this order: a:i a:s a:t a:f a:r a:b p:i p:s p:t p:f p:q. */
-  readonly signals: readonly string[];
-  readonly issued: readonly string[];
+  readonly issued: readonly EntityCount[];
   /** An issue on the puzzle-free path of a site that has puzzles. */
-  readonly issuedPuzzleFree: readonly string[];
-  readonly solved: readonly string[];
+  readonly issuedPuzzleFree: readonly EntityCount[];
+  readonly solved: readonly EntityCount[];
   /**
    * A token won at the top paid step counts as a solve, and as a top solve of the address, of
    * the network or of both: of each whose own risk put the visitor there (by address, by
    * network, by both). Where neither alone did (a flagged browser probe, say), it is a solve.
    */
-  readonly solvedAtTop: { readonly byAddress: readonly string[]; readonly byNetwork: readonly string[]; readonly byBoth: readonly string[] };
-  readonly failed: readonly string[];
-  readonly replayed: readonly string[];
+  readonly solvedAtTop: { readonly byAddress: readonly EntityCount[]; readonly byNetwork: readonly EntityCount[]; readonly byBoth: readonly EntityCount[] };
+  readonly failed: readonly EntityCount[];
+  readonly replayed: readonly EntityCount[];
   /** An answer whose browser probe was flagged. */
-  readonly probeFlagged: readonly string[];
+  readonly probeFlagged: readonly EntityCount[];
 }
 
-/** The counter keys of one site: read at issue (issued, failed), counted at issue and at a failed answer. */
+/** What an issue reads of the address (issued, solved, top solves, failed, replayed, probe flags) and of its network. */
+const ADDRESS_SIGNALS = 'istfrb';
+const NETWORK_SIGNALS = 'istfq';
+
+/** The counts of one site: read at issue (issued, failed), counted at issue and at a failed answer. */
 interface SiteKeys {
-  readonly signals: readonly string[];
-  readonly issued: readonly string[];
-  readonly failed: readonly string[];
+  readonly entity: string;
+  readonly issued: readonly EntityCount[];
+  readonly failed: readonly EntityCount[];
+  /** The site's counts as this worker last read them, and when (see SITE_READ_REUSE_MS). */
+  counts: readonly number[] | undefined;
+  readAtMs: number;
 }
 
-/** The keys a pass counts: see {@link AddressKeys.solvedAtTop}. */
-function topSolveKeys(k: AddressKeys, record: ChallengeRiskRecord | undefined): readonly string[] {
+/**
+ * How long a worker reuses a site's counts. Every issue of a site reads them, and a site's
+ * issues and failures over a sliding minute move by a second's worth at most in that time: the
+ * site's failure rate (the only score part they feed) is the same number either way, at one
+ * store read per site per second instead of one per visitor.
+ */
+const SITE_READ_REUSE_MS = 1000;
+
+/** The counts of a pass: see {@link AddressKeys.solvedAtTop}. */
+function topSolveKeys(k: AddressKeys, record: ChallengeRiskRecord | undefined): readonly EntityCount[] {
   if (record?.level !== 'slide_pow') return k.solved;
   if (record.byAddress) return record.byNetwork ? k.solvedAtTop.byBoth : k.solvedAtTop.byAddress;
   return record.byNetwork ? k.solvedAtTop.byNetwork : k.solved;
@@ -129,10 +145,13 @@ function topSolveKeys(k: AddressKeys, record: ChallengeRiskRecord | undefined): 
 function keysOfAddress(address: string): AddressKeys {
   const a = `a:${addressKey(address)}`;
   const p = `p:${networkPrefix(address)}`;
-  const signals = [`${a}:i`, `${a}:s`, `${a}:t`, `${a}:f`, `${a}:r`, `${a}:b`, `${p}:i`, `${p}:s`, `${p}:t`, `${p}:f`, `${p}:q`] as const;
-  const [ai, as, at, af, ar, ab, pi, ps, pt, pf, pq] = signals;
-  // The counters read keys of one entity that follow one another together: keep them grouped.
-  return { a, p, signals, issued: [ai, pi], issuedPuzzleFree: [ai, pi, pq], solved: [as, ps], solvedAtTop: { byAddress: [as, at, ps], byNetwork: [as, ps, pt], byBoth: [as, at, ps, pt] }, failed: [af, pf], replayed: [af, ar, pf], probeFlagged: [ab] };
+  const of = (entity: string, signals: string): EntityCount => ({ entity, signals });
+  return {
+    a, p,
+    issued: [of(a, 'i'), of(p, 'i')], issuedPuzzleFree: [of(a, 'i'), of(p, 'iq')], solved: [of(a, 's'), of(p, 's')],
+    solvedAtTop: { byAddress: [of(a, 'st'), of(p, 's')], byNetwork: [of(a, 's'), of(p, 'st')], byBoth: [of(a, 'st'), of(p, 'st')] },
+    failed: [of(a, 'f'), of(p, 'f')], replayed: [of(a, 'fr'), of(p, 'f')], probeFlagged: [of(a, 'b')],
+  };
 }
 
 /**
@@ -142,8 +161,13 @@ function keysOfAddress(address: string): AddressKeys {
  */
 const KEY_CACHE_MAX = 256;
 
+/** A plain loop: it runs on every passed slide, where `every` with two closures cost more than the check. */
 function isTrace(value: unknown): value is TraceSample[] {
-  return Array.isArray(value) && value.length > 0 && value.every((s) => Array.isArray(s) && s.length === 3 && s.every((v) => typeof v === 'number'));
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (const s of value as unknown[]) {
+    if (!Array.isArray(s) || s.length !== 3 || typeof s[0] !== 'number' || typeof s[1] !== 'number' || typeof s[2] !== 'number') return false;
+  }
+  return true;
 }
 
 function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
@@ -170,11 +194,24 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
   const keysOfSite = (sitekey: string): SiteKeys => {
     let k = siteKeys.get(sitekey);
     if (k === undefined) {
-      k = Object.freeze({ signals: [`s:${sitekey}:i`, `s:${sitekey}:f`], issued: [`s:${sitekey}:i`], failed: [`s:${sitekey}:f`] });
+      const entity = `s:${sitekey}`;
+      k = { entity, issued: [{ entity, signals: 'i' }], failed: [{ entity, signals: 'f' }], counts: undefined, readAtMs: 0 };
       if (siteKeys.size >= KEY_CACHE_MAX) siteKeys.clear();
       siteKeys.set(sitekey, k);
     }
     return k;
+  };
+  /** A site's counts, read again once SITE_READ_REUSE_MS old. */
+  const siteCounts = (k: SiteKeys): MaybePromise<readonly number[]> => {
+    const t = now();
+    if (k.counts !== undefined && t - k.readAtMs < SITE_READ_REUSE_MS) return k.counts;
+    const r = counters.read(k.entity, 'if');
+    const keep = (counts: readonly number[]): readonly number[] => {
+      k.counts = counts;
+      k.readAtMs = t;
+      return counts;
+    };
+    return isPromise(r) ? r.then(keep) : keep(r);
   };
   const storeError = (): void => {
     metrics?.storeErrors.inc({ op: 'risk' });
@@ -220,27 +257,30 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       let signals = NO_SIGNALS;
       if (!exempt(address)) {
         const k = keysOf(address);
-        let read: [RiskStanding, RiskStanding, number[], number[]];
+        let read: [RiskStanding, RiskStanding, readonly number[], readonly number[], readonly number[]];
         try {
           // One pass over every signal; the shared-memory counters answer at once, a store
           // over the network in parallel.
           const ra = counters.standing(k.a);
           const rp = counters.standing(k.p);
-          const rv = counters.read(k.signals);
-          const rs = counters.read(keysOfSite(sitekey).signals);
-          read = isPromise(ra) || isPromise(rp) || isPromise(rv) || isPromise(rs) ? await Promise.all([ra, rp, rv, rs]) : [ra, rp, rv, rs];
+          const rv = counters.read(k.a, ADDRESS_SIGNALS);
+          const rw = counters.read(k.p, NETWORK_SIGNALS);
+          const rs = siteCounts(keysOfSite(sitekey));
+          read = isPromise(ra) || isPromise(rp) || isPromise(rv) || isPromise(rw) || isPromise(rs) ? await Promise.all([ra, rp, rv, rw, rs]) : [ra, rp, rv, rw, rs];
         } catch {
           storeError();
-          read = [NOT_STANDING, NOT_STANDING, [], []];
+          read = [NOT_STANDING, NOT_STANDING, [], [], []];
         }
-        const [standA, standP, v, s] = read;
+        const [standA, standP, v, w, s] = read;
         if (settings.checks.refuse && standA.pausedMs > 0) throw refused('address', 'paused', standA.pausedMs);
         if (settings.checks.refuse && standP.pausedMs > 0) throw refused('prefix', 'paused', standP.pausedMs);
-        if (v.length === 11 && s.length === 2) {
-          const n = (i: number): number => v[i] as number;
+        if (v.length === 6 && w.length === 5 && s.length === 2) {
+          // In the order of ADDRESS_SIGNALS and NETWORK_SIGNALS.
+          const [ai, as, at, af, ar, ab] = v as [number, number, number, number, number, number];
+          const [pi, ps, pt, pf, pq] = w as [number, number, number, number, number];
           signals = {
-            address: { issues: n(0), solves: n(1), topSolves: n(2), failures: n(3), replays: n(4), refusals: standA.strikes, probeFlags: n(5) },
-            prefix: { issues: n(6), solves: n(7), topSolves: n(8), failures: n(9), puzzleFreeIssues: n(10), refusals: standP.strikes },
+            address: { issues: ai, solves: as, topSolves: at, failures: af, replays: ar, refusals: standA.strikes, probeFlags: ab },
+            prefix: { issues: pi, solves: ps, topSolves: pt, failures: pf, puzzleFreeIssues: pq, refusals: standP.strikes },
             site: { issues: s[0] as number, failures: s[1] as number },
           };
         }
@@ -327,14 +367,16 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       );
       metrics?.riskScore.observe({ phase: 'verify' }, scored.risk);
       const kept: TokenScore = { score: publicScore(scored.risk), reasons: scored.reasons };
-      const written = write(() => counters.keep(`rk:tok:${digestKey(result.token)}`, encodeTokenScore(kept), options.tokenTtlMs));
+      // Under the token's one-time id, which is no secret: a store dump gives no token away, and
+      // neither this write nor the siteverify's read hashes the token.
+      const written = write(() => counters.keep(`rk:tok:${result.tokenId}`, encodeTokenScore(kept), options.tokenTtlMs));
       if (written !== undefined) await written;
       return kept;
     },
 
-    async tokenScore(token) {
+    async tokenScore(tokenId) {
       try {
-        const r = counters.fetch(`rk:tok:${digestKey(token)}`);
+        const r = counters.fetch(`rk:tok:${tokenId}`);
         const raw = isPromise(r) ? await r : r;
         return raw === undefined ? undefined : parseTokenScore(raw);
       } catch {

@@ -33,12 +33,17 @@ export function traceFeatures(samples: readonly TraceSample[]): number[] | undef
   const last = samples[n - 1] as TraceSample;
   const durationMs = last[2] - first[2];
   if (!(durationMs > 0)) return undefined;
-  const speeds: number[] = [];
-  const mids: number[] = [];
+  // One pass, no per-step arrays: it runs on every passed slide. The speed variation is the
+  // population SD over the mean of the step speeds (from their sum and sum of squares), and the
+  // peak is the first step of the highest speed, as a scan of the speeds would find it.
   let path = 0;
   let acc = 0;
   let t0 = first[2];
   let steps = 0;
+  let sum = 0;
+  let sumSq = 0;
+  let peakSpeed = Number.NEGATIVE_INFINITY;
+  let peakMid = 0;
   for (let i = 1; i < n; i++) {
     const a = samples[i - 1] as TraceSample;
     const b = samples[i] as TraceSample;
@@ -46,23 +51,23 @@ export function traceFeatures(samples: readonly TraceSample[]): number[] | undef
     path += d;
     acc += d;
     if (b[2] > t0) {
-      speeds.push(acc / (b[2] - t0));
-      mids.push((t0 + b[2]) / 2 - first[2]);
+      const speed = acc / (b[2] - t0);
+      sum += speed;
+      sumSq += speed * speed;
+      if (speed > peakSpeed) {
+        peakSpeed = speed;
+        peakMid = (t0 + b[2]) / 2 - first[2];
+      }
       acc = 0;
       t0 = b[2];
       steps++;
     }
   }
   if (steps < 3) return undefined;
-  let mean = 0;
-  for (const v of speeds) mean += v;
-  mean /= speeds.length;
-  let variance = 0;
-  for (const v of speeds) variance += (v - mean) ** 2;
-  const speedVariation = mean > 0 ? Math.sqrt(variance / speeds.length) / mean : 0;
-  let peakIdx = 0;
-  for (let i = 1; i < speeds.length; i++) if ((speeds[i] as number) > (speeds[peakIdx] as number)) peakIdx = i;
-  const peakAt = (mids[peakIdx] as number) / durationMs;
+  const mean = sum / steps;
+  const variance = Math.max(0, sumSq / steps - mean * mean);
+  const speedVariation = mean > 0 ? Math.sqrt(variance) / mean : 0;
+  const peakAt = peakMid / durationMs;
   const cx = last[0] - first[0];
   const cy = last[1] - first[1];
   const chord = Math.hypot(cx, cy);
