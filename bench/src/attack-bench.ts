@@ -201,7 +201,7 @@ try {
   const growths = [farmOne, farmSpread].filter((r) => r.cost_growth !== null);
   const worstGrowth = growths.reduce<(typeof growths)[number] | undefined>((w, r) => (w === undefined || (r.cost_growth as number) < (w.cost_growth as number) ? r : w), undefined);
   const riskCost = await measureRiskCost();
-  log(`risk engine CPU: ${riskCost.risk_us_per_request} us per request (${riskCost.risk_us_per_issue} us per issue)`);
+  log(`risk engine CPU: ${riskCost.risk_us_per_request} us per request (${riskCost.risk_us_per_issue} us per issue; rounds ${riskCost.rounds_us_per_request.join(', ')})`);
 
   // Cost: client CPU per accepted token (waiting is free to a bot that runs many at once).
   const synth = HUMAN_LIKE_GENERATORS.map((g) => attackers[`cv_${g}`] as AttackResult);
