@@ -48,6 +48,12 @@ export interface SharedMapStats {
   readonly lockWaits: number;
   /** Expired entries removed by sweeps and eviction, since creation. */
   readonly expiredRemoved: number;
+  /**
+   * This process: whole-segment sweeps run because an allocation failed, and allocations
+   * refused at once because such a sweep had just found nothing to free (see FULL_SWEEP_PAUSE_MS).
+   */
+  readonly fullSweeps: number;
+  readonly fullRefusals: number;
   /** This process: gets answered from L1, gets that read the segment, seqlock retries. */
   readonly l1Hits: number;
   readonly l1Size: number;
@@ -93,6 +99,16 @@ const SWEEP_BUCKETS_PER_WRITE = 2;
  *
  * All methods are synchronous; a write holds the lock for microseconds.
  */
+/**
+ * How long after a whole-segment sweep that left an allocation failing this process fails the
+ * next ones at once. Such a sweep walks every entry under the writer lock (milliseconds for a
+ * large segment); run on every write of a full segment it would turn a full store into a
+ * machine that does nothing else. Nothing it could free expires sooner than this matters: the
+ * writes' own small sweeps, deletes and other processes' frees are still used at once, since
+ * each allocation tries the free lists first.
+ */
+const FULL_SWEEP_PAUSE_MS = 100;
+
 /** The encoded value of a counter being created (`#putCounter`); copied into the segment at once. */
 const COUNTER_SCRATCH = new Float64Array(1);
 const COUNTER_SCRATCH_BYTES = new Uint8Array(COUNTER_SCRATCH.buffer);
@@ -127,6 +143,9 @@ export class SharedMap<V = unknown> {
   #readRetries = 0;
   #foundLink = 0;
   #lastRepairMs = 0;
+  #fullSweeps = 0;
+  #fullRefusals = 0;
+  #fullSweepPausedUntil = 0;
   #lastFound = { offset: 0, version: 0, tag: 0, expiresAt: 0 };
 
   /** @internal use {@link createSharedMap} / {@link openSharedMap} */
@@ -703,10 +722,17 @@ export class SharedMap<V = unknown> {
   #allocOrEvict(order: number): number {
     let off = this.#alloc.alloc(order);
     if (off !== 0) return off;
-    // Memory pressure: drop every expired entry, then try once more.
-    this.#sweepBuckets(0, this.#buckets);
-    off = this.#alloc.alloc(order);
-    if (off !== 0) return off;
+    const t = this.#now();
+    if (t >= this.#fullSweepPausedUntil) {
+      // Memory pressure: drop every expired entry, then try once more.
+      this.#fullSweeps++;
+      this.#sweepBuckets(0, this.#buckets);
+      off = this.#alloc.alloc(order);
+      if (off !== 0) return off;
+      this.#fullSweepPausedUntil = t + FULL_SWEEP_PAUSE_MS;
+    } else {
+      this.#fullRefusals++;
+    }
     const s = this.#alloc.stats();
     throw new ShmError('SHM_ERR_SEGMENT_FULL', `segment '${this.#name}' has no free block of ${2 ** order} bytes (free ${s.freeBytes} bytes, largest ${s.largestFreeBytes}); raise 'sizeBytes'`);
   }
@@ -858,6 +884,8 @@ export class SharedMap<V = unknown> {
       repairs: Atomics.load(i32, H_REPAIRS),
       lockWaits: Atomics.load(i32, H_LOCK_WAITS),
       expiredRemoved: Atomics.load(i32, H_EXPIRED_REMOVED),
+      fullSweeps: this.#fullSweeps,
+      fullRefusals: this.#fullRefusals,
       l1Hits: this.#l1Hits,
       l1Size: this.#l1?.size ?? 0,
       segmentReads: this.#segmentReads,

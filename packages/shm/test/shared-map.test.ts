@@ -158,6 +158,35 @@ test('TTL expiry with an injected clock; expired entries are evicted under memor
   });
 });
 
+test('a full segment sweeps itself whole at most once per pause, not on every failing write', () => {
+  let now = 2_000_000;
+  withMap({ now: () => now, sizeBytes: 256 * 1024, buckets: 1024 }, (map) => {
+    const value = 'x'.repeat(400);
+    let n = 0;
+    assert.throws(() => {
+      for (;;) map.set(`t${n++}`, value, { ttlMs: 10_000 });
+    }, { code: 'SHM_ERR_SEGMENT_FULL' });
+    assert.equal(map.stats().fullSweeps, 1);
+    // Nothing has expired: the next failing writes are refused without walking the segment.
+    for (let i = 0; i < 50; i++) assert.throws(() => map.set(`more${i}`, value, { ttlMs: 10_000 }), { code: 'SHM_ERR_SEGMENT_FULL' });
+    assert.equal(map.stats().fullSweeps, 1);
+    assert.equal(map.stats().fullRefusals, 50);
+    // A delete frees a block, and the next write uses it at once, pause or not.
+    assert.equal(map.delete('t0'), true);
+    map.set('reuses-t0', value, { ttlMs: 10_000 });
+    assert.equal(map.get('reuses-t0'), value);
+    // After the pause a failing write sweeps again; once the entries expire, it makes room.
+    now += 150;
+    assert.throws(() => map.set('still-full', value), { code: 'SHM_ERR_SEGMENT_FULL' });
+    assert.equal(map.stats().fullSweeps, 2);
+    now += 10_000;
+    map.set('after-expiry', value);
+    assert.equal(map.stats().fullSweeps, 3);
+    assert.equal(map.get('after-expiry'), value);
+    assert.equal(map.verify().ok, true);
+  });
+});
+
 test('L1 returns the decoded object and sees every write, expiry and delete', () => {
   let now = 5_000;
   withMap({ l1: true, now: () => now }, (map, name) => {
