@@ -106,7 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // allowUnionTypes: the probe's facts are each a string, a number or a boolean (`type: [...]`),
+    // which Ajv's strict mode accepts only when told, and otherwise warns about on every start.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
     routerOptions: { maxParamLength: 2200 },
     clientErrorHandler,
   });
