@@ -34,6 +34,13 @@ test('native backend maps /dev/shm and values round-trip through every codec', (
     assert.equal(map.has('site:abc'), true);
     map.set('ü-ключ-🔑', 'unicode key');
     assert.equal(map.get('ü-ключ-🔑'), 'unicode key');
+    // Keys are code units: a lone surrogate is a key of its own, kept and listed as it is.
+    map.set('lone-\ud800', 'high');
+    map.set('lone-\udfff', 'low');
+    assert.equal(map.get('lone-\ud800'), 'high');
+    assert.equal(map.get('lone-\udfff'), 'low');
+    assert.ok(map.keys().includes('lone-\ud800') && map.keys().includes('ü-ключ-🔑'));
+    assert.equal(map.verify().ok, true);
   });
   withMap({ codec: 'json' }, (map) => {
     map.set('k', { a: [1, 2, 3] });
