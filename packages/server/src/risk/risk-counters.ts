@@ -23,7 +23,7 @@ export interface RiskStanding {
 
 /**
  * Events of one entity (`a:<address>`, `p:<network>`, `s:<sitekey>`): one letter per event (see
- * SIGNAL_FIELDS), e.g. `{ entity: 'a:203.0.113.7', signals: 'st' }` for a solve at the top step.
+ * FIELDS), e.g. `{ entity: 'a:203.0.113.7', signals: 'st' }` for a solve at the top step.
  * A letter given twice counts twice.
  */
 export interface EntityCount {
@@ -61,10 +61,10 @@ const pauseLengthMs = (baseMs: number, strikes: number): number => baseMs * 2 **
 const NOT_STANDING: RiskStanding = Object.freeze({ pausedMs: 0, strikes: 0 });
 
 /**
- * The signals the engine counts per entity (`a:<address>`, `p:<network>`, `s:<sitekey>`),
- * one letter each: issued, solved, issued on the
- * puzzle-free path of a site that has puzzles, solved at the top step, failed, replayed, and
- * answers whose browser probe was flagged. In shared memory they share one number per entity
+ * The signals the engine counts per entity (`a:<address>`, `p:<network>`, `s:<sitekey>`), one
+ * letter each: `i` issued, `s` solved, `q` issued on the puzzle-free path of a site that has
+ * puzzles, `t` solved at the top step, `f` failed, `r` replayed, `b` an answer whose browser
+ * probe was flagged. In shared memory they share one number per entity
  * and window, each in its own bit field, so one `incr` counts an event and one read gets all of
  * an entity's counts. The fields run from the lowest bits up in this order, so a count that
  * outgrows its field (2047 issues, 1023 solves, 127 puzzle-free issues or top solves, 1023
