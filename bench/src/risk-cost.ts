@@ -45,7 +45,7 @@ export async function measureRiskCost(flows = 50_000, rounds = 5): Promise<RiskC
     };
     const answer = async (i: number): Promise<void> => {
       await risk.recordVerify(addressOf(i), { id: `s.bench-${i}.x`, trajectory: trace }, { success: true, token: `token-${i}`, tokenId: `tid-${i}`, expiresAt: Date.now() + 300_000 });
-      await risk.tokenScore(`tid-${i}`);
+      await risk.tokenScore({ tokenId: `tid-${i}`, token: `token-${i}` });
     };
     for (let i = 0; i < 2000; i++) {
       await issue(1_000_000 + i);

@@ -47,6 +47,9 @@ describe('trace score', () => {
     assert.ok(traceRisk(line, HUMAN_TRACE_CALIBRATION) > 0.5, String(traceRisk(line, HUMAN_TRACE_CALIBRATION)));
     // A too-short trace is unknown, not proof.
     assert.equal(traceRisk([[0, 0, 0], [10, 0, 10]], HUMAN_TRACE_CALIBRATION), 0.5);
+    // Steps of a femtosecond overflow the speeds' squares: the trace scores as far as can be, not NaN.
+    const overflow: TraceSample[] = [[0, 0, 0], [300, 0, 1e-160], [600, 0, 2e-160], [900, 0, 3e-160], [1000, 5, 900]];
+    assert.equal(traceRisk(overflow, HUMAN_TRACE_CALIBRATION), 1);
   });
 });
 

@@ -12,7 +12,7 @@ import { isServerError } from '../src/errors.js';
 import { createShmRiskCounters, createStoreRiskCounters, RISK_WINDOW_MS } from '../src/risk/risk-counters.js';
 import type { RiskCounters } from '../src/risk/risk-counters.js';
 import { createRiskEngine } from '../src/risk/risk-engine.js';
-import { encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from '../src/risk/risk-records.js';
+import { digestKey, encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from '../src/risk/risk-records.js';
 import { assessSignals } from '../src/risk/risk-score.js';
 import type { RiskSignals } from '../src/risk/risk-score.js';
 import { chooseStep } from '../src/risk/escalation.js';
@@ -221,6 +221,42 @@ describe('the shared-memory counters', () => {
   });
 });
 
+describe('the risk engine and its store', () => {
+  it('finds a token score under the token id, and one an earlier version kept under a hash of the token', async () => {
+    for (const kind of ['shm', 'store'] as const) {
+      const c = countersOf(kind);
+      try {
+        const risk = createRiskEngine({ counters: c.counters, settingsOf: () => DEFAULT_SITE_RISK, challengeTtlMs: 120_000, tokenTtlMs: 300_000, now: () => c.now.ms });
+        await c.counters.keep(`rk:tok:${digestKey('token-verified-before-the-upgrade')}`, encodeTokenScore({ score: 0.4, reasons: ['address_solves'] }), 300_000);
+        assert.deepEqual(await risk.tokenScore({ tokenId: 'its-id', token: 'token-verified-before-the-upgrade' }), { score: 0.4, reasons: ['address_solves'] }, kind);
+        assert.equal(await risk.tokenScore({ tokenId: 'unknown-id', token: 'unknown-token' }), undefined, kind);
+      } finally {
+        c.close();
+      }
+    }
+  });
+
+  it('reads a site\'s counts once a second per worker, and once at a time from a store over the network', async () => {
+    const c = countersOf('store');
+    const reads: string[] = [];
+    // The store's own counters, each read of an entity noted.
+    const counters: RiskCounters = { ...c.counters, read: (entity, signals) => {
+      reads.push(entity);
+      return c.counters.read(entity, signals);
+    } };
+    const risk = createRiskEngine({ counters, settingsOf: () => DEFAULT_SITE_RISK, challengeTtlMs: 120_000, tokenTtlMs: 300_000, now: () => c.now.ms });
+    const siteReads = (): number => reads.filter((e) => e === 's:site').length;
+    await Promise.all(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((a) => risk.assessIssue(a, 'site', 'pow', SITE)));
+    assert.equal(siteReads(), 1, 'three issues at once share one read');
+    await risk.assessIssue('198.51.100.4', 'site', 'pow', SITE);
+    assert.equal(siteReads(), 1, 'within the second the counts are reused');
+    c.now.ms += 1000;
+    await risk.assessIssue('198.51.100.5', 'site', 'pow', SITE);
+    assert.equal(siteReads(), 2, 'a second later they are read again');
+    assert.equal(reads.filter((e) => e.startsWith('a:')).length, 5, 'every issue reads its own address');
+  });
+});
+
 describe('the risk records', () => {
   it('round-trip a challenge record and a token score, and read anything else as none', () => {
     const r = { sitekey: 'site|with|bars', level: 'slide_pow' as const, byNetwork: true, byAddress: false, risk: 0.6523, reasons: ['address_solves', 'prefix_top_solves'] as const, issuedAtMs: 1_800_000_000_123.7 };
@@ -250,7 +286,7 @@ describe('the risk records', () => {
       await risk.recordIssue('198.51.100.21', 'site', 's.net-1', byNetwork);
       await risk.recordVerify('198.51.100.21', { id: 's.net-1' }, { success: true, token: 'tok-net', tokenId: 'id-net', expiresAt: c.now.ms + 300_000 });
       assert.deepEqual([...await c.counters.read('a:198.51.100.21', 't'), ...await c.counters.read('p:198.51.100.0/24', 'st')], [0, 2, 1]);
-      const score = await risk.tokenScore('id-round');
+      const score = await risk.tokenScore({ tokenId: 'id-round', token: 'tok-round' });
       assert.ok(score !== undefined && score.score <= 0.3 && score.reasons.includes('address_solves'), JSON.stringify(score));
     } finally {
       c.close();

@@ -736,7 +736,8 @@ export class SharedMap<V = unknown> {
     let off = this.#alloc.alloc(order);
     if (off !== 0) return off;
     const t = this.#now();
-    if (t >= this.#fullSweepPausedUntil) {
+    // A clock set back ends the pause too, rather than stretching it by the step.
+    if (t >= this.#fullSweepPausedUntil || t < this.#fullSweepPausedUntil - FULL_SWEEP_PAUSE_MS) {
       // Memory pressure: drop every expired entry, then try once more.
       this.#fullSweeps++;
       this.#sweepBuckets(0, this.#buckets);

@@ -126,7 +126,10 @@ export function createShmRiskCounters(map: SharedMap<string>, now: () => number 
   return Object.freeze({
     add(counts: readonly EntityCount[]): void {
       const suffix = `@${Math.floor(now() / RISK_WINDOW_MS)}`;
-      for (const c of counts) map.incr(`rk:${c.entity}${suffix}`, incrementOf(c.signals), windowTtl);
+      for (const c of counts) {
+        const by = incrementOf(c.signals);
+        if (by > 0) map.incr(`rk:${c.entity}${suffix}`, by, windowTtl);
+      }
     },
     read(entity: string, signals: string): number[] {
       // One clock read for the pass, and two map reads (this window, the last).

@@ -17,7 +17,7 @@ import { chooseStep } from './escalation.js';
 import type { EscalationStep } from './escalation.js';
 import { networkPrefix } from './network-prefix.js';
 import type { EntityCount, MaybePromise, RiskCounters, RiskStanding } from './risk-counters.js';
-import { createIdDigests, encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from './risk-records.js';
+import { createIdDigests, digestKey, encodeChallengeRecord, encodeTokenScore, parseChallengeRecord, parseTokenScore } from './risk-records.js';
 import type { ChallengeRiskRecord, TokenScore } from './risk-records.js';
 import { RiskRefusedError } from './risk-refusal.js';
 import { assessAnswer, assessSignals, probeParts, publicScore } from './risk-score.js';
@@ -70,10 +70,10 @@ export interface RiskEngine {
    */
   recordVerify(address: string, request: { readonly id: string; readonly trajectory?: unknown; readonly input?: unknown; readonly probeSignals?: readonly ProbeSignal[] | undefined }, result: VerifyResult): Promise<TokenScore | undefined>;
   /**
-   * The score kept for a token, by its one-time id (`VerifyResult.tokenId`, `RedeemResult.tokenId`);
-   * undefined when none was (issued before the engine ran, or a store error).
+   * The score kept for a token, under its one-time id (`RedeemResult.tokenId`); undefined when
+   * none was (issued before the engine ran, or a store error).
    */
-  tokenScore(tokenId: string): Promise<TokenScore | undefined>;
+  tokenScore(token: { readonly tokenId: string; readonly token: string }): Promise<TokenScore | undefined>;
 }
 
 /** Failures that say something about the answerer (not an expired or unknown challenge). */
@@ -125,6 +125,8 @@ interface SiteKeys {
   /** The site's counts as this worker last read them, and when (see SITE_READ_REUSE_MS). */
   counts: readonly number[] | undefined;
   readAtMs: number;
+  /** A read from a store over the network still on its way: issues meanwhile wait on it. */
+  pending: Promise<readonly number[]> | undefined;
 }
 
 /**
@@ -195,7 +197,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
     let k = siteKeys.get(sitekey);
     if (k === undefined) {
       const entity = `s:${sitekey}`;
-      k = { entity, issued: [{ entity, signals: 'i' }], failed: [{ entity, signals: 'f' }], counts: undefined, readAtMs: 0 };
+      k = { entity, issued: [{ entity, signals: 'i' }], failed: [{ entity, signals: 'f' }], counts: undefined, readAtMs: 0, pending: undefined };
       if (siteKeys.size >= KEY_CACHE_MAX) siteKeys.clear();
       siteKeys.set(sitekey, k);
     }
@@ -205,13 +207,20 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
   const siteCounts = (k: SiteKeys): MaybePromise<readonly number[]> => {
     const t = now();
     if (k.counts !== undefined && t - k.readAtMs < SITE_READ_REUSE_MS) return k.counts;
+    if (k.pending !== undefined) return k.pending;
     const r = counters.read(k.entity, 'if');
     const keep = (counts: readonly number[]): readonly number[] => {
       k.counts = counts;
       k.readAtMs = t;
       return counts;
     };
-    return isPromise(r) ? r.then(keep) : keep(r);
+    if (!isPromise(r)) return keep(r);
+    // One read per site at a time; a failed one is not kept, so the next issue reads again.
+    const pending = r.then(keep).finally(() => {
+      if (k.pending === pending) k.pending = undefined;
+    });
+    k.pending = pending;
+    return pending;
   };
   const storeError = (): void => {
     metrics?.storeErrors.inc({ op: 'risk' });
@@ -374,10 +383,16 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       return kept;
     },
 
-    async tokenScore(tokenId) {
+    async tokenScore({ tokenId, token }) {
       try {
-        const r = counters.fetch(`rk:tok:${tokenId}`);
-        const raw = isPromise(r) ? await r : r;
+        const read = async (key: string): Promise<string | undefined> => {
+          const r = counters.fetch(key);
+          return isPromise(r) ? await r : r;
+        };
+        // Under the id first; a token whose verify ran on an instance of an earlier version
+        // (a rolling upgrade, for one token lifetime) has its score under a hash of the token:
+        // without this read its site's minimum score would go unchecked.
+        const raw = (await read(`rk:tok:${tokenId}`)) ?? (await read(`rk:tok:${digestKey(token)}`));
         return raw === undefined ? undefined : parseTokenScore(raw);
       } catch {
         storeError();

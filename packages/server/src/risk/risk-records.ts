@@ -85,7 +85,11 @@ export function parseTokenScore(text: string): TokenScore | undefined {
   return { score, reasons: reasonsOf(text.slice(a + 1)) };
 }
 
-/** A short store key for an id or token (ids of PoW challenges and tokens are long, and a token is a secret). */
+/**
+ * A short store key for a challenge id (a PoW challenge's id is long). Token scores are kept
+ * under the token's one-time id; this hash of a token is only read, for a score written by an
+ * earlier version.
+ */
 export function digestKey(value: string): string {
   return sha256Text(value, 'base64url').slice(0, 22);
 }

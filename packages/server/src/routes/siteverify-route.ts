@@ -123,7 +123,7 @@ export const siteverifyRoute: FastifyPluginAsync<SiteverifyRouteOptions> = async
     try {
       const r = await engine.redeem(response, { sitekey: site.sitekey, idempotencyKey: body.idempotency_key, acceptUnchecked: options.failurePolicy === 'open' });
       // The score is looked up once the token redeemed, so a replayed token learns nothing more.
-      const scored = risk === undefined ? undefined : await risk.tokenScore(r.tokenId);
+      const scored = risk === undefined ? undefined : await risk.tokenScore({ tokenId: r.tokenId, token: response });
       // One object per answer, its fields in one order: spreading a scored or an unscored
       // object into the answer cost more than the rest of the handler's own work.
       const verified: Extract<Answer, { success: true }> = {
