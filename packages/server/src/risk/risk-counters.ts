@@ -85,7 +85,7 @@ const FIELDS: Readonly<Record<string, { readonly scale: number; readonly size: n
 })();
 
 /** The signal letters, for the error of an unknown one. */
-export const SIGNAL_LETTERS = Object.freeze(Object.keys(FIELDS).join(''));
+const SIGNAL_LETTERS = Object.keys(FIELDS).join('');
 
 function fieldOf(letter: string): { readonly scale: number; readonly size: number } {
   const f = FIELDS[letter];
@@ -113,21 +113,11 @@ export function createShmRiskCounters(map: SharedMap<string>, now: () => number 
     const v = map.get(key);
     return v === undefined ? 0 : Number(v) || 0;
   };
-  // The engine counts a handful of letter sets (its own constants): each is summed once.
-  const increments = new Map<string, number>();
-  const incrementOf = (signals: string): number => {
-    let by = increments.get(signals);
-    if (by === undefined) {
-      by = packedIncrement(signals);
-      if (increments.size < 64) increments.set(signals, by);
-    }
-    return by;
-  };
   return Object.freeze({
     add(counts: readonly EntityCount[]): void {
       const suffix = `@${Math.floor(now() / RISK_WINDOW_MS)}`;
       for (const c of counts) {
-        const by = incrementOf(c.signals);
+        const by = packedIncrement(c.signals);
         if (by > 0) map.incr(`rk:${c.entity}${suffix}`, by, windowTtl);
       }
     },

@@ -385,14 +385,15 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
 
     async tokenScore({ tokenId, token }) {
       try {
-        const read = async (key: string): Promise<string | undefined> => {
-          const r = counters.fetch(key);
-          return isPromise(r) ? await r : r;
-        };
-        // Under the id first; a token whose verify ran on an instance of an earlier version
-        // (a rolling upgrade, for one token lifetime) has its score under a hash of the token:
-        // without this read its site's minimum score would go unchecked.
-        const raw = (await read(`rk:tok:${tokenId}`)) ?? (await read(`rk:tok:${digestKey(token)}`));
+        const r = counters.fetch(`rk:tok:${tokenId}`);
+        let raw = isPromise(r) ? await r : r;
+        if (raw === undefined) {
+          // A token whose verify ran on an instance of an earlier version (a rolling upgrade,
+          // for one token lifetime) has its score under a hash of the token: without this read
+          // its site's minimum score would go unchecked.
+          const old = counters.fetch(`rk:tok:${digestKey(token)}`);
+          raw = isPromise(old) ? await old : old;
+        }
         return raw === undefined ? undefined : parseTokenScore(raw);
       } catch {
         storeError();

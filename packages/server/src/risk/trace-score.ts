@@ -66,8 +66,8 @@ export function traceFeatures(samples: readonly TraceSample[]): number[] | undef
   if (steps < 3) return undefined;
   const mean = sum / steps;
   const variance = Math.max(0, sumSq / steps - mean * mean);
-  // Step speeds past ~1e154 overflow the squares (Inf - Inf): such a trace is as far from a
-  // person's as a trace can be, as the arrays' sum of squares made it before.
+  // Step speeds past ~1e154 overflow the squares (Inf - Inf = NaN): such a trace is as far from
+  // a person's as a trace can be, so its variation is infinite, not NaN.
   const speedVariation = mean > 0 ? (Number.isFinite(variance) ? Math.sqrt(variance) / mean : Number.POSITIVE_INFINITY) : 0;
   const peakAt = peakMid / durationMs;
   const cx = last[0] - first[0];
