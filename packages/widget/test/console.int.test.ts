@@ -249,7 +249,10 @@ describe('admin console in Chromium against hurdle start', { timeout: 240_000, s
     }
     await show(page, 'sites');
     for (const action of ['edit', 'snippet', 'rotate-secret']) {
-      const box = await page.locator(`tr[data-sitekey="${sitekey}"] [data-action="${action}"]`).boundingBox();
+      // The sites list is rendered after its fetch: wait for the row rather than measure nothing.
+      const button = page.locator(`tr[data-sitekey="${sitekey}"] [data-action="${action}"]`);
+      await button.waitFor({ state: 'visible' });
+      const box = await button.boundingBox();
       assert.ok(box !== null && box.x >= 0 && box.x + box.width <= 375, `${action} is on screen: ${JSON.stringify(box)}`);
     }
     assert.deepEqual(problems, []);
